@@ -1,0 +1,169 @@
+"""Toxiproxy's HTTP API, byte for byte where clients look: paths, codes, bodies and headers."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import re
+import uuid
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiohttp import web
+
+from . import gojson
+from .collection import ProxyCollection
+from .errors import ApiError
+
+log = logging.getLogger("harness.toxiproxy")
+
+VERSION = "2.12.0"
+HANDLER_TIMEOUT_S = 25.0  # Go's http.TimeoutHandler in Toxiproxy's API
+
+Handler = Callable[[web.BaseRequest, dict[str, str]], Awaitable[web.StreamResponse]]
+
+
+def _json(payload: Any, status: int = 200) -> web.Response:
+    body = json.dumps(payload, separators=(",", ":"))
+    return web.Response(status=status, text=body, content_type="application/json")
+
+
+def _error(exc: ApiError, extra: dict[str, Any] | None = None) -> web.Response:
+    payload: dict[str, Any] = {"error": exc.message, "status": exc.status}
+    if extra:
+        payload.update(extra)
+    body = json.dumps(payload, separators=(",", ":")) + "\n"
+    # Go's http.Error replaces the JSON content type with text/plain; clients see that.
+    return web.Response(status=exc.status, body=body.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+def _empty(status: int) -> web.Response:
+    return web.Response(status=status)
+
+
+class ToxiproxyApi:
+    """Routes requests to the proxy collection. One instance per server."""
+
+    def __init__(self, collection: ProxyCollection, *, metrics: bool = False) -> None:
+        self.collection = collection
+        routes: list[tuple[str, dict[str, Handler]]] = [
+            (r"/reset", {"POST": self.reset}),
+            (r"/proxies", {"GET": self.list_proxies, "POST": self.create_proxy}),
+            (r"/populate", {"POST": self.populate}),
+            (
+                r"/proxies/(?P<proxy>[^/]+)",
+                {"GET": self.get_proxy, "POST": self.update_proxy, "PATCH": self.update_proxy, "DELETE": self.delete_proxy},
+            ),
+            (r"/proxies/(?P<proxy>[^/]+)/toxics", {"GET": self.list_toxics, "POST": self.create_toxic}),
+            (
+                r"/proxies/(?P<proxy>[^/]+)/toxics/(?P<toxic>[^/]+)",
+                {"GET": self.get_toxic, "POST": self.update_toxic, "PATCH": self.update_toxic, "DELETE": self.delete_toxic},
+            ),
+            (r"/version", {"GET": self.version}),
+        ]
+        if metrics:
+            routes.append((r"/metrics", {"GET": self.metrics}))
+        self._routes = [(re.compile(pattern + r"\Z"), methods) for pattern, methods in routes]
+
+    async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
+        for pattern, methods in self._routes:
+            match = pattern.match(request.path)
+            if match is None:
+                continue
+            handler = methods.get(request.method)
+            if handler is None:
+                return _empty(405)
+            response = await self._run(handler, request, match.groupdict())
+            response.headers["X-Toxiproxy-Request-Id"] = uuid.uuid4().hex
+            return response
+        return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+
+    async def _run(self, handler: Handler, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+        if request.headers.get("User-Agent", "").startswith("Mozilla/"):
+            return web.Response(status=403, body=b"User agent not allowed\n", headers={"Content-Type": "text/plain; charset=utf-8"})
+        try:
+            response = await asyncio.wait_for(handler(request, params), HANDLER_TIMEOUT_S)
+        except ApiError as exc:
+            return _error(exc)
+        except TimeoutError:
+            return _empty(503)
+        log.debug("%s %s -> %s", request.method, request.path, response.status)
+        return response
+
+    # -- proxies ---------------------------------------------------------------------
+    async def list_proxies(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
+        return _json({name: p.to_json() for name, p in self.collection.proxies.items()})
+
+    async def create_proxy(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
+        proxy = await self.collection.create(gojson.loads(await request.read()))
+        return _json(proxy.to_json(), 201)
+
+    async def populate(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
+        done, error = await self.collection.populate(gojson.loads(await request.read()))
+        proxies = [p.to_json() for p in done] or None
+        if error is not None:
+            return _error(error, {"proxies": proxies})
+        return _json({"proxies": proxies}, 201)
+
+    async def get_proxy(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        return _json(self.collection.get(params["proxy"]).to_json())
+
+    async def update_proxy(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        self.collection.get(params["proxy"])  # 404 before the body is looked at, as Go does
+        proxy = await self.collection.update(params["proxy"], gojson.loads(await request.read()))
+        return _json(proxy.to_json())
+
+    async def delete_proxy(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        await self.collection.delete(params["proxy"])
+        return _empty(204)
+
+    async def reset(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
+        await self.collection.reset()
+        return _empty(204)
+
+    # -- toxics ----------------------------------------------------------------------
+    async def list_toxics(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        proxy = self.collection.get(params["proxy"])
+        return _json([t.to_json() for t in proxy.all_toxics()])
+
+    async def create_toxic(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        proxy = self.collection.get(params["proxy"])
+        return _json(proxy.add_toxic(gojson.loads(await request.read())).to_json())
+
+    async def get_toxic(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        proxy = self.collection.get(params["proxy"])
+        return _json(proxy.find_toxic(params["toxic"]).to_json())
+
+    async def update_toxic(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        proxy = self.collection.get(params["proxy"])
+        proxy.find_toxic(params["toxic"])
+        return _json(proxy.update_toxic(params["toxic"], gojson.loads(await request.read())).to_json())
+
+    async def delete_toxic(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
+        self.collection.get(params["proxy"]).remove_toxic(params["toxic"])
+        return _empty(204)
+
+    # -- misc ------------------------------------------------------------------------
+    async def version(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
+        body = f'{{"version": "{VERSION}"}}\n'.encode()
+        return web.Response(body=body, headers={"Content-Type": "application/json;charset=utf-8"})
+
+    async def metrics(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
+        lines = [
+            "# HELP toxiproxy_proxy_received_bytes_total The total bytes received from a proxy's clients and upstream",
+            "# TYPE toxiproxy_proxy_received_bytes_total counter",
+        ]
+        sent = [
+            "# HELP toxiproxy_proxy_sent_bytes_total The total bytes sent by a proxy to its clients and upstream",
+            "# TYPE toxiproxy_proxy_sent_bytes_total counter",
+        ]
+        for proxy in self.collection.proxies.values():
+            for direction, (received, out) in proxy.byte_counts().items():
+                labels = (
+                    f'direction="{direction}",listener="{proxy.listen}",proxy="{proxy.name}",upstream="{proxy.upstream}"'
+                )
+                lines.append(f"toxiproxy_proxy_received_bytes_total{{{labels}}} {received}")
+                sent.append(f"toxiproxy_proxy_sent_bytes_total{{{labels}}} {out}")
+        text = "\n".join(lines + sent) + "\n"
+        return web.Response(text=text, content_type="text/plain")

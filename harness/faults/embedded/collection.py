@@ -1,0 +1,137 @@
+"""The proxy collection and the API's operations on it, with Toxiproxy's rules for each."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import Any
+
+from . import gojson
+from .errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, bad_body, missing_field
+from .proxy import Proxy, format_address, resolve_listen
+
+_PROXY_FIELDS = ("name", "listen", "upstream", "enabled")
+
+
+@dataclass
+class ProxyInput:
+    name: str
+    listen: str
+    upstream: str
+    enabled: bool | None
+
+    @classmethod
+    def decode(cls, body: Any, defaults: Proxy | None = None) -> ProxyInput:
+        picked = gojson.fields(body, _PROXY_FIELDS, "proxy")
+        name = gojson.as_str(picked.get("name"), "proxy.name")
+        if defaults is None:
+            listen = gojson.as_str(picked.get("listen"), "proxy.listen")
+            upstream = gojson.as_str(picked.get("upstream"), "proxy.upstream")
+        else:
+            listen = gojson.as_str(picked.get("listen", defaults.listen), "proxy.listen")
+            upstream = gojson.as_str(picked.get("upstream", defaults.upstream), "proxy.upstream")
+        return cls(name, listen, upstream, gojson.as_bool(picked.get("enabled"), "proxy.enabled"))
+
+    def require(self, suffix: str = "") -> None:
+        if not self.name:
+            raise missing_field("name", suffix)
+        if not self.upstream:
+            raise missing_field("upstream", suffix)
+
+
+class ProxyCollection:
+    """Every proxy on the server. All methods run on the server's event loop."""
+
+    def __init__(self) -> None:
+        self.proxies: dict[str, Proxy] = {}
+        self._lock = asyncio.Lock()
+
+    def get(self, name: str) -> Proxy:
+        try:
+            return self.proxies[name]
+        except KeyError:
+            raise ApiError(PROXY_NOT_FOUND, 404) from None
+
+    async def create(self, body: Any) -> Proxy:
+        spec = ProxyInput.decode(body)
+        spec.require()
+        async with self._lock:
+            if spec.name in self.proxies:
+                raise ApiError(PROXY_EXISTS, 409)
+            return await self._start_new(spec)
+
+    async def _start_new(self, spec: ProxyInput) -> Proxy:
+        proxy = Proxy(spec.name, spec.listen, spec.upstream)
+        if spec.enabled is not False:
+            await proxy.start()
+        self.proxies[spec.name] = proxy
+        return proxy
+
+    async def populate(self, body: Any) -> tuple[list[Proxy], ApiError | None]:
+        if not isinstance(body, list):
+            raise bad_body("json: cannot unmarshal object into Go value of type []proxy.Proxy")
+        specs = [ProxyInput.decode(item) for item in body]
+        for index, spec in enumerate(specs, start=1):
+            spec.require(f" at proxy {index}")
+        done: list[Proxy] = []
+        async with self._lock:
+            for spec in specs:
+                try:
+                    done.append(await self._populate_one(spec))
+                except ApiError as exc:
+                    return done, exc
+        return done, None
+
+    async def _populate_one(self, spec: ProxyInput) -> Proxy:
+        existing = self.proxies.get(spec.name)
+        if existing is not None:
+            if not await _differs(existing, spec.listen, spec.upstream):
+                return existing  # same resolved address: keep it, toxics and state included
+            existing.stop()
+            del self.proxies[spec.name]
+        return await self._start_new(spec)
+
+    async def update(self, name: str, body: Any) -> Proxy:
+        async with self._lock:
+            proxy = self.get(name)
+            spec = ProxyInput.decode(body, defaults=proxy)
+            wanted = proxy.enabled if spec.enabled is None else spec.enabled
+            if await _differs(proxy, spec.listen, spec.upstream):
+                proxy.stop()  # every live connection closes; it restarts below if wanted
+                proxy.listen, proxy.upstream = spec.listen, spec.upstream
+            if wanted and not proxy.enabled:
+                await proxy.start()
+            elif not wanted and proxy.enabled:
+                proxy.stop()
+            return proxy
+
+    async def delete(self, name: str) -> None:
+        async with self._lock:
+            self.get(name).stop()
+            del self.proxies[name]
+
+    async def reset(self) -> None:
+        async with self._lock:
+            for proxy in list(self.proxies.values()):
+                if not proxy.enabled:
+                    await proxy.start()
+                proxy.remove_all_toxics()
+
+    def close(self) -> None:
+        for proxy in self.proxies.values():
+            proxy.stop()
+        self.proxies.clear()
+
+
+async def _differs(proxy: Proxy, listen: str, upstream: str) -> bool:
+    if upstream != proxy.upstream:
+        return True
+    if listen == proxy.listen:
+        return False
+    loop = asyncio.get_running_loop()
+    new = await resolve_listen(loop, listen)
+    if not proxy.enabled:
+        # A disabled proxy may hold an unresolved listen string: resolve both sides.
+        return new != await resolve_listen(loop, proxy.listen)
+    current = format_address(*new) if new[0] else None
+    return current != proxy.listen

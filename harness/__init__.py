@@ -1,0 +1,1 @@
+"""stack-uat: the harness library and the `uat` CLI."""

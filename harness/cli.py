@@ -1,0 +1,81 @@
+"""The `uat` command line. Exit codes: 0 pass, 1 the gate failed, 2 usage or configuration
+error, 3 harness or infrastructure error (never blamed on the middleware)."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from typing import Any
+
+import click
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+
+
+class UsageFailure(click.ClickException):
+    """A bad option or file: exit 2 with the message (which names the field)."""
+
+    exit_code = EXIT_USAGE
+
+
+class InfraFailure(click.ClickException):
+    """The harness itself could not run (a port, a backend, a process): exit 3."""
+
+    exit_code = EXIT_INFRA
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--log-level",
+    default=lambda: os.environ.get("LOG_LEVEL", "info"),
+    show_default="info",
+    type=click.Choice(["debug", "info", "warning", "error"], case_sensitive=False),
+)
+def main(log_level: str) -> None:
+    """stack-uat: fault injection and acceptance tests for a DMA trading platform."""
+    logging.basicConfig(
+        level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address for the API to listen on.")
+@click.option("--port", default=8474, show_default=True, type=click.IntRange(0, 65535))
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    help="A populate JSON array of proxies to create at start, like toxiproxy-server -config.",
+)
+@click.option("--proxy-metrics", is_flag=True, help="Serve Prometheus byte counters on /metrics.")
+def toxiproxy(host: str, port: int, config_path: str | None, proxy_metrics: bool) -> None:
+    """Run the embedded Toxiproxy-compatible server in the foreground, like toxiproxy-server."""
+    from .faults.embedded import ApiError, ServerCore, load_config, serve_forever
+
+    config: list[dict[str, Any]] | None = None
+    if config_path is not None:
+        try:
+            config = load_config(config_path)
+        except (OSError, ValueError) as exc:
+            raise UsageFailure(f"--config: {exc}") from None
+
+    def ready(core: ServerCore) -> None:
+        click.echo(
+            f"toxiproxy API listening on http://{core.host}:{core.port} "
+            f"(embedded, Toxiproxy 2.12.0 API, {len(core.collection.proxies)} proxies)",
+            err=True,
+        )
+
+    try:
+        serve_forever(host, port, config, metrics=proxy_metrics, ready=ready)
+    except ApiError as exc:
+        if exc.status == 400:
+            raise UsageFailure(f"--config: {exc.message}") from None
+        raise InfraFailure(exc.message) from None
+    except OSError as exc:
+        raise InfraFailure(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+if __name__ == "__main__":  # pragma: no cover
+    main()

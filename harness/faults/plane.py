@@ -1,0 +1,97 @@
+"""`FaultPlane`: the one entry point that picks a backend, starts it and hands out a client."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Literal
+
+from .backends import BACKENDS, Backend
+from .client import ToxiproxyClient
+from .errors import BackendUnavailable
+
+BackendName = Literal["auto", "binary", "docker", "embedded"]
+
+
+def choose_backend(requested: BackendName = "auto") -> tuple[type[Backend], str]:
+    """The backend to use and why: binary first, then docker, then embedded."""
+    if requested != "auto":
+        cls = BACKENDS[requested]
+        reason = cls.unavailable()
+        if reason is not None:
+            raise BackendUnavailable(f"fault plane backend {requested!r} is unavailable: {reason}")
+        return cls, f"{requested} (forced)"
+    skipped: list[str] = []
+    for name in ("binary", "docker"):
+        reason = BACKENDS[name].unavailable()
+        if reason is None:
+            return BACKENDS[name], f"{name} (auto)"
+        skipped.append(f"{name}: {reason}")
+    return BACKENDS["embedded"], "embedded (auto; " + "; ".join(skipped) + ")"
+
+
+class FaultPlane:
+    """A running Toxiproxy-API server and a client for it.
+
+    Example usage::
+
+        with FaultPlane() as plane:
+            proxy = plane.client.create_proxy("tt", upstream="127.0.0.1:8080")
+            print(plane.backend_name, plane.reason)
+    """
+
+    def __init__(
+        self,
+        backend: BackendName = "auto",
+        *,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        allowed_hosts: Iterable[str] = (),
+    ) -> None:
+        self.requested = backend
+        self.host = host
+        self.port = port
+        self.allowed_hosts = tuple(allowed_hosts)
+        self.reason = ""
+        self._backend: Backend | None = None
+        self._client: ToxiproxyClient | None = None
+
+    @property
+    def backend_name(self) -> str:
+        return self._backend.name if self._backend else ""
+
+    @property
+    def url(self) -> str:
+        if self._backend is None:
+            raise RuntimeError("the fault plane is not running")
+        return self._backend.url
+
+    @property
+    def client(self) -> ToxiproxyClient:
+        if self._client is None:
+            raise RuntimeError("the fault plane is not running")
+        return self._client
+
+    def start(self) -> FaultPlane:
+        cls, self.reason = choose_backend(self.requested)
+        backend = cls(self.host, self.port)
+        backend.start()
+        self._backend = backend
+        self._client = ToxiproxyClient(backend.url, allowed_hosts=self.allowed_hosts)
+        return self
+
+    def stop(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+        if self._backend is not None:
+            self._backend.stop()
+            self._backend = None
+
+    def describe(self) -> str:
+        return self._backend.describe() if self._backend else "not running"
+
+    def __enter__(self) -> FaultPlane:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,24 @@
+"""What every mock venue shares: the control API, fault book, ledger and event log."""
+
+from .control import ControlServer, error, read_json
+from .events import EventLog
+from .faults import ArmedFault, FaultBook, FaultError, FaultKind
+from .ledger import Delivery, Ledger, LedgerFill, LedgerOrder
+from .venue import MockVenue, Route
+
+__all__ = [
+    "ArmedFault",
+    "ControlServer",
+    "Delivery",
+    "EventLog",
+    "FaultBook",
+    "FaultError",
+    "FaultKind",
+    "Ledger",
+    "LedgerFill",
+    "LedgerOrder",
+    "MockVenue",
+    "Route",
+    "error",
+    "read_json",
+]

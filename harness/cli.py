@@ -3,6 +3,7 @@ error, 3 harness or infrastructure error (never blamed on the middleware)."""
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import sys
@@ -37,6 +38,8 @@ def main(log_level: str) -> None:
     logging.basicConfig(
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
+    # Every control-plane call would otherwise be an INFO line; keep them for --log-level debug.
+    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @main.command()
@@ -75,6 +78,77 @@ def toxiproxy(host: str, port: int, config_path: str | None, proxy_metrics: bool
         raise InfraFailure(exc.message) from None
     except OSError as exc:
         raise InfraFailure(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+
+
+@main.group()
+def mocks() -> None:
+    """The mock venues behind the fault plane."""
+
+
+@mocks.command("up")
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line once ready.")
+@click.option("--seed", default=0, show_default=True, type=int, help="Fixes credentials, prices and ids.")
+@click.option(
+    "--backend",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "binary", "docker", "embedded"]),
+    help="Fault plane backend.",
+)
+@click.option("--venue", "venues", multiple=True, help="Only these venues (repeatable); default: all.")
+def mocks_up(as_json: bool, seed: int, backend: str, venues: tuple[str, ...]) -> None:
+    """Bring up every mock venue behind the fault plane and stay up until Ctrl-C.
+
+    `url` in the output is the proxied address a middleware should use; `control` is the
+    mock's control API (faults, reset, ledger, events), which is never proxied.
+    """
+    import signal
+    import threading
+
+    from .faults import BackendUnavailable
+    from .mockstack import VENUES, MockStack
+
+    unknown = sorted(set(venues) - set(VENUES))
+    if unknown:
+        raise UsageFailure(f"--venue: unknown venue {unknown[0]!r}; known: {', '.join(VENUES)}")
+    stop = threading.Event()
+    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
+    stack = MockStack(seed=seed, backend=backend, venues=venues or tuple(VENUES))  # type: ignore[arg-type]
+    try:
+        try:
+            stack.start()
+        except BackendUnavailable as exc:
+            raise InfraFailure(str(exc)) from None
+        except OSError as exc:
+            raise InfraFailure(f"a mock or the fault plane failed to start: {exc}") from None
+        info = stack.describe()
+        if as_json:
+            click.echo(json.dumps(info, separators=(",", ":")))
+        else:
+            _print_endpoints(info)
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        stack.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+def _print_endpoints(info: dict[str, Any]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console()
+    console.print(f"fault plane [bold]{info['toxiproxy']}[/] ({info['backend']}), seed {info['seed']}")
+    for name, entry in info["mocks"].items():
+        table = Table(title=f"{name}", title_justify="left", show_header=False, box=None, padding=(0, 2))
+        table.add_column(style="bold")
+        table.add_column(overflow="fold")
+        for key, value in entry.items():
+            table.add_row(key, value if isinstance(value, str) else json.dumps(value))
+        console.print(table)
+    console.print("[dim]url is the proxied address for a middleware; Ctrl-C stops everything[/]")
 
 
 if __name__ == "__main__":  # pragma: no cover

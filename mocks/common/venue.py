@@ -20,6 +20,9 @@ class MockVenue(abc.ABC):
     """A mock venue. Subclasses serve the venue's protocol; the control API is shared."""
 
     name: str = "venue"
+    # False for mocks with no venue listener of their own (the Stripe emitter only sends):
+    # they get a control API but no proxy on the fault plane.
+    listens: bool = True
 
     def __init__(self, seed: int = 0) -> None:
         self.seed = seed

@@ -1,0 +1,153 @@
+"""The fault plane with every mock venue behind it: what `uat mocks up` runs, and what the
+topology builds on. Mocks share one event loop on a private thread; each venue is reached
+through its own proxy, while its control API stays direct (never proxied)."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import threading
+from collections.abc import Coroutine, Iterable
+from typing import Any, TypeVar
+
+from mocks.common import ControlServer, MockVenue
+
+from .faults import FaultPlane
+from .faults.embedded.server import new_event_loop
+from .faults.plane import BackendName
+
+T = TypeVar("T")
+
+# venue name -> "module:Class"; imported lazily so one broken mock cannot stop the others' tests.
+VENUES: dict[str, str] = {
+    "rithmic": "mocks.rithmic:RithmicGateway",
+    "tt": "mocks.tt:TTMock",
+    "stripe": "mocks.stripe:StripeEmitter",
+}
+START_TIMEOUT_S = 30.0
+
+
+def venue_class(name: str) -> type[MockVenue]:
+    module_name, _, attr = VENUES[name].partition(":")
+    cls: type[MockVenue] = getattr(importlib.import_module(module_name), attr)
+    return cls
+
+
+class MockStack:
+    """Start with `start()` (or `with`); `describe()` is the `uat mocks up --json` contract."""
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        backend: BackendName = "auto",
+        host: str = "127.0.0.1",
+        venues: Iterable[str] = tuple(VENUES),
+        plane: FaultPlane | None = None,
+    ) -> None:
+        unknown = sorted(set(venues) - set(VENUES))
+        if unknown:
+            raise ValueError(f"unknown venue {unknown[0]!r}; known: {', '.join(VENUES)}")
+        self.seed = seed
+        self.host = host
+        self.names = list(venues)
+        self._own_plane = plane is None
+        self.plane = plane or FaultPlane(backend, host=host)
+        self.venues: dict[str, MockVenue] = {}
+        self.controls: dict[str, ControlServer] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+
+    # -- lifecycle -------------------------------------------------------------------
+    def start(self) -> MockStack:
+        try:
+            if self._own_plane:
+                self.plane.start()
+            self._start_loop()
+            for name in self.names:
+                venue = venue_class(name)(seed=self.seed)
+                self.venues[name] = venue
+                self._run(venue.start(self.host, 0))
+                control = ControlServer(venue)
+                self.controls[name] = control
+                self._run(control.start(self.host, 0))
+                if venue.listens:
+                    self.plane.client.create_proxy(name, upstream=f"{venue.host}:{venue.port}")
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def stop(self) -> None:
+        if self._loop is not None:
+            for name in reversed(list(self.venues)):
+                control = self.controls.pop(name, None)
+                if control is not None:
+                    self._run(control.stop())
+                self._run(self.venues[name].stop())
+            self.venues.clear()
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            if self._thread is not None:
+                self._thread.join(timeout=10)
+            self._loop = None
+            self._thread = None
+        if self._own_plane:
+            self.plane.stop()
+
+    def __enter__(self) -> MockStack:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    def _start_loop(self) -> None:
+        loop = new_event_loop()
+        ready = threading.Event()
+
+        def run() -> None:
+            asyncio.set_event_loop(loop)
+            loop.call_soon(ready.set)
+            try:
+                loop.run_forever()
+            finally:
+                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
+                for task in pending:
+                    task.cancel()
+                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
+                loop.close()
+
+        self._loop = loop
+        self._thread = threading.Thread(target=run, name="mock-venues", daemon=True)
+        self._thread.start()
+        ready.wait(5)
+
+    def _run(self, coro: Coroutine[Any, Any, T]) -> T:
+        assert self._loop is not None
+        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(START_TIMEOUT_S)
+
+    def call(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Run a coroutine on the mocks' loop (tests and scenarios reach venue state this way)."""
+        return self._run(coro)
+
+    # -- what clients need -----------------------------------------------------------
+    def proxied_url(self, name: str) -> str:
+        venue = self.venues[name]
+        proxy = self.plane.client.get_proxy(name)
+        return f"{venue.scheme}://{proxy.host}:{proxy.port}"
+
+    def describe(self) -> dict[str, Any]:
+        mocks: dict[str, Any] = {}
+        for name, venue in self.venues.items():
+            entry: dict[str, Any] = {}
+            if venue.listens:
+                entry.update(url=self.proxied_url(name), direct_url=venue.url, proxy=name)
+            entry["control"] = self.controls[name].url
+            entry.update(venue.describe())
+            mocks[name] = entry
+        return {
+            "toxiproxy": self.plane.url,
+            "backend": self.plane.backend_name,
+            "backend_reason": self.plane.reason,
+            "seed": self.seed,
+            "mocks": mocks,
+        }

@@ -1,0 +1,157 @@
+"""A throwaway Postgres cluster per run: initdb and pg_ctl on a free loopback port, in a temp
+dir that is removed on the way out. It is the middleware's admin store and the ground for the
+reconciliation SQL, so it is a real server, tuned only to start fast and lose nothing we need.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import pwd
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+from .ports import free_port
+
+UNPRIVILEGED_USER = "nobody"  # initdb refuses root; the cluster runs as this user instead
+_FAST_SETTINGS = {
+    "listen_addresses": "'127.0.0.1'",
+    "fsync": "off",  # a throwaway cluster: crash safety buys nothing here
+    "synchronous_commit": "off",
+    "full_page_writes": "off",
+    "max_connections": "200",
+    "shared_buffers": "64MB",
+    "log_min_messages": "warning",
+}
+
+
+class PostgresUnavailable(RuntimeError):
+    """No Postgres server binaries here, or the cluster failed to start; says which."""
+
+
+def find_bindir() -> Path:
+    """The directory holding initdb and pg_ctl: PATH first, then /usr/lib/postgresql/*/bin."""
+    found = shutil.which("pg_ctl")
+    if found and shutil.which("initdb"):
+        return Path(os.path.realpath(found)).parent
+    candidates = sorted(glob.glob("/usr/lib/postgresql/*/bin"), key=lambda p: int(p.split("/")[-2]))
+    for candidate in reversed(candidates):
+        if (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    raise PostgresUnavailable(
+        "no Postgres server binaries: install the postgresql package (initdb and pg_ctl are needed)"
+    )
+
+
+class ThrowawayPostgres:
+    """Start with `start()` or `with`; `dsn` is ready to hand to the middleware.
+
+    Example usage::
+
+        with ThrowawayPostgres() as pg:
+            subprocess.run(["psql", pg.dsn, "-c", "select 1"])
+    """
+
+    def __init__(self, *, database: str = "uat", port: int = 0) -> None:
+        self.database = database
+        self.port = port
+        self.superuser = "postgres"
+        self.tmpdir: Path | None = None
+        self._bindir: Path | None = None
+        self._run_as: str | None = None
+
+    @property
+    def dsn(self) -> str:
+        return f"postgresql://{self.superuser}@127.0.0.1:{self.port}/{self.database}"
+
+    @property
+    def datadir(self) -> Path:
+        assert self.tmpdir is not None
+        return self.tmpdir / "data"
+
+    @property
+    def logfile(self) -> Path:
+        assert self.tmpdir is not None
+        return self.tmpdir / "postgres.log"
+
+    def start(self) -> ThrowawayPostgres:
+        self._bindir = find_bindir()
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="uat-pg-"))
+        try:
+            self._prepare_owner()
+            self._pg(
+                "initdb",
+                "-D",
+                str(self.datadir),
+                "-U",
+                self.superuser,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--no-sync",
+                "--no-instructions",
+            )
+            if self.port == 0:
+                self.port = free_port()
+            settings = dict(_FAST_SETTINGS, port=str(self.port), unix_socket_directories=f"'{self.tmpdir}'")
+            with (self.datadir / "postgresql.conf").open("a") as conf:
+                conf.writelines(f"{key} = {value}\n" for key, value in settings.items())
+            self._pg("pg_ctl", "-D", str(self.datadir), "-l", str(self.logfile), "-w", "-t", "60", "start")
+            self._pg("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", self.superuser, self.database)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _prepare_owner(self) -> None:
+        assert self.tmpdir is not None
+        if os.geteuid() != 0:
+            return
+        entry = pwd.getpwnam(UNPRIVILEGED_USER)
+        self._run_as = UNPRIVILEGED_USER
+        # mkdtemp is 0700 and the cluster's user must reach into it.
+        os.chown(self.tmpdir, entry.pw_uid, entry.pw_gid)
+
+    def _pg(self, tool: str, *args: str) -> str:
+        assert self._bindir is not None
+        proc = subprocess.run(
+            [str(self._bindir / tool), *args],
+            capture_output=True,
+            text=True,
+            user=self._run_as,
+            cwd=self.tmpdir,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            log_tail = ""
+            with contextlib.suppress(OSError):
+                log_tail = self.logfile.read_text()[-1500:]
+            raise PostgresUnavailable(
+                f"{tool} failed ({proc.returncode}): {proc.stderr.strip()[-1500:]}"
+                + (f"\nserver log:\n{log_tail}" if log_tail else "")
+            )
+        return proc.stdout
+
+    def psql(self, sql: str) -> str:
+        """Run SQL with the server's own psql; tuples only, unaligned, `|` between columns."""
+        return self._pg("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.dsn, "-c", sql)
+
+    def stop(self) -> None:
+        """Stop the server (immediate mode: nothing here is worth a checkpoint) and remove it all."""
+        if self.tmpdir is None:
+            return
+        if (self.datadir / "postmaster.pid").exists() and self._bindir is not None:
+            with contextlib.suppress(PostgresUnavailable, subprocess.TimeoutExpired):
+                self._pg("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "-w", "-t", "30", "stop")
+        shutil.rmtree(self.tmpdir, ignore_errors=True)
+        self.tmpdir = None
+
+    def __enter__(self) -> ThrowawayPostgres:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

@@ -1,0 +1,123 @@
+"""Target files: a good one parses, and every bad field is named in the error."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from harness.target import Slo, TargetError, load, parse
+
+GOOD = """
+name = "agency-build"
+passthrough_env = ["REFMW_MUTANTS"]
+
+[start]
+command = ["node", "server.js"]
+cwd = "app"
+
+[ready]
+url = "http://127.0.0.1:{port}/health"
+timeout_s = 30
+
+[env]
+RITHMIC_URL = "{mocks.rithmic.url}"
+DATABASE_URL = "{postgres.dsn}"
+
+[adapter]
+base_url = "http://127.0.0.1:{port}"
+
+[slo]
+recovery_s = 10
+fast_reject_ms = 500
+
+[network]
+allowed_hosts = ["uat-db.internal"]
+"""
+
+
+def _write(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "target.toml"
+    path.write_text(text)
+    return str(path)
+
+
+def test_a_good_target_parses_with_defaults(tmp_path: Path) -> None:
+    target = load(_write(tmp_path, GOOD))
+    assert target.name == "agency-build" and target.command == ("node", "server.js")
+    assert target.cwd == (tmp_path / "app").resolve()
+    assert target.slo == Slo(recovery_s=10, fast_reject_ms=500, fill_visible_s=Slo.fill_visible_s)
+    assert target.allowed_hosts == ("uat-db.internal",) and target.adapter == "default"
+
+
+def test_env_is_rendered_from_the_topology(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("REFMW_MUTANTS", "no_reconnect")
+    target = load(_write(tmp_path, GOOD))
+    values = {
+        "mocks": {"rithmic": {"url": "ws://127.0.0.1:5"}},
+        "postgres": {"dsn": "postgresql://x"},
+        "port": 9,
+    }
+    env = target.render(values)
+    assert env == {
+        "RITHMIC_URL": "ws://127.0.0.1:5",
+        "DATABASE_URL": "postgresql://x",
+        "REFMW_MUTANTS": "no_reconnect",
+    }
+    with pytest.raises(TargetError, match=r"env\.RITHMIC_URL: unknown placeholder \{mocks\.rithmic\.url\}"):
+        target.render({"mocks": {}, "postgres": {"dsn": "x"}})
+
+
+@pytest.mark.parametrize(
+    ("edit", "field", "message"),
+    [
+        (lambda t: t.replace('name = "agency-build"\n', ""), "name", "is required"),
+        (lambda t: t.replace('name = "agency-build"', "name = 7"), "name", "must be a string"),
+        (
+            lambda t: t.replace('command = ["node", "server.js"]', 'command = ["node", 3]'),
+            r"start\.command\[1\]",
+            "non-empty string",
+        ),
+        (
+            lambda t: t.replace('command = ["node", "server.js"]', 'image = "x"\ncommand = ["a"]'),
+            r"start\.command",
+            "exactly one of",
+        ),
+        (
+            lambda t: t.replace("timeout_s = 30", 'timeout_s = "soon"'),
+            r"ready\.timeout_s",
+            "must be a number",
+        ),
+        (lambda t: t.replace("recovery_s = 10", "recovery_s = -1"), r"slo\.recovery_s", "positive"),
+        (lambda t: t.replace("recovery_s = 10", "recovery_s = true"), r"slo\.recovery_s", "boolean"),
+        (lambda t: t.replace("[slo]", "[slo]\nrecovery = 3"), r"slo\.recovery", "unknown field"),
+        (lambda t: t.replace("[adapter]", '[adapter]\nkind = "grpc"'), r"adapter\.kind", "unknown adapter"),
+        (lambda t: t.replace('base_url = "http://127.0.0.1:{port}"', ""), r"adapter\.base_url", "required"),
+        (lambda t: t.replace('url = "http://127.0.0.1:{port}/health"', ""), r"ready\.url", "required"),
+        (lambda t: "surprise = 1\n" + t, "surprise", "unknown field"),
+        (
+            lambda t: t.replace('RITHMIC_URL = "{mocks.rithmic.url}"', "RITHMIC_URL = 5"),
+            r"env\.RITHMIC_URL",
+            "must be a string",
+        ),
+        (
+            lambda t: t.replace("[network]", "[network]\nallowed_hosts = 'x'\n[other]"),
+            r"network\.allowed_hosts",
+            "must be a list",
+        ),
+        (lambda t: t.replace("[start]", "[start"), "toml", ""),
+    ],
+)
+def test_each_bad_field_is_named(tmp_path: Path, edit, field: str, message: str) -> None:
+    with pytest.raises(TargetError, match=rf"target\.toml: {field}: .*{message}"):
+        load(_write(tmp_path, edit(GOOD)))
+
+
+def test_a_missing_file_lists_the_bundled_targets(tmp_path: Path) -> None:
+    with pytest.raises(TargetError, match="no such file"):
+        load(str(tmp_path / "nope.toml"))
+
+
+def test_parse_requires_a_table() -> None:
+    with pytest.raises(TargetError, match="start: must be a table"):
+        parse({"name": "x", "start": "node"}, "inline")

@@ -1,0 +1,199 @@
+"""One object that brings up Postgres, the fault plane, the mocks and the middleware under
+test, in that order, and tears them all down in reverse, Ctrl-C included."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from .faults.plane import BackendName
+from .mockstack import MockStack
+from .ports import free_port
+from .postgres import ThrowawayPostgres
+from .report import Redactor
+from .target import Target, TargetError, render_template
+
+# What the middleware inherits from our own environment; everything else comes from the target.
+_INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "SSL_CERT_FILE")
+
+
+class TargetNotReady(RuntimeError):
+    """The middleware exited or never answered its readiness URL; carries its log tail."""
+
+
+class TargetProcess:
+    """The system under test as a separate process group, its output captured to a file."""
+
+    def __init__(
+        self,
+        target: Target,
+        command: list[str],
+        env: dict[str, str],
+        ready_url: str,
+        logdir: Path,
+        redact: Redactor,
+    ) -> None:
+        if target.image:
+            raise TargetError(
+                target.source,
+                "start.image",
+                "container targets need the docker backend, which is not built yet; use start.command",
+            )
+        self.target = target
+        self.command = command
+        self.env = env
+        self.ready_url = ready_url
+        self.logfile = logdir / "target.log"
+        self.redact = redact
+        self._proc: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        env = {k: os.environ[k] for k in _INHERITED if k in os.environ}
+        env.update(self.env)
+        with self.logfile.open("wb") as log:
+            self._proc = subprocess.Popen(
+                self.command,
+                cwd=self.target.cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
+
+    def wait_ready(self) -> float:
+        started = time.monotonic()
+        deadline = started + self.target.ready_timeout_s
+        with httpx.Client(timeout=1.0, trust_env=False) as http:
+            while time.monotonic() < deadline:
+                assert self._proc is not None
+                if self._proc.poll() is not None:
+                    raise TargetNotReady(
+                        f"{self.target.name} exited with code {self._proc.returncode} "
+                        f"before it was ready; last output:\n{self.log_tail()}"
+                    )
+                with contextlib.suppress(httpx.HTTPError):
+                    if http.get(self.ready_url).status_code == 200:
+                        return time.monotonic() - started
+                time.sleep(0.1)
+        raise TargetNotReady(
+            f"{self.target.name} did not answer {self.ready_url} with 200 within "
+            f"{self.target.ready_timeout_s:g} s; last output:\n{self.log_tail()}"
+        )
+
+    def alive(self) -> bool:
+        return self._proc is not None and self._proc.poll() is None
+
+    def log_tail(self, lines: int = 60) -> str:
+        """The last lines the middleware printed, secrets redacted."""
+        try:
+            text = self.logfile.read_text(errors="replace")
+        except OSError:
+            return ""
+        return self.redact("\n".join(text.splitlines()[-lines:]))
+
+    def stop(self) -> None:
+        proc, self._proc = self._proc, None
+        if proc is None or proc.poll() is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=10)
+
+
+class Topology:
+    """Postgres, fault plane, mocks, then the target; `timings` records each start-up phase."""
+
+    def __init__(
+        self,
+        target: Target,
+        *,
+        seed: int = 0,
+        backend: BackendName = "auto",
+        workdir: Path | None = None,
+        venues: tuple[str, ...] | None = None,
+    ) -> None:
+        self.target = target
+        self.seed = seed
+        self.redact = Redactor()
+        self.timings: dict[str, float] = {}
+        self.postgres = ThrowawayPostgres()
+        self.stack = (
+            MockStack(seed=seed, backend=backend, venues=venues)
+            if venues
+            else MockStack(seed=seed, backend=backend)
+        )
+        self._tmp: tempfile.TemporaryDirectory[str] | None = None
+        self.workdir = workdir
+        self.process: TargetProcess | None = None
+        self.port = 0
+        self.values: dict[str, Any] = {}
+
+    @property
+    def base_url(self) -> str:
+        return render_template(self.target.base_url, self.values, "adapter.base_url", self.target.source)
+
+    def start(self) -> Topology:
+        try:
+            if self.workdir is None:
+                self._tmp = tempfile.TemporaryDirectory(prefix="uat-run-")
+                self.workdir = Path(self._tmp.name)
+            self._phase("postgres", self.postgres.start)
+            self._phase("mocks", self.stack.start)
+            self.port = free_port()
+            described = self.stack.describe()
+            self.values = {
+                "port": self.port,
+                "seed": self.seed,
+                "toxiproxy": described["toxiproxy"],
+                "mocks": described["mocks"],
+                "postgres": {"dsn": self.postgres.dsn},
+            }
+            self.redact.add_from_mapping(self.values)
+            env = self.target.render(self.values)
+            self.redact.add_from_mapping(env)
+            source = self.target.source
+            command = [
+                render_template(part, self.values, f"start.command[{i}]", source)
+                for i, part in enumerate(self.target.command)
+            ]
+            ready_url = render_template(self.target.ready_url, self.values, "ready.url", source)
+            self.process = TargetProcess(self.target, command, env, ready_url, self.workdir, self.redact)
+            self._phase("target_spawn", self.process.start)
+            self.timings["target_ready"] = self.process.wait_ready()
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def _phase(self, name: str, action: Any) -> None:
+        started = time.monotonic()
+        action()
+        self.timings[name] = time.monotonic() - started
+
+    def stop(self) -> None:
+        if self.process is not None:
+            self.process.stop()
+        self.stack.stop()
+        self.postgres.stop()
+        if self._tmp is not None:
+            self._tmp.cleanup()
+            self._tmp = None
+
+    def __enter__(self) -> Topology:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()

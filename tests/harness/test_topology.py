@@ -1,0 +1,66 @@
+"""The topology: everything up in order, env rendered, a bad target reported with its log."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import httpx
+import pytest
+
+from harness.ports import is_listening
+from harness.report import MASK
+from harness.target import parse
+from harness.topology import TargetNotReady, Topology
+
+ENV_ECHO = str(Path(__file__).parent / "targets" / "env_echo.py")
+
+
+def _target(*extra: str, timeout_s: float = 20):
+    return parse(
+        {
+            "name": "env-echo",
+            "start": {"command": [sys.executable, ENV_ECHO, "{port}", *extra]},
+            "ready": {"url": "http://127.0.0.1:{port}/health", "timeout_s": timeout_s},
+            "env": {
+                "TT_URL": "{mocks.tt.url}",
+                "TT_APP_SECRET": "{mocks.tt.app_secret}",
+                "DATABASE_URL": "{postgres.dsn}",
+            },
+            "adapter": {"base_url": "http://127.0.0.1:{port}"},
+        },
+        "inline",
+    )
+
+
+def test_topology_starts_in_order_and_wires_the_target(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UAT_PARENT_ONLY", "1")
+    with Topology(_target(), venues=("tt",), workdir=tmp_path, backend="embedded") as topo:
+        env = httpx.get(f"{topo.base_url}/env").json()
+        assert env["TT_URL"] == topo.stack.describe()["mocks"]["tt"]["url"]
+        assert env["DATABASE_URL"] == topo.postgres.dsn
+        assert "UAT_PARENT_ONLY" not in env, "the target inherited a variable it was not given"
+        assert set(topo.timings) >= {"postgres", "mocks", "target_spawn", "target_ready"}
+        tail = topo.process.log_tail() if topo.process else ""
+        assert "booting with TT secret" in tail and MASK in tail
+        assert topo.stack.describe()["mocks"]["tt"]["app_secret"] not in tail
+        port = topo.port
+    assert not is_listening("127.0.0.1", port)
+
+
+def test_a_target_that_exits_at_once_fails_with_its_output(tmp_path: Path) -> None:
+    with pytest.raises(TargetNotReady, match=r"exited with code 4(.|\n)*cannot reach the order plant"):
+        Topology(_target("--exit-now"), venues=("tt",), workdir=tmp_path, backend="embedded").start()
+
+
+def test_a_target_that_never_gets_ready_times_out_with_its_output(tmp_path: Path) -> None:
+    topo = Topology(
+        _target("--never-ready", timeout_s=2), venues=("tt",), workdir=tmp_path, backend="embedded"
+    )
+    with pytest.raises(TargetNotReady, match=r"within 2 s(.|\n)*booting with"):
+        topo.start()
+    assert topo.postgres.tmpdir is None, "postgres outlived a failed start"
+    assert json.dumps(topo.timings)

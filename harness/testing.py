@@ -21,6 +21,7 @@ class _ThreadingServer(socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     block_on_close = False
+    request_queue_size = 128  # tests open dozens of connections at once; the default 5 stalls them
 
 
 class EchoServer:

@@ -7,6 +7,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -157,6 +158,7 @@ class Topology:
             self.values = {
                 "port": self.port,
                 "seed": self.seed,
+                "python": sys.executable,
                 "toxiproxy": described["toxiproxy"],
                 "mocks": described["mocks"],
                 "postgres": {"dsn": self.postgres.dsn},

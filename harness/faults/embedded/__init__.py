@@ -4,4 +4,12 @@ from .api import VERSION
 from .errors import ApiError, BindError
 from .server import EmbeddedToxiproxy, ServerCore, load_config, serve_forever
 
-__all__ = ["VERSION", "ApiError", "BindError", "EmbeddedToxiproxy", "ServerCore", "load_config", "serve_forever"]
+__all__ = [
+    "VERSION",
+    "ApiError",
+    "BindError",
+    "EmbeddedToxiproxy",
+    "ServerCore",
+    "load_config",
+    "serve_forever",
+]

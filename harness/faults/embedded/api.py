@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 import re
 import uuid
@@ -21,21 +20,41 @@ log = logging.getLogger("harness.toxiproxy")
 VERSION = "2.12.0"
 HANDLER_TIMEOUT_S = 25.0  # Go's http.TimeoutHandler in Toxiproxy's API
 
+_ANY_METHOD = "*"
+
 Handler = Callable[[web.BaseRequest, dict[str, str]], Awaitable[web.StreamResponse]]
 
 
+# Go's http.Error writes these two headers; clients and browsers see them on every error.
+_TEXT_HEADERS = {"Content-Type": "text/plain; charset=utf-8", "X-Content-Type-Options": "nosniff"}
+
+
 def _json(payload: Any, status: int = 200) -> web.Response:
-    body = json.dumps(payload, separators=(",", ":"))
-    return web.Response(status=status, text=body, content_type="application/json")
+    """A success body as Go's json.Marshal writes it, with Go's bare JSON content type."""
+    body = gojson.dumps(payload).encode()
+    return web.Response(status=status, body=body, headers={"Content-Type": "application/json"})
 
 
-def _error(exc: ApiError, extra: dict[str, Any] | None = None) -> web.Response:
-    payload: dict[str, Any] = {"error": exc.message, "status": exc.status}
-    if extra:
-        payload.update(extra)
-    body = json.dumps(payload, separators=(",", ":")) + "\n"
-    # Go's http.Error replaces the JSON content type with text/plain; clients see that.
-    return web.Response(status=exc.status, body=body.encode(), headers={"Content-Type": "text/plain; charset=utf-8"})
+def _text_error(status: int, text: str) -> web.Response:
+    """A plain-text reply the way Go's http.Error (and http.NotFound) writes one."""
+    return web.Response(status=status, body=text.encode(), headers=_TEXT_HEADERS)
+
+
+def _error(exc: ApiError) -> web.Response:
+    # Go's http.Error replaces the JSON content type with text/plain and appends a newline.
+    return _text_error(exc.status, gojson.dumps({"error": exc.message, "status": exc.status}) + "\n")
+
+
+def _populate_reply(proxies: list[dict[str, Any]] | None, error: ApiError | None) -> web.Response:
+    """/populate writes its own body: the error fields (if any) beside the proxies, as JSON."""
+    payload: dict[str, Any] = {}
+    if error is not None:
+        payload = {"error": error.message, "status": error.status}
+    payload["proxies"] = proxies
+    status = 201 if error is None else error.status
+    return web.Response(
+        status=status, body=gojson.dumps(payload).encode(), headers={"Content-Type": "application/json"}
+    )
 
 
 def _empty(status: int) -> web.Response:
@@ -53,17 +72,28 @@ class ToxiproxyApi:
             (r"/populate", {"POST": self.populate}),
             (
                 r"/proxies/(?P<proxy>[^/]+)",
-                {"GET": self.get_proxy, "POST": self.update_proxy, "PATCH": self.update_proxy, "DELETE": self.delete_proxy},
+                {
+                    "GET": self.get_proxy,
+                    "POST": self.update_proxy,
+                    "PATCH": self.update_proxy,
+                    "DELETE": self.delete_proxy,
+                },
             ),
             (r"/proxies/(?P<proxy>[^/]+)/toxics", {"GET": self.list_toxics, "POST": self.create_toxic}),
             (
                 r"/proxies/(?P<proxy>[^/]+)/toxics/(?P<toxic>[^/]+)",
-                {"GET": self.get_toxic, "POST": self.update_toxic, "PATCH": self.update_toxic, "DELETE": self.delete_toxic},
+                {
+                    "GET": self.get_toxic,
+                    "POST": self.update_toxic,
+                    "PATCH": self.update_toxic,
+                    "DELETE": self.delete_toxic,
+                },
             ),
             (r"/version", {"GET": self.version}),
         ]
         if metrics:
-            routes.append((r"/metrics", {"GET": self.metrics}))
+            # Go registers the Prometheus handler without a method filter: any method works.
+            routes.append((r"/metrics", {_ANY_METHOD: self.metrics}))
         self._routes = [(re.compile(pattern + r"\Z"), methods) for pattern, methods in routes]
 
     async def __call__(self, request: web.BaseRequest) -> web.StreamResponse:
@@ -71,17 +101,19 @@ class ToxiproxyApi:
             match = pattern.match(request.path)
             if match is None:
                 continue
-            handler = methods.get(request.method)
+            handler = methods.get(request.method) or methods.get(_ANY_METHOD)
             if handler is None:
                 return _empty(405)
             response = await self._run(handler, request, match.groupdict())
             response.headers["X-Toxiproxy-Request-Id"] = uuid.uuid4().hex
             return response
-        return web.Response(status=404, text="404 page not found\n", content_type="text/plain")
+        return _text_error(404, "404 page not found\n")
 
-    async def _run(self, handler: Handler, request: web.BaseRequest, params: dict[str, str]) -> web.StreamResponse:
+    async def _run(
+        self, handler: Handler, request: web.BaseRequest, params: dict[str, str]
+    ) -> web.StreamResponse:
         if request.headers.get("User-Agent", "").startswith("Mozilla/"):
-            return web.Response(status=403, body=b"User agent not allowed\n", headers={"Content-Type": "text/plain; charset=utf-8"})
+            return _text_error(403, "User agent not allowed\n")
         try:
             response = await asyncio.wait_for(handler(request, params), HANDLER_TIMEOUT_S)
         except ApiError as exc:
@@ -100,11 +132,12 @@ class ToxiproxyApi:
         return _json(proxy.to_json(), 201)
 
     async def populate(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
-        done, error = await self.collection.populate(gojson.loads(await request.read()))
-        proxies = [p.to_json() for p in done] or None
-        if error is not None:
-            return _error(error, {"proxies": proxies})
-        return _json({"proxies": proxies}, 201)
+        # Every failure here, even a bad body, comes back in /populate's own reply shape.
+        try:
+            done, error = await self.collection.populate(gojson.loads(await request.read()))
+        except ApiError as exc:
+            return _populate_reply(None, exc)
+        return _populate_reply([p.to_json() for p in done] or None, error)
 
     async def get_proxy(self, request: web.BaseRequest, params: dict[str, str]) -> web.Response:
         return _json(self.collection.get(params["proxy"]).to_json())
@@ -151,17 +184,20 @@ class ToxiproxyApi:
 
     async def metrics(self, request: web.BaseRequest, _: dict[str, str]) -> web.Response:
         lines = [
-            "# HELP toxiproxy_proxy_received_bytes_total The total bytes received from a proxy's clients and upstream",
+            "# HELP toxiproxy_proxy_received_bytes_total"
+            " The total bytes received from a proxy's clients and upstream",
             "# TYPE toxiproxy_proxy_received_bytes_total counter",
         ]
         sent = [
-            "# HELP toxiproxy_proxy_sent_bytes_total The total bytes sent by a proxy to its clients and upstream",
+            "# HELP toxiproxy_proxy_sent_bytes_total"
+            " The total bytes sent by a proxy to its clients and upstream",
             "# TYPE toxiproxy_proxy_sent_bytes_total counter",
         ]
         for proxy in self.collection.proxies.values():
             for direction, (received, out) in proxy.byte_counts().items():
                 labels = (
-                    f'direction="{direction}",listener="{proxy.listen}",proxy="{proxy.name}",upstream="{proxy.upstream}"'
+                    f'direction="{direction}",listener="{proxy.listen}",'
+                    f'proxy="{proxy.name}",upstream="{proxy.upstream}"'
                 )
                 lines.append(f"toxiproxy_proxy_received_bytes_total{{{labels}}} {received}")
                 sent.append(f"toxiproxy_proxy_sent_bytes_total{{{labels}}} {out}")

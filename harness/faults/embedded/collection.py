@@ -7,10 +7,15 @@ from dataclasses import dataclass
 from typing import Any
 
 from . import gojson
-from .errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, bad_body, missing_field
+from .errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, BindError, missing_field
 from .proxy import Proxy, format_address, resolve_listen
 
 _PROXY_FIELDS = ("name", "listen", "upstream", "enabled")
+# Go type names that appear in decode errors: POST /proxies and PATCH decode a Proxy;
+# /populate decodes an array of an anonymous struct that embeds one.
+PROXY_TYPE = "toxiproxy.Proxy"
+POPULATE_ITEM_TYPE = 'struct { toxiproxy.Proxy; Enabled *bool "json:\\"enabled\\"" }'
+POPULATE_TYPE = "[]" + POPULATE_ITEM_TYPE
 
 
 @dataclass
@@ -21,16 +26,14 @@ class ProxyInput:
     enabled: bool | None
 
     @classmethod
-    def decode(cls, body: Any, defaults: Proxy | None = None) -> ProxyInput:
-        picked = gojson.fields(body, _PROXY_FIELDS, "proxy")
-        name = gojson.as_str(picked.get("name"), "proxy.name")
-        if defaults is None:
-            listen = gojson.as_str(picked.get("listen"), "proxy.listen")
-            upstream = gojson.as_str(picked.get("upstream"), "proxy.upstream")
-        else:
-            listen = gojson.as_str(picked.get("listen", defaults.listen), "proxy.listen")
-            upstream = gojson.as_str(picked.get("upstream", defaults.upstream), "proxy.upstream")
-        return cls(name, listen, upstream, gojson.as_bool(picked.get("enabled"), "proxy.enabled"))
+    def decode(cls, body: Any, defaults: Proxy | None = None, *, populate: bool = False) -> ProxyInput:
+        """Read a proxy body; fields left out (or null) keep `defaults`' values, as in Go."""
+        struct = "" if populate else "Proxy"  # Go names an anonymous struct ""
+        picked = gojson.fields(body, _PROXY_FIELDS, POPULATE_ITEM_TYPE if populate else PROXY_TYPE)
+        name = gojson.as_str(picked.get("name"), f"{struct}.name")
+        listen = gojson.as_str(picked.get("listen", defaults and defaults.listen), f"{struct}.listen")
+        upstream = gojson.as_str(picked.get("upstream", defaults and defaults.upstream), f"{struct}.upstream")
+        return cls(name, listen, upstream, gojson.as_bool(picked.get("enabled"), f"{struct}.enabled"))
 
     def require(self, suffix: str = "") -> None:
         if not self.name:
@@ -69,8 +72,8 @@ class ProxyCollection:
 
     async def populate(self, body: Any) -> tuple[list[Proxy], ApiError | None]:
         if not isinstance(body, list):
-            raise bad_body("json: cannot unmarshal object into Go value of type []proxy.Proxy")
-        specs = [ProxyInput.decode(item) for item in body]
+            raise gojson.type_error(body, "", POPULATE_TYPE)
+        specs = [ProxyInput.decode(item, populate=True) for item in body]
         for index, spec in enumerate(specs, start=1):
             spec.require(f" at proxy {index}")
         done: list[Proxy] = []
@@ -124,14 +127,27 @@ class ProxyCollection:
 
 
 async def _differs(proxy: Proxy, listen: str, upstream: str) -> bool:
+    """Go's Proxy.Differs: the new listen is resolved first, so a bad one fails before any change."""
+    loop = asyncio.get_running_loop()
+    new = await _resolve(loop, listen)
     if upstream != proxy.upstream:
         return True
     if listen == proxy.listen:
         return False
-    loop = asyncio.get_running_loop()
-    new = await resolve_listen(loop, listen)
     if not proxy.enabled:
-        # A disabled proxy may hold an unresolved listen string: resolve both sides.
-        return new != await resolve_listen(loop, proxy.listen)
+        # A disabled proxy may hold an unresolved listen string: resolve both sides. Go
+        # compares the raw string there, so one that no longer resolves just "differs".
+        try:
+            return new != await resolve_listen(loop, proxy.listen)
+        except ApiError:
+            return True
     current = format_address(*new) if new[0] else None
     return current != proxy.listen
+
+
+async def _resolve(loop: asyncio.AbstractEventLoop, listen: str) -> tuple[str, int]:
+    """Resolve without listening: Go's ResolveTCPAddr errors lack the "listen tcp: " prefix."""
+    try:
+        return await resolve_listen(loop, listen)
+    except BindError as exc:
+        raise BindError(exc.message.removeprefix("listen tcp: ")) from None

@@ -100,6 +100,17 @@ class Side(asyncio.Protocol):
         if self.transport is not None and not self.transport.is_closing():
             self.transport.close()
 
+    def shut(self) -> None:
+        """Close now, dropping writes the peer has not taken. A stopped proxy must not keep a
+        socket alive for a peer that never reads (Go's Close does not wait for one either)."""
+        transport = self.transport
+        if transport is None:
+            return
+        if transport.get_write_buffer_size():
+            transport.abort()
+        elif not transport.is_closing():
+            transport.close()
+
 
 class Link:
     """One direction of a connection: source socket → toxic stages → destination socket."""
@@ -209,15 +220,11 @@ class Link:
                 return
 
     def remove_toxic(self, name: str) -> None:
-        for index, stage in enumerate(self.stages):
-            if stage.spec.name == name:
-                break
-        else:
+        index = next((i for i, s in enumerate(self.stages) if s.spec.name == name), None)
+        if index is None:
             return
-        if stage.closes_on_remove and hasattr(stage, "end"):
-            stage.end()
-        stage.flush()
-        stage.stop()
+        stage = self.stages[index]
+        stage.remove()
         del self.stages[index]
         if index == 0:
             self._head = self.stages[0].push if self.stages else None
@@ -274,5 +281,5 @@ class Connection:
         """Close both sockets with a FIN, dropping whatever toxics still hold."""
         for link in self.links.values():
             link.stop()
-        self.client.close()
-        self.upstream.close()
+        self.client.shut()
+        self.upstream.shut()

@@ -17,7 +17,11 @@ log = logging.getLogger("harness.toxiproxy")
 
 
 def split_host_port(address: str) -> tuple[str, int]:
-    """Split `host:port` the way Go's net.SplitHostPort does (`[v6]:port` included)."""
+    """Split `host:port` the way Go's net.SplitHostPort does (`[v6]:port` included).
+
+    An empty address is Go's "any interface, any port", which toxiproxy-python relies on."""
+    if address == "":
+        return "", 0
     host, sep, port = address.rpartition(":")
     if not sep:
         raise BindError(f"listen tcp: address {address}: missing port in address")
@@ -108,12 +112,19 @@ class Proxy:
         upstream = Side()
         try:
             host, port = split_host_port(self.upstream)
-            await loop.create_connection(lambda: upstream, host or None, port)
+            # Go dials an empty host as the local system.
+            await loop.create_connection(lambda: upstream, host or "localhost", port)
         except (OSError, ApiError) as exc:
             # Go accepts first and dials after: the client sees EOF, not "connection refused".
             log.warning("proxy %s: upstream %s unreachable: %s", self.name, self.upstream, exc)
             client.close()
             return
+        except asyncio.CancelledError:
+            # Stopped mid-dial: stop() closes the clients it knows of, but one accepted just
+            # as the listener closed is only reached here, when the shutdown cancels the task.
+            upstream.close()
+            client.close()
+            raise
         finally:
             self._dialling.pop(client, None)
         assert client.transport is not None
@@ -195,7 +206,7 @@ def _bind(host: str, port: int) -> socket.socket:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         if not host:
             sock.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 0)
-        sock.bind(("::" if not host else host, port))
+        sock.bind((host or "::", port))
         sock.listen(1024)
         sock.setblocking(False)
     except OSError as exc:
@@ -203,4 +214,3 @@ def _bind(host: str, port: int) -> socket.socket:
         reason = (exc.strerror or str(exc)).lower()
         raise BindError(f"listen tcp {format_address(host, port)}: bind: {reason}") from None
     return sock
-

@@ -51,26 +51,32 @@ class ServerCore:
         self.collection = ProxyCollection()
         self._api = ToxiproxyApi(self.collection, metrics=metrics)
         self._server: asyncio.AbstractServer | None = None
+        self._handler: web.Server | None = None
 
     async def start(self, config: list[dict[str, Any]] | None = None) -> None:
         loop = asyncio.get_running_loop()
-        handler = web.Server(self._api, access_log=None)
-        self._server = await loop.create_server(handler, self.host, self.port)
+        self._handler = web.Server(self._api, access_log=None)
+        self._server = await loop.create_server(self._handler, self.host, self.port)
         sock = self._server.sockets[0]
         self.port = sock.getsockname()[1]
         if config:
             done, error = await self.collection.populate(config)
             if error is not None:
-                self.close()
+                await self.aclose()
                 raise error
             log.info("populated %d proxies from config", len(done))
         log.info("API listening on %s:%d", self.host, self.port)
 
-    def close(self) -> None:
+    async def aclose(self) -> None:
+        """Close every proxy, the listener, and idle keep-alive API connections (requests, and so
+        toxiproxy-python, leaves those open; without this, shutdown waits on them)."""
         self.collection.close()
         if self._server is not None:
             self._server.close()
             self._server = None
+        if self._handler is not None:
+            await self._handler.shutdown(0.1)
+            self._handler = None
 
 
 class EmbeddedToxiproxy:
@@ -82,8 +88,14 @@ class EmbeddedToxiproxy:
             httpx.get(f"{server.url}/version")
     """
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 8474, *, config: list[dict[str, Any]] | None = None,
-                 metrics: bool = False) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 8474,
+        *,
+        config: list[dict[str, Any]] | None = None,
+        metrics: bool = False,
+    ) -> None:
         self._core = ServerCore(host, port, metrics=metrics)
         self._config = config
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -119,7 +131,7 @@ class EmbeddedToxiproxy:
             try:
                 loop.run_forever()
             finally:
-                self._core.close()
+                loop.run_until_complete(self._core.aclose())
                 _drain(loop)
                 loop.close()
 
@@ -136,8 +148,7 @@ class EmbeddedToxiproxy:
     def call(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` on the server's loop and wait for it (tests use this to inspect state)."""
         assert self._loop is not None
-        future: asyncio.Future[Any] = asyncio.run_coroutine_threadsafe(_call(fn), self._loop)  # type: ignore[assignment]
-        return future.result(timeout=10)
+        return asyncio.run_coroutine_threadsafe(_call(fn), self._loop).result(timeout=10)
 
     def stop(self) -> None:
         if self._thread is None or self._loop is None:
@@ -170,8 +181,14 @@ def _drain(loop: asyncio.AbstractEventLoop) -> None:
         loop.run_until_complete(loop.shutdown_asyncgens())
 
 
-def serve_forever(host: str, port: int, config: list[dict[str, Any]] | None = None, *, metrics: bool = False,
-                  ready: Callable[[ServerCore], None] | None = None) -> None:
+def serve_forever(
+    host: str,
+    port: int,
+    config: list[dict[str, Any]] | None = None,
+    *,
+    metrics: bool = False,
+    ready: Callable[[ServerCore], None] | None = None,
+) -> None:
     """The foreground server behind `uat toxiproxy`; SIGINT and SIGTERM stop it cleanly."""
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
@@ -186,7 +203,7 @@ def serve_forever(host: str, port: int, config: list[dict[str, Any]] | None = No
         loop.run_until_complete(stop.wait())
         log.info("shutting down")
     finally:
-        core.close()
+        loop.run_until_complete(core.aclose())
         _drain(loop)
         loop.close()
 

@@ -32,8 +32,6 @@ class LinkContext(Protocol):
 class Stage:
     """A pass-through stage; `noop`, and every toxic whose toxicity draw missed, behave like this."""
 
-    closes_on_remove = False
-
     def __init__(self, spec: ToxicSpec, ctx: LinkContext, next_: Emit) -> None:
         self.spec = spec
         self.ctx = ctx
@@ -85,6 +83,11 @@ class Stage:
         self.interrupt()
         self.held.clear()
 
+    def remove(self) -> None:
+        """The toxic is deleted from the link: hand on everything held, in order, then stop."""
+        self.flush()
+        self.stop()
+
 
 class _TaskStage(Stage):
     """A stage whose toxic is a sequential process over its held queue, run as one task."""
@@ -122,10 +125,11 @@ class _TaskStage(Stage):
         self._in_flight = True
         return self.held[0]
 
-    def _emit_head(self) -> None:
-        data, arrival = self.held.popleft()
+    def _emit_head(self, arrival: float | None = None) -> None:
+        """Pass the head chunk on, stamped `arrival` when given (else as it came in)."""
+        data, came_in = self.held.popleft()
         self._in_flight = False
-        self.next(data, arrival)
+        self.next(data, came_in if arrival is None else arrival)
 
     async def _run(self) -> None:
         with contextlib.suppress(asyncio.CancelledError):
@@ -137,21 +141,26 @@ class _TaskStage(Stage):
 
 class LatencyStage(_TaskStage):
     """Each chunk leaves at arrival + latency ± jitter; chunks queue behind each other, so
-    throughput survives while order is kept."""
+    throughput survives while order is kept.
+
+    The chunk goes on stamped `arrival + wait` (Go adds the sleep to its timestamp), so a
+    second latency toxic behind this one delays it again: 2 × 500 ms gives 1000 ms."""
 
     async def run(self) -> None:
         loop = self.ctx.loop
         while True:
             data, arrival = await self._next_item()
-            if data is not None:
-                delay_ms = self.spec.attr("latency")
-                jitter = self.spec.attr("jitter")
-                if jitter > 0:
-                    delay_ms += random.randrange(2 * jitter) - jitter
-                wait = arrival + delay_ms / 1000 - loop.time()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-            self._emit_head()
+            if data is None:
+                self._emit_head()
+                continue
+            delay_ms = self.spec.attr("latency")
+            jitter = self.spec.attr("jitter")
+            if jitter > 0:
+                delay_ms += random.randrange(2 * jitter) - jitter
+            wait = arrival + delay_ms / 1000 - loop.time()
+            if wait > 0:
+                await asyncio.sleep(wait)
+            self._emit_head(arrival + wait)
 
 
 class BandwidthStage(_TaskStage):
@@ -226,6 +235,13 @@ class SlicerStage(_TaskStage):
 class SlowCloseStage(_TaskStage):
     """Data passes at once; EOF waits `delay` ms before the destination is closed."""
 
+    def interrupt(self) -> None:
+        if self._in_flight and self.held and self.held[0][0] is None:
+            # Go's input is closed by then, so the restarted toxic reads EOF again and waits
+            # the whole (new) delay: keep the EOF held instead of releasing it.
+            self._in_flight = False
+        super().interrupt()
+
     async def run(self) -> None:
         while True:
             data, _ = await self._next_item()
@@ -268,7 +284,9 @@ class TimeoutStage(_EndingStage):
     """Drops everything; ends the link after `timeout` ms without an incoming chunk.
     Removing it ends the link too: the flow never resumes (reference §2)."""
 
-    closes_on_remove = True
+    def remove(self) -> None:
+        self.end()
+        super().remove()
 
     def start(self) -> None:
         # Anything held from before is dropped, as Go's timeout toxic drains its input.
@@ -316,9 +334,19 @@ class ResetPeerStage(_EndingStage):
         self._timer = self.ctx.loop.call_later(self.spec.attr("timeout") / 1000, self.end)
 
     def interrupt(self) -> None:
-        # Go's wait inside reset_peer cannot be interrupted; a restart starts a fresh wait.
+        """Go sleeps `timeout` after the first chunk without listening for interrupts, then
+        closes: an update leaves a pending end in place, and it fires on time."""
+
+    def stop(self) -> None:
         self._cancel_timer()
-        self._tripped = False
+        self.held.clear()
+
+    def remove(self) -> None:
+        # Go's DELETE would wait out the pending end; end now rather than leave a timer on a
+        # stage that is no longer in the chain.
+        if self._tripped:
+            self.end()
+        super().remove()
 
 
 class LimitDataStage(_EndingStage):

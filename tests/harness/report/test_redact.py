@@ -5,14 +5,25 @@ from harness.report import MASK, Redactor
 
 def test_secret_values_under_secret_looking_keys_are_masked_everywhere() -> None:
     redact = Redactor()
-    redact.add_from_mapping({
-        "mocks": {"tt": {"app_key": "key-123", "app_secret": "s3cr3t-xyz", "env": "ext_uat_cert"},
-                  "stripe": {"secret": "whsec_abcdef"}, "rithmic": {"password": "pw-991", "user": "trader1"}},
-        "postgres": {"dsn": "postgresql://postgres@127.0.0.1:5/uat"},
-    })
+    redact.add_from_mapping(
+        {
+            "mocks": {
+                "tt": {"app_key": "key-123", "app_secret": "s3cr3t-xyz", "env": "ext_uat_cert"},
+                "stripe": {"secret": "whsec_abcdef"},
+                "rithmic": {"password": "pw-991", "user": "trader1"},
+            },
+            "postgres": {"dsn": "postgresql://postgres@127.0.0.1:5/uat"},
+        }
+    )
     text = "login trader1/pw-991 key-123:s3cr3t-xyz sig whsec_abcdef env ext_uat_cert db postgresql://postgres@127.0.0.1:5/uat"
     out = redact(text)
-    for secret in ("pw-991", "key-123", "s3cr3t-xyz", "whsec_abcdef", "postgresql://postgres@127.0.0.1:5/uat"):
+    for secret in (
+        "pw-991",
+        "key-123",
+        "s3cr3t-xyz",
+        "whsec_abcdef",
+        "postgresql://postgres@127.0.0.1:5/uat",
+    ):
         assert secret not in out
     assert "trader1" in out and "ext_uat_cert" in out
     assert out.count(MASK) == 5

@@ -10,7 +10,6 @@ import socket
 import struct
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -26,22 +25,11 @@ from ._netutil import (
     echo,
     expect_eof,
     expect_silence,
-    no_loop_errors,
     recv_exact,
     recv_until_eof,
 )
 
-
-@pytest.fixture(autouse=True)
-def _loop_stays_clean() -> Iterator[None]:
-    with no_loop_errors():
-        yield
-
-
-@pytest.fixture
-def api(toxiproxy: EmbeddedToxiproxy) -> Iterator[Api]:
-    with api_for(toxiproxy) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("loop_stays_clean")
 
 
 # -- TestNoDataDropped ---------------------------------------------------------------------

@@ -7,7 +7,7 @@ from __future__ import annotations
 import asyncio
 import socket
 import threading
-from collections.abc import Coroutine, Iterator
+from collections.abc import Coroutine
 from typing import Any
 
 import pytest
@@ -28,23 +28,12 @@ from ._netutil import (
     expect_silence,
     fill_until_blocked,
     is_listening,
-    no_loop_errors,
     pattern_stream,
     recv_exact,
     recv_until_eof,
 )
 
-
-@pytest.fixture(autouse=True)
-def _loop_stays_clean() -> Iterator[None]:
-    with no_loop_errors():
-        yield
-
-
-@pytest.fixture
-def api(toxiproxy: EmbeddedToxiproxy) -> Iterator[Api]:
-    with api_for(toxiproxy) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("loop_stays_clean")
 
 
 def _send_and_close(port: int, upstream: Upstream, *parts: bytes) -> bytes:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -23,7 +22,6 @@ from ._netutil import (
     api_for,
     connect,
     expect_silence,
-    no_loop_errors,
     recv_exact,
 )
 
@@ -31,16 +29,7 @@ EACH_WAY_SLACK_MS = 40
 ROUND_TRIP_SLACK_MS = 60
 
 
-@pytest.fixture(autouse=True)
-def _loop_stays_clean() -> Iterator[None]:
-    with no_loop_errors():
-        yield
-
-
-@pytest.fixture
-def api(toxiproxy: EmbeddedToxiproxy) -> Iterator[Api]:
-    with api_for(toxiproxy) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("loop_stays_clean")
 
 
 def _assert_echo_response(client: socket.socket, server: socket.socket) -> None:

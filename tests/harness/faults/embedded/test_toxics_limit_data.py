@@ -6,38 +6,24 @@ through a live proxy (the connection torn down, the counter's lifetime).
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Iterator
 
 import pytest
 
-from harness.faults.embedded import EmbeddedToxiproxy
 from harness.faults.embedded.stages import LimitDataStage
 
 from ._netutil import (
     Api,
     FakeLink,
     Upstream,
-    api_for,
     connect,
     expect_eof,
     expect_silence,
-    no_loop_errors,
     recv_exact,
     recv_until_eof,
     stage_spec,
 )
 
-
-@pytest.fixture(autouse=True)
-def _loop_stays_clean() -> Iterator[None]:
-    with no_loop_errors():
-        yield
-
-
-@pytest.fixture
-def api(toxiproxy: EmbeddedToxiproxy) -> Iterator[Api]:
-    with api_for(toxiproxy) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("loop_stays_clean")
 
 
 # -- limit_data: the stage, as Go's unit tests drive the stub (limit 100) -------------------

@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import socket
 import time
-from collections.abc import Iterator
 
 import pytest
 
@@ -28,7 +27,6 @@ from ._netutil import (
     echo,
     expect_eof,
     expect_silence,
-    no_loop_errors,
     recv_exact,
     recv_until_eof,
     stage_spec,
@@ -37,16 +35,7 @@ from ._netutil import (
 SLACK_S = 0.040
 
 
-@pytest.fixture(autouse=True)
-def _loop_stays_clean() -> Iterator[None]:
-    with no_loop_errors():
-        yield
-
-
-@pytest.fixture
-def api(toxiproxy: EmbeddedToxiproxy) -> Iterator[Api]:
-    with api_for(toxiproxy) as client:
-        yield client
+pytestmark = pytest.mark.usefixtures("loop_stays_clean")
 
 
 # -- bandwidth -----------------------------------------------------------------------------

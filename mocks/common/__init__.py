@@ -1,6 +1,6 @@
 """What every mock venue shares: the control API, fault book, ledger and event log."""
 
-from .control import ControlServer, error, read_json
+from .control import ControlServer, error, read_json, start_app
 from .events import EventLog
 from .faults import ArmedFault, FaultBook, FaultError, FaultKind
 from .ledger import Delivery, Ledger, LedgerFill, LedgerOrder
@@ -21,4 +21,5 @@ __all__ = [
     "Route",
     "error",
     "read_json",
+    "start_app",
 ]

@@ -40,6 +40,14 @@ async def read_json(request: web.Request) -> Any:
         raise FaultError("body", f"invalid JSON: {type(exc).__name__}: {exc}"[:300]) from None
 
 
+async def start_app(app: web.Application, host: str, port: int) -> tuple[web.AppRunner, int]:
+    """Serve an aiohttp app on host:port (0: any free port); the runner and the bound port."""
+    runner = web.AppRunner(app, access_log=None, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, host, port).start()
+    return runner, int(runner.addresses[0][1])
+
+
 class ControlServer:
     """Serves one venue's control API on its own port."""
 
@@ -68,14 +76,8 @@ class ControlServer:
         return f"http://{self.host}:{self.port}"
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        self._runner, self.port = await start_app(self.app, host, port)
         self.host = host
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
 
     async def stop(self) -> None:
         if self._runner is not None:

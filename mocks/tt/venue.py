@@ -17,7 +17,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mocks.common import FaultError, FaultKind, MockVenue, Route, read_json
+from mocks.common import FaultError, FaultKind, MockVenue, Route, read_json, start_app
 
 from .auth import TokenStore
 from .config import ENVIRONMENTS, TTConfig, seeded_credentials
@@ -55,14 +55,8 @@ class TTMock(MockVenue):
         return app
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> None:
-        self._runner = web.AppRunner(self.app, access_log=None, handle_signals=False)
-        await self._runner.setup()
-        site = web.TCPSite(self._runner, host, port)
-        await site.start()
-        server = site._server
-        assert server is not None and server.sockets  # type: ignore[attr-defined]
+        self._runner, self.port = await start_app(self.app, host, port)
         self.host = host
-        self.port = server.sockets[0].getsockname()[1]  # type: ignore[attr-defined]
         self.events.add("started", url=self.url, env=self.config.env)
 
     async def stop(self) -> None:

@@ -151,5 +151,38 @@ def _print_endpoints(info: dict[str, Any]) -> None:
     console.print("[dim]url is the proxied address for a middleware; Ctrl-C stops everything[/]")
 
 
+@main.group()
+def target() -> None:
+    """Target files: how the harness starts and judges a middleware."""
+
+
+@target.command("check")
+@click.argument("spec", default="reference")
+def target_check(spec: str) -> None:
+    """Validate a target file (or a bundled name such as `reference`) and show what it says.
+
+    Exit 2 with the bad field named when it is wrong; 0 when it is usable.
+    """
+    from .target import TargetError, load
+
+    try:
+        parsed = load(spec)
+    except TargetError as exc:
+        raise UsageFailure(str(exc)) from None
+    start = " ".join(parsed.command) if parsed.command else f"image {parsed.image}"
+    click.echo(f"{parsed.source}: ok")
+    click.echo(f"  name        {parsed.name}")
+    click.echo(f"  start       {start}")
+    click.echo(f"  ready       {parsed.ready_url} (within {parsed.ready_timeout_s:g} s)")
+    click.echo(f"  adapter     {parsed.adapter} at {parsed.base_url}")
+    click.echo(f"  env         {', '.join(sorted(parsed.env)) or '-'}")
+    click.echo(f"  passthrough {', '.join(parsed.passthrough_env) or '-'}")
+    click.echo(
+        f"  slo         recovery {parsed.slo.recovery_s:g} s, fast reject {parsed.slo.fast_reject_ms:g} ms, "
+        f"fill visible {parsed.slo.fill_visible_s:g} s"
+    )
+    click.echo(f"  allowlist   {', '.join(parsed.allowed_hosts) or 'loopback only'}")
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

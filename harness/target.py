@@ -76,6 +76,28 @@ def render_template(text: str, values: dict[str, Any], where: str, source: str) 
     return _PLACEHOLDER.sub(lookup, text)
 
 
+ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres")
+
+
+def check_placeholders(text: str, where: str, source: str) -> None:
+    """Catch a misspelt placeholder when the file is read, not minutes into a run."""
+    from .mockstack import VENUES
+
+    for match in _PLACEHOLDER.finditer(text):
+        parts = match.group(1).split(".")
+        if parts[0] not in ROOTS:
+            raise TargetError(
+                source, where, f"unknown placeholder {{{match.group(1)}}}; roots: {', '.join(ROOTS)}"
+            )
+        if parts[0] == "mocks" and (len(parts) < 3 or parts[1] not in VENUES):
+            raise TargetError(
+                source,
+                where,
+                f"unknown placeholder {{{match.group(1)}}}; "
+                f"use {{mocks.VENUE.KEY}} with VENUE one of {', '.join(VENUES)}",
+            )
+
+
 def resolve(spec: str) -> Path:
     """`reference` (or any bundled name) or a path to a TOML file."""
     candidate = Path(spec)
@@ -198,6 +220,11 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     allowed = network.strings("allowed_hosts")
     network.no_unknown()
     top.no_unknown()
+    templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
+    templated += [("ready.url", ready_url), ("adapter.base_url", base_url)]
+    templated += [(f"env.{key}", value) for key, value in env.items()]
+    for where, text in templated:
+        check_placeholders(text, where, source)
     return Target(
         name=name,
         source=source,

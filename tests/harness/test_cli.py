@@ -100,3 +100,20 @@ def test_a_bad_config_is_a_usage_error_naming_the_problem(tmp_path: Path, conten
 def test_a_missing_config_file_is_a_usage_error(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["toxiproxy", "--port", "0", "--config", str(tmp_path / "nope.json")])
     assert result.exit_code == 2 and "No such file" in result.output
+
+
+def test_target_check_accepts_the_bundled_reference() -> None:
+    result = CliRunner().invoke(main, ["target", "check", "reference"])
+    assert result.exit_code == 0, result.output
+    assert "reference.toml: ok" in result.output and "REFMW_MUTANTS" in result.output
+
+
+def test_target_check_names_the_bad_field_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "agency.toml"
+    bad.write_text(
+        'name = "agency"\n[start]\ncommand = ["node", "app.js"]\n[ready]\nurl = "http://x/health"\n'
+        '[adapter]\nbase_url = "http://127.0.0.1:{port}"\n[slo]\nrecovery_s = "fast"\n'
+    )
+    result = CliRunner().invoke(main, ["target", "check", str(bad)])
+    assert result.exit_code == 2
+    assert "slo.recovery_s: must be a number" in result.output

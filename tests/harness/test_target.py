@@ -106,6 +106,19 @@ def test_env_is_rendered_from_the_topology(tmp_path: Path, monkeypatch: pytest.M
             "must be a list",
         ),
         (lambda t: t.replace("[start]", "[start"), "toml", ""),
+        (
+            lambda t: t.replace("{mocks.rithmic.url}", "{mock.rithmic.url}"),
+            r"env\.RITHMIC_URL",
+            "unknown placeholder",
+        ),
+        (lambda t: t.replace("{mocks.rithmic.url}", "{mocks.cqgg.url}"), r"env\.RITHMIC_URL", "VENUE one of"),
+        (
+            lambda t: t.replace(
+                'url = "http://127.0.0.1:{port}/health"', 'url = "http://127.0.0.1:{prot}/health"'
+            ),
+            r"ready\.url",
+            "unknown placeholder",
+        ),
     ],
 )
 def test_each_bad_field_is_named(tmp_path: Path, edit, field: str, message: str) -> None:

@@ -10,8 +10,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .adapter import ADAPTERS
+
 BUNDLED = Path(__file__).resolve().parent.parent / "targets"
-ADAPTERS = ("default",)
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 
 

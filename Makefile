@@ -34,6 +34,8 @@ typecheck: $(STAMP)
 ## bench: the benchmarks; they print figures and ratios, never pass or fail
 bench: $(STAMP)
 	$(BIN)/python bench/proxy_overhead.py
+	$(BIN)/python bench/rithmic_order_rtt.py
+	$(BIN)/python bench/rithmic_fanout.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache

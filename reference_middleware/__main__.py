@@ -1,0 +1,42 @@
+"""`python -m reference_middleware` serves the API; `--list-mutants` prints the seeded bugs."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+
+from .mutants import listing
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="reference_middleware", description=__doc__)
+    parser.add_argument("--list-mutants", action="store_true", help="print one 'name: description' per line")
+    args = parser.parse_args(argv)
+    if args.list_mutants:
+        print(listing())
+        return 0
+    import uvicorn
+
+    from .api import create_app
+    from .config import Config, ConfigError
+
+    try:
+        cfg = Config.from_env()
+    except ConfigError as exc:
+        print(f"reference_middleware: configuration error: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=os.environ.get("REFMW_LOG_LEVEL", "INFO"),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+        stream=sys.stdout,
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    host = os.environ.get("REFMW_HOST", "127.0.0.1")
+    uvicorn.run(create_app(cfg), host=host, port=cfg.port, log_level="warning", lifespan="on")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,276 @@
+"""The HTTP and WebSocket API (starlette), and the service's start-up and shutdown."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import time
+from collections.abc import AsyncIterator
+from typing import Any
+
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route, WebSocketRoute
+from starlette.websockets import WebSocket, WebSocketDisconnect
+
+from . import db
+from .accounts import AccountService
+from .config import Config
+from .openapi import SPEC
+from .orders import OrderService, record_venue_fill
+from .positions import positions
+from .venues.rithmic import RithmicVenue, VenueDown
+from .venues.tt import TTClient
+from .webhooks import WebhookHandler, WebhookRejected
+
+log = logging.getLogger("refmw.api")
+STREAM_QUEUE = 1000
+
+
+class Hub:
+    """Fan-out to /v1/stream clients; a slow client loses its oldest messages, never blocks others."""
+
+    def __init__(self) -> None:
+        self.clients: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.quotes: dict[str, dict[str, Any]] = {}
+
+    def publish(self, message: dict[str, Any]) -> None:
+        for queue in list(self.clients):
+            if queue.full():
+                with contextlib.suppress(asyncio.QueueEmpty):
+                    queue.get_nowait()
+            queue.put_nowait(message)
+
+    def on_quote(self, data: dict[str, Any]) -> None:
+        symbol = str(data.get("symbol", ""))
+        quote = self.quotes.setdefault(symbol, {"symbol": symbol, "exchange": data.get("exchange")})
+        for key in ("bid_price", "ask_price", "bid_size", "ask_size", "trade_price", "trade_size"):
+            if key in data:
+                quote[key] = data[key]
+        quote["at"] = time.time()
+        self.publish({"type": "quote", "quote": dict(quote)})
+
+
+class Service:
+    """Everything the routes need, built in the lifespan."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.hub = Hub()
+        self.pool: Any = None
+        self.tt = TTClient(cfg)
+        self.rithmic = RithmicVenue(
+            cfg,
+            on_notification=self._notification,
+            on_reconnected=self._reconnected,
+            on_quote=self.hub.on_quote,
+            on_account_pnl=self._account_pnl,
+        )
+        self.orders: OrderService | None = None
+        self.accounts: AccountService | None = None
+        self.webhooks: WebhookHandler | None = None
+        self.tasks: list[asyncio.Task[Any]] = []
+        self.started = time.monotonic()
+
+    async def _notification(self, message: Any) -> None:
+        if self.orders is not None:
+            await self.orders.on_notification(message)
+
+    async def _reconnected(self) -> None:
+        if self.orders is not None and self.accounts is not None:
+            await self.accounts.seed_venue_accounts()
+            await self.orders.reconcile()
+
+    def _account_pnl(self, message: Any) -> None:
+        if self.accounts is not None:
+            self.accounts.on_account_pnl(message)
+
+    async def start(self) -> None:
+        self.pool = await db.connect(self.cfg.database_url)
+        self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish)
+        self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)
+        self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts)
+        await self.rithmic.start()
+        with contextlib.suppress(Exception):
+            await self.tt.token()
+        orders = self.orders
+
+        async def record(**kw: Any) -> bool:
+            return await record_venue_fill(orders, **kw)
+
+        self.tasks.append(asyncio.create_task(self.accounts.provisioner()))
+        self.tasks.append(asyncio.create_task(self.accounts.tt_poller(record)))
+        if self.cfg.mutants:
+            log.warning("mutants switched on: %s", ", ".join(sorted(self.cfg.mutants)))
+
+    async def stop(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.orders is not None:
+            await self.orders.stop()
+        await self.rithmic.stop()
+        await self.tt.close()
+        if self.pool is not None:
+            await self.pool.close()
+
+
+def _svc(request: Request | WebSocket) -> Service:
+    service: Service = request.app.state.service
+    return service
+
+
+async def _json(request: Request) -> Any:
+    try:
+        return await request.json()
+    except (ValueError, UnicodeDecodeError):
+        return None
+
+
+async def post_order(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.orders is not None
+    body = await _json(request)
+    status, payload = await svc.orders.place(body)
+    return JSONResponse(payload, status_code=status)
+
+
+async def get_order(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.orders is not None
+    order = await svc.orders.get(request.path_params["client_order_id"])
+    if order is None:
+        return JSONResponse({"error": "no such order"}, status_code=404)
+    return JSONResponse(order)
+
+
+async def get_positions(request: Request) -> Response:
+    svc = _svc(request)
+    account = request.query_params.get("account")
+    if not account:
+        return JSONResponse({"error": "account is required", "field": "account"}, status_code=400)
+    exists = await svc.pool.fetchval("SELECT 1 FROM accounts WHERE id = $1", account)
+    if not exists:
+        return JSONResponse({"error": f"no account {account!r}", "field": "account"}, status_code=404)
+    async with svc.pool.acquire() as conn:
+        rows = await positions(conn, svc.cfg, account)
+    return JSONResponse({"account": account, "positions": rows})
+
+
+async def list_accounts(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.accounts is not None
+    customer = request.query_params.get("customer")
+    if customer:
+        return JSONResponse({"accounts": await svc.accounts.find_by_customer(customer)})
+    rows = await svc.pool.fetch("SELECT id FROM accounts ORDER BY id")
+    return JSONResponse({"accounts": [r["id"] for r in rows]})
+
+
+async def get_account(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.accounts is not None
+    try:
+        account = await svc.accounts.get(request.path_params["account_id"])
+    except VenueDown as exc:
+        return JSONResponse({"error": str(exc), "venue": "rithmic"}, status_code=503)
+    if account is None:
+        return JSONResponse({"error": "no such account"}, status_code=404)
+    return JSONResponse(account)
+
+
+async def patch_account(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.accounts is not None
+    try:
+        account = await svc.accounts.update(request.path_params["account_id"], await _json(request))
+    except ValueError as exc:
+        field, _, message = str(exc).partition(": ")
+        return JSONResponse({"error": message, "field": field}, status_code=400)
+    except VenueDown as exc:
+        return JSONResponse({"error": str(exc), "venue": "rithmic"}, status_code=503)
+    if account is None:
+        return JSONResponse({"error": "no such account"}, status_code=404)
+    return JSONResponse(account)
+
+
+async def stripe_webhook(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.webhooks is not None
+    payload = await request.body()
+    try:
+        result = await svc.webhooks.handle(payload, request.headers.get("stripe-signature"))
+    except WebhookRejected as exc:
+        return JSONResponse({"error": str(exc)}, status_code=400)
+    assert svc.accounts is not None
+    svc.accounts.kick.set()  # provisioning sees the committed account at once
+    return JSONResponse(result)
+
+
+async def health(request: Request) -> Response:
+    svc = _svc(request)
+    database = "up"
+    try:
+        await asyncio.wait_for(svc.pool.fetchval("SELECT 1"), 2.0)
+    except Exception:
+        database = "down"
+    venues = {"rithmic": svc.rithmic.status(), "tt": svc.tt.status()}
+    ok = database == "up" and all(v["status"] == "up" for v in venues.values())
+    return JSONResponse(
+        {
+            "status": "ok" if ok else "degraded",
+            "database": database,
+            "venues": venues,
+            "uptime_s": round(time.monotonic() - svc.started, 3),
+        }
+    )
+
+
+async def openapi(request: Request) -> Response:
+    return JSONResponse(SPEC)
+
+
+async def stream(ws: WebSocket) -> None:
+    svc = _svc(ws)
+    await ws.accept()
+    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(STREAM_QUEUE)
+    svc.hub.clients.add(queue)
+    try:
+        for quote in list(svc.hub.quotes.values()):
+            await ws.send_text(json.dumps({"type": "quote", "quote": quote}))
+        while True:
+            message = await queue.get()
+            await ws.send_text(json.dumps(message, default=str))
+    except (WebSocketDisconnect, RuntimeError):
+        pass
+    finally:
+        svc.hub.clients.discard(queue)
+
+
+def create_app(cfg: Config) -> Starlette:
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        service = Service(cfg)
+        app.state.service = service
+        await service.start()
+        try:
+            yield
+        finally:
+            await service.stop()
+
+    routes = [
+        Route("/v1/orders", post_order, methods=["POST"]),
+        Route("/v1/orders/{client_order_id}", get_order, methods=["GET"]),
+        Route("/v1/positions", get_positions, methods=["GET"]),
+        Route("/v1/accounts", list_accounts, methods=["GET"]),
+        Route("/v1/accounts/{account_id}", get_account, methods=["GET"]),
+        Route("/v1/accounts/{account_id}", patch_account, methods=["PATCH"]),
+        Route("/v1/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        Route("/health", health, methods=["GET"]),
+        Route("/openapi.json", openapi, methods=["GET"]),
+        WebSocketRoute("/v1/stream", stream),
+    ]
+    return Starlette(routes=routes, lifespan=lifespan)

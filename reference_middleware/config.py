@@ -1,0 +1,108 @@
+"""Configuration from environment variables only (seam 3: the harness wires these from a target file)."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+DEFAULT_SYMBOLS = "ESZ6:CME,NQZ6:CME,CLF7:NYMEX,GCG7:COMEX"
+
+
+class ConfigError(ValueError):
+    """A missing or malformed environment variable; the message names it."""
+
+
+def _get(env: dict[str, str], name: str, default: str | None = None) -> str:
+    value = env.get(name, default)
+    if value is None or value == "":
+        raise ConfigError(f"{name} is required")
+    return value
+
+
+def _float(env: dict[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        raise ConfigError(f"{name} must be a number, got {raw!r}") from None
+    if value <= 0:
+        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    return value
+
+
+def _symbols(raw: str) -> tuple[tuple[str, str], ...]:
+    pairs = []
+    for item in raw.split(","):
+        symbol, _, exchange = item.strip().partition(":")
+        if not symbol or not exchange:
+            raise ConfigError(f"REFMW_SYMBOLS items must be SYMBOL:EXCHANGE, got {item!r}")
+        pairs.append((symbol, exchange))
+    return tuple(pairs)
+
+
+@dataclass(frozen=True)
+class Config:
+    port: int
+    database_url: str
+    rithmic_url: str
+    rithmic_system: str
+    rithmic_user: str
+    rithmic_password: str
+    tt_url: str
+    tt_env: str
+    tt_app_key: str
+    tt_app_secret: str
+    stripe_secrets: tuple[str, ...]
+    mutants: frozenset[str] = frozenset()
+    symbols: tuple[tuple[str, str], ...] = field(default_factory=lambda: _symbols(DEFAULT_SYMBOLS))
+    order_timeout_s: float = 3.0  # a new order with no venue answer within this is "unknown"
+    watchdog_s: float = 4.0  # a plant that sends nothing for this long is declared silent
+    reconnect_interval_s: float = 0.5
+    request_timeout_s: float = 3.0  # async-rithmic request timeout (login, show-orders, ...)
+    tt_poll_s: float = 2.0
+    tt_timeout_s: float = 5.0
+    default_max_position: int = 50
+    default_max_order_qty: int = 25
+    default_daily_loss_limit: float = 25_000.0
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> Config:
+        env = dict(os.environ if env is None else env)
+        port_raw = env.get("REFMW_PORT") or env.get("PORT") or "8080"
+        try:
+            port = int(port_raw)
+        except ValueError:
+            raise ConfigError(f"REFMW_PORT must be an integer, got {port_raw!r}") from None
+        from .mutants import parse as parse_mutants
+
+        try:
+            mutants = parse_mutants(env.get("REFMW_MUTANTS", ""))
+        except ValueError as exc:
+            raise ConfigError(f"REFMW_MUTANTS: {exc}") from None
+        secrets = tuple(s for s in _get(env, "REFMW_STRIPE_WEBHOOK_SECRET").split(",") if s)
+        return cls(
+            port=port,
+            database_url=_get(env, "REFMW_DATABASE_URL"),
+            rithmic_url=_get(env, "REFMW_RITHMIC_URL"),
+            rithmic_system=_get(env, "REFMW_RITHMIC_SYSTEM", "Rithmic Test"),
+            rithmic_user=_get(env, "REFMW_RITHMIC_USER"),
+            rithmic_password=_get(env, "REFMW_RITHMIC_PASSWORD"),
+            tt_url=_get(env, "REFMW_TT_URL").rstrip("/"),
+            tt_env=_get(env, "REFMW_TT_ENV", "ext_uat_cert"),
+            tt_app_key=_get(env, "REFMW_TT_APP_KEY"),
+            tt_app_secret=_get(env, "REFMW_TT_APP_SECRET"),
+            stripe_secrets=secrets,
+            mutants=mutants,
+            symbols=_symbols(env.get("REFMW_SYMBOLS") or DEFAULT_SYMBOLS),
+            order_timeout_s=_float(env, "REFMW_ORDER_TIMEOUT_S", 3.0),
+            watchdog_s=_float(env, "REFMW_WATCHDOG_S", 4.0),
+            reconnect_interval_s=_float(env, "REFMW_RECONNECT_INTERVAL_S", 0.5),
+            request_timeout_s=_float(env, "REFMW_REQUEST_TIMEOUT_S", 3.0),
+            tt_poll_s=_float(env, "REFMW_TT_POLL_S", 2.0),
+            tt_timeout_s=_float(env, "REFMW_TT_TIMEOUT_S", 5.0),
+        )
+
+    def mutant(self, name: str) -> bool:
+        return name in self.mutants

@@ -1,0 +1,139 @@
+"""The admin store: an asyncpg pool, and schema migrations run at start (each once, in order)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import asyncpg
+
+MIGRATIONS: tuple[str, ...] = (
+    # 1: admin state, orders, fills, transaction log
+    """
+    CREATE TABLE traders (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT UNIQUE NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE accounts (
+        id TEXT PRIMARY KEY,
+        trader_id TEXT REFERENCES traders(id),
+        rithmic_account TEXT NOT NULL,
+        tt_account_id BIGINT,
+        tt_status TEXT NOT NULL DEFAULT 'none',
+        tt_error TEXT,
+        trading_enabled BOOLEAN NOT NULL DEFAULT TRUE,
+        max_position INTEGER NOT NULL,
+        max_order_qty INTEGER NOT NULL,
+        daily_loss_limit DOUBLE PRECISION NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE subscriptions (
+        id TEXT PRIMARY KEY,
+        customer_id TEXT NOT NULL,
+        status TEXT NOT NULL,
+        event_created BIGINT NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX subscriptions_customer ON subscriptions(customer_id);
+    CREATE TABLE payments (
+        id BIGSERIAL PRIMARY KEY,
+        event_id TEXT NOT NULL,
+        invoice_id TEXT NOT NULL,
+        customer_id TEXT NOT NULL,
+        amount INTEGER NOT NULL,
+        status TEXT NOT NULL,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE webhook_events (
+        event_id TEXT PRIMARY KEY,
+        type TEXT NOT NULL,
+        created BIGINT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE TABLE orders (
+        client_order_id TEXT PRIMARY KEY,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        venue TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        exchange TEXT NOT NULL,
+        side TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        order_type TEXT NOT NULL,
+        limit_price DOUBLE PRECISION,
+        status TEXT NOT NULL,
+        reason TEXT,
+        basket_id TEXT,
+        filled_qty INTEGER NOT NULL DEFAULT 0,
+        avg_fill_price DOUBLE PRECISION,
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        updated_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX orders_account ON orders(account_id);
+    CREATE TABLE fills (
+        id BIGSERIAL PRIMARY KEY,
+        venue TEXT NOT NULL,
+        fill_id TEXT NOT NULL,
+        client_order_id TEXT,
+        account_id TEXT NOT NULL,
+        symbol TEXT NOT NULL,
+        exchange TEXT NOT NULL,
+        side TEXT NOT NULL,
+        qty INTEGER NOT NULL,
+        price DOUBLE PRECISION NOT NULL,
+        source TEXT NOT NULL,
+        received_at TIMESTAMPTZ NOT NULL DEFAULT now()
+    );
+    CREATE INDEX fills_venue_id ON fills(venue, fill_id);
+    CREATE INDEX fills_account ON fills(account_id);
+    CREATE TABLE cursors (
+        name TEXT PRIMARY KEY,
+        value BIGINT NOT NULL
+    );
+    CREATE TABLE txlog (
+        id BIGSERIAL PRIMARY KEY,
+        at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        kind TEXT NOT NULL,
+        detail JSONB NOT NULL
+    );
+    """,
+)
+
+
+async def connect(dsn: str, *, attempts: int = 50) -> asyncpg.Pool:
+    """A pool, once Postgres answers (bounded retries), with the schema migrated."""
+    last: Exception | None = None
+    for _ in range(attempts):
+        try:
+            pool = await asyncpg.create_pool(dsn, min_size=2, max_size=20, command_timeout=10)
+            break
+        except (OSError, asyncpg.PostgresError) as exc:
+            last = exc
+            await asyncio.sleep(0.2)
+    else:
+        raise RuntimeError(f"Postgres not reachable: {last}")
+    assert pool is not None
+    await migrate(pool)
+    return pool
+
+
+async def migrate(pool: asyncpg.Pool) -> int:
+    """Apply pending migrations under an advisory lock; returns the schema version."""
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock(774411)")
+        await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
+        done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
+        for version, sql in enumerate(MIGRATIONS, start=1):
+            if version in done:
+                continue
+            await conn.execute(sql)
+            await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", version)
+    return len(MIGRATIONS)
+
+
+async def log(conn: Any, kind: str, **detail: Any) -> None:
+    """One transaction-log entry (every state change worth auditing goes here)."""
+    await conn.execute(
+        "INSERT INTO txlog(kind, detail) VALUES ($1, $2::jsonb)", kind, json.dumps(detail, default=str)
+    )

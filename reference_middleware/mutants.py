@@ -1,0 +1,115 @@
+"""Seeded bugs ("mutants"): each one a mistake an agency plausibly ships.
+
+A mutant is switched on only by `REFMW_MUTANTS=name[,name]`; the correct path is the default. Each
+entry says what goes wrong and which scenario or fault class should expose it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Mutant:
+    name: str
+    description: str
+    exposed_by: str
+
+
+MUTANTS: tuple[Mutant, ...] = (
+    Mutant(
+        "no_reconnect",
+        "Rithmic plants never reconnect after a drop",
+        "a dropped connection or ForcedLogout: orders stay 503 after the fault clears (recovery SLO)",
+    ),
+    Mutant(
+        "reconnect_no_resubscribe",
+        "after a ticker reconnect, market data is not subscribed again",
+        "a ticker-plant drop: quotes never resume on /v1/stream or in /health",
+    ),
+    Mutant(
+        "no_reconcile",
+        "no show-orders reconciliation after a reconnect: fills made during the drop are lost",
+        "the order plant cut off while a fill happens: positions differ from the venue ledger",
+    ),
+    Mutant(
+        "retry_duplicates_order",
+        "a new order whose answer times out is sent again",
+        "latency on the order plant above the order timeout: the venue ledger holds the order twice",
+    ),
+    Mutant(
+        "no_idempotency",
+        "client_order_id is not checked: a repeated POST sends a new order",
+        "a client retry of POST /v1/orders: the venue ledger holds the client tag twice",
+    ),
+    Mutant(
+        "hang_when_down",
+        "orders are sent without checking the venue or bounding the wait: POST hangs while it is down",
+        "the Rithmic proxy down: POST /v1/orders exceeds the fast-reject bound",
+    ),
+    Mutant(
+        "double_count_fills",
+        "fills are not de-duplicated by fill id: a repeated fill notification counts twice",
+        "the duplicate_fill protocol fault: the position is double the venue's",
+    ),
+    Mutant(
+        "position_from_orders",
+        "positions are summed from accepted orders, not from fills",
+        "a resting (unfilled) limit order: the position shows quantity the venue never filled",
+    ),
+    Mutant(
+        "no_watchdog",
+        "no silent-gateway watchdog: a connected but mute plant is taken for healthy",
+        "the silent fault on the order plant: /health stays up and orders wait for the timeout",
+    ),
+    Mutant(
+        "webhook_no_signature",
+        "Stripe webhooks are accepted without checking the signature",
+        "bad_signature or tampered_body deliveries: a forged event onboards a trader",
+    ),
+    Mutant(
+        "webhook_not_idempotent",
+        "Stripe webhooks are not de-duplicated by event id",
+        "a duplicate delivery: the same invoice is recorded as two payments",
+    ),
+    Mutant(
+        "webhook_order_dependent",
+        "events for a customer not yet onboarded are dropped; a subscription takes the last status delivered",
+        "reordered delivery (subscription before checkout): the account never becomes active",
+    ),
+    Mutant(
+        "tt_token_never_refreshed",
+        "the TT token is fetched once and never refreshed, not even after a 401",
+        "a short token lifetime or early_token_expiry: TT calls fail with 401 for good",
+    ),
+    Mutant(
+        "tt_ignore_429",
+        "TT 429 answers are retried at once, ignoring Retry-After",
+        "rate_limit_storm: retries arrive faster than Retry-After allows",
+    ),
+    Mutant(
+        "tt_first_page_only",
+        "TT fills reconciliation reads one page and moves its cursor to now",
+        "more than one page of TT fills: positions miss the fills past the first page",
+    ),
+    Mutant(
+        "admin_coupled",
+        "GET /v1/accounts/{id} asks Rithmic for live P&L and fails when it cannot",
+        "the Rithmic proxy down: admin endpoints answer 503 instead of 200",
+    ),
+)
+
+BY_NAME = {m.name: m for m in MUTANTS}
+
+
+def parse(raw: str) -> frozenset[str]:
+    """`name[,name]` -> the set of names; an unknown name is an error that lists the known ones."""
+    names = frozenset(n.strip() for n in raw.split(",") if n.strip())
+    unknown = sorted(names - set(BY_NAME))
+    if unknown:
+        raise ValueError(f"unknown mutant {unknown[0]!r}; known: {', '.join(BY_NAME)}")
+    return names
+
+
+def listing() -> str:
+    return "\n".join(f"{m.name}: {m.description} (exposed by: {m.exposed_by})" for m in MUTANTS)

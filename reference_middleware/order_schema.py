@@ -1,0 +1,79 @@
+"""The order request and its JSON form: validation of POST /v1/orders bodies, and rendering rows."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from .config import Config
+
+COID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+
+
+class BadRequest(ValueError):
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field = field
+        self.message = message
+
+
+def order_json(row: Any) -> dict[str, Any]:
+    return {
+        "client_order_id": row["client_order_id"],
+        "account": row["account_id"],
+        "venue": row["venue"],
+        "symbol": row["symbol"],
+        "exchange": row["exchange"],
+        "side": row["side"],
+        "qty": row["qty"],
+        "type": row["order_type"],
+        "limit_price": row["limit_price"],
+        "status": row["status"],
+        "reason": row["reason"],
+        "venue_order_id": row["basket_id"],
+        "filled_qty": row["filled_qty"],
+        "avg_fill_price": row["avg_fill_price"],
+        "created_at": row["created_at"].isoformat(),
+        "updated_at": row["updated_at"].isoformat(),
+    }
+
+
+def validate(cfg: Config, body: Any) -> dict[str, Any]:
+    if not isinstance(body, dict):
+        raise BadRequest("body", "must be a JSON object")
+    coid = body.get("client_order_id")
+    if not isinstance(coid, str) or not COID.match(coid):
+        raise BadRequest("client_order_id", "must be 1-64 characters of letters, digits, _ . : -")
+    account = body.get("account")
+    if not isinstance(account, str) or not account:
+        raise BadRequest("account", "is required")
+    symbol = body.get("symbol")
+    exchanges = dict(cfg.symbols)
+    if not isinstance(symbol, str) or symbol not in exchanges:
+        raise BadRequest("symbol", f"must be one of {', '.join(exchanges)}")
+    side = str(body.get("side", "")).upper()
+    if side not in ("BUY", "SELL"):
+        raise BadRequest("side", "must be BUY or SELL")
+    qty = body.get("qty")
+    if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= 10_000:
+        raise BadRequest("qty", "must be an integer from 1 to 10000")
+    order_type = str(body.get("type", "")).upper()
+    if order_type not in ("MARKET", "LIMIT"):
+        raise BadRequest("type", "must be MARKET or LIMIT")
+    price = body.get("limit_price")
+    if order_type == "LIMIT":
+        if isinstance(price, bool) or not isinstance(price, int | float) or price <= 0:
+            raise BadRequest("limit_price", "is required for a LIMIT order and must be positive")
+        price = float(price)
+    else:
+        price = None
+    return {
+        "client_order_id": coid,
+        "account": account,
+        "symbol": symbol,
+        "exchange": exchanges[symbol],
+        "side": side,
+        "qty": qty,
+        "type": order_type,
+        "limit_price": price,
+    }

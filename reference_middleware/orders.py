@@ -1,0 +1,371 @@
+"""Orders: validation, idempotency by client_order_id, risk checks, routing to Rithmic, fills.
+
+A new order is written to Postgres before it is sent, so a repeated client_order_id finds it and
+nothing new reaches the venue. Fills are applied once per fill id, and never beyond the cumulative
+quantity the venue reports, so a duplicate notification or a late one after reconciliation is a
+no-op. Reconciliation asks the venue for its orders (show-orders) and books whatever filled while we
+were not listening.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from . import db
+from .config import Config
+from .order_schema import BadRequest, order_json, validate
+from .positions import net_position, realized_pnl_today
+from .venues.rithmic import RithmicVenue, VenueDown
+
+log = logging.getLogger("refmw.orders")
+FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
+RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
+RISK_REJECTED = 422
+
+
+class OrderService:
+    def __init__(
+        self, pool: Any, cfg: Config, rithmic: RithmicVenue, publish: Callable[[dict[str, Any]], None]
+    ):
+        self.pool = pool
+        self.cfg = cfg
+        self.rithmic = rithmic
+        self.publish = publish
+        self.fill_lock = asyncio.Lock()
+        self._tasks: set[asyncio.Task[Any]] = set()
+
+    # ------------------------------------------------------------------ API
+    async def get(self, coid: str) -> dict[str, Any] | None:
+        row = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
+        return order_json(row) if row is not None else None
+
+    async def place(self, body: Any) -> tuple[int, dict[str, Any]]:
+        try:
+            req = validate(self.cfg, body)
+        except BadRequest as exc:
+            return 400, {"error": exc.message, "field": exc.field}
+        coid = req["client_order_id"]
+        if not self.cfg.mutant("no_idempotency"):
+            existing = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
+            if existing is not None:
+                return self._answer(existing)
+        account = await self.pool.fetchrow("SELECT * FROM accounts WHERE id = $1", req["account"])
+        if account is None:
+            return 404, {"error": f"no account {req['account']!r}", "field": "account"}
+        if not self.cfg.mutant("hang_when_down"):
+            try:
+                self.rithmic.require_order_plant()
+            except VenueDown as exc:
+                return 503, {"error": str(exc), "venue": "rithmic"}
+        async with self.pool.acquire() as conn:
+            reason = await self._risk(conn, account, req)
+            status = "risk_rejected" if reason else "pending_new"
+            if self.cfg.mutant("no_idempotency"):
+                conflict = "DO UPDATE SET status = EXCLUDED.status, updated_at = now()"
+            else:
+                conflict = "DO NOTHING"
+            row = await conn.fetchrow(
+                "INSERT INTO orders (client_order_id, account_id, venue, symbol, exchange, side, qty, "
+                "order_type, limit_price, status, reason) VALUES ($1,$2,'rithmic',$3,$4,$5,$6,$7,$8,$9,$10) "
+                f"ON CONFLICT (client_order_id) {conflict} RETURNING *",
+                coid,
+                req["account"],
+                req["symbol"],
+                req["exchange"],
+                req["side"],
+                req["qty"],
+                req["type"],
+                req["limit_price"],
+                status,
+                reason,
+            )
+            if row is None:  # a concurrent request with the same client_order_id won the insert
+                existing = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
+                return self._answer(existing)
+            await db.log(conn, "order_received", client_order_id=coid, status=status, reason=reason)
+        if reason:
+            return RISK_REJECTED, order_json(row)
+        venue_account = account["rithmic_account"] or next(iter(self.rithmic.accounts()), "")
+        return await self._send(row, venue_account)
+
+    def _answer(self, row: Any) -> tuple[int, dict[str, Any]]:
+        status = row["status"]
+        if status == "risk_rejected" or status == "rejected":
+            return RISK_REJECTED, order_json(row)
+        if status == "unknown":
+            return 504, order_json(row)
+        if status == "failed":
+            return 502, order_json(row)
+        return 202, order_json(row)
+
+    async def _risk(self, conn: Any, account: Any, req: dict[str, Any]) -> str | None:
+        if not account["trading_enabled"]:
+            return "trading disabled for this account"
+        if req["qty"] > account["max_order_qty"]:
+            return f"order quantity {req['qty']} exceeds the limit {account['max_order_qty']}"
+        current = await net_position(conn, self.cfg, account["id"], req["symbol"])
+        after = current + (req["qty"] if req["side"] == "BUY" else -req["qty"])
+        if abs(after) > account["max_position"]:
+            return f"position {after} would exceed the limit {account['max_position']}"
+        pnl = await realized_pnl_today(conn, account["id"])
+        if pnl < 0 and -pnl >= float(account["daily_loss_limit"]):
+            return f"daily loss limit reached (realized {pnl:.2f})"
+        return None
+
+    async def _send(self, row: Any, venue_account: str) -> tuple[int, dict[str, Any]]:
+        coid = row["client_order_id"]
+        args = (
+            coid,
+            venue_account,
+            row["symbol"],
+            row["exchange"],
+            row["side"],
+            row["qty"],
+            row["order_type"],
+            row["limit_price"],
+        )
+        attempts = 2 if self.cfg.mutant("retry_duplicates_order") else 1
+        result: list[Any] | None = None
+        error: str | None = None
+        for _ in range(attempts):
+            try:
+                if self.cfg.mutant("hang_when_down"):
+                    result = await self.rithmic.submit(*args)
+                else:
+                    result = await asyncio.wait_for(self.rithmic.submit(*args), self.cfg.order_timeout_s)
+                break
+            except TimeoutError:
+                error = f"no answer from the venue within {self.cfg.order_timeout_s:g}s"
+            except Exception as exc:  # the library raises bare Exception for a missing trade route
+                error = f"{type(exc).__name__}: {exc}"
+                break
+        if result is None:
+            status = "unknown" if error and error.startswith("no answer") else "failed"
+            updated = await self._set_status(coid, status, reason=error)
+            if status == "unknown":
+                self._spawn(self._reconcile_later())
+            return (504 if status == "unknown" else 502), order_json(updated)
+        if not result:
+            # async-rithmic returns [] for a rejected order (the error is only logged inside the plant).
+            updated = await self._set_status(coid, "rejected", reason="rejected by venue")
+            return RISK_REJECTED, order_json(updated)
+        basket = str(result[-1].basket_id or "")
+        updated = await self._set_status(coid, "working", basket_id=basket)
+        self.publish({"type": "order", "order": order_json(updated)})
+        return 202, order_json(updated)
+
+    async def _set_status(
+        self, coid: str, status: str, *, reason: str | None = None, basket_id: str | None = None
+    ) -> Any:
+        """Move an order forward; a final status is never replaced, a status never goes back."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            row = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1 FOR UPDATE", coid)
+            current = row["status"]
+            keep = current in FINAL or RANK.get(status, 9) < RANK.get(current, 0)
+            new_status = current if keep else status
+            row = await conn.fetchrow(
+                "UPDATE orders SET status = $2, reason = COALESCE($3, reason), "
+                "basket_id = COALESCE(basket_id, $4), updated_at = now() WHERE "
+                "client_order_id = $1 RETURNING *",
+                coid,
+                new_status,
+                reason if not keep else None,
+                basket_id or None,
+            )
+            if new_status != current:
+                await db.log(conn, "order_status", client_order_id=coid, status=new_status, reason=reason)
+            return row
+
+    # ------------------------------------------------------------------ venue events
+    async def on_notification(self, m: Any) -> None:
+        """An ExchangeOrderNotification (352): status, fill, reject or cancel."""
+        tag = str(m.user_tag or "")
+        row = await self.pool.fetchrow(
+            "SELECT * FROM orders WHERE client_order_id = $1 OR (basket_id <> '' AND basket_id = $2)",
+            tag,
+            str(m.basket_id or ""),
+        )
+        if row is None:
+            return  # not ours (another session of this user)
+        coid = row["client_order_id"]
+        kind = int(m.notify_type)
+        if kind == 5:  # FILL
+            await self.record_fill(
+                row,
+                venue_fill_id=str(m.fill_id),
+                qty=int(m.fill_size),
+                price=float(m.fill_price),
+                source="live",
+                cumulative=int(m.total_fill_size) if m.total_fill_size else None,
+            )
+        elif kind == 6:
+            await self._set_status(coid, "rejected", reason=str(m.text or m.status or "rejected by exchange"))
+        elif kind == 3:
+            await self._set_status(coid, "cancelled")
+        elif kind == 1 and m.basket_id:
+            await self._set_status(coid, "working", basket_id=str(m.basket_id))
+        updated = await self.get(coid)
+        if updated is not None:
+            self.publish({"type": "order", "order": updated})
+
+    async def record_fill(
+        self,
+        order: Any,
+        *,
+        venue_fill_id: str,
+        qty: int,
+        price: float,
+        source: str,
+        cumulative: int | None = None,
+        venue: str = "rithmic",
+    ) -> bool:
+        """Book one fill against an order, once; returns whether it counted."""
+        async with self.fill_lock, self.pool.acquire() as conn, conn.transaction():
+            coid = order["client_order_id"]
+            fresh = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1 FOR UPDATE", coid)
+            counted = qty
+            if not self.cfg.mutant("double_count_fills"):
+                seen = await conn.fetchval(
+                    "SELECT 1 FROM fills WHERE venue = $1 AND fill_id = $2", venue, venue_fill_id
+                )
+                if seen:
+                    return False
+                if cumulative is not None:
+                    counted = min(qty, cumulative - fresh["filled_qty"])
+                if counted <= 0:
+                    return False
+            await conn.execute(
+                "INSERT INTO fills (venue, fill_id, client_order_id, account_id, "
+                "symbol, exchange, side, qty, "
+                "price, source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
+                venue,
+                venue_fill_id,
+                coid,
+                fresh["account_id"],
+                fresh["symbol"],
+                fresh["exchange"],
+                fresh["side"],
+                counted,
+                price,
+                source,
+            )
+            filled = fresh["filled_qty"] + counted
+            notional = (fresh["avg_fill_price"] or 0.0) * fresh["filled_qty"] + price * counted
+            status = "filled" if filled >= fresh["qty"] else "partially_filled"
+            await conn.execute(
+                "UPDATE orders SET filled_qty = $2, avg_fill_price = $3, status = $4, updated_at = now() "
+                "WHERE client_order_id = $1",
+                coid,
+                filled,
+                notional / filled,
+                status if fresh["status"] not in ("cancelled",) else fresh["status"],
+            )
+            await db.log(
+                conn, "fill", client_order_id=coid, fill_id=venue_fill_id, qty=counted, source=source
+            )
+            return True
+
+    # ------------------------------------------------------------------ reconciliation
+    async def reconcile(self) -> int:
+        """Show-orders for every venue account; book missing fills and settle unknown orders."""
+        booked = 0
+        seen: set[str] = set()
+        for account in self.rithmic.accounts():
+            for m in await self.rithmic.show_orders(account):
+                tag = str(m.user_tag or "")
+                row = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", tag)
+                if row is None:
+                    continue
+                seen.add(tag)
+                basket = str(m.basket_id or "")
+                total = int(m.total_fill_size or 0)
+                if total > row["filled_qty"]:
+                    missing = total - row["filled_qty"]
+                    known = (row["avg_fill_price"] or 0.0) * row["filled_qty"]
+                    price = (float(m.avg_fill_price) * total - known) / missing
+                    if await self.record_fill(
+                        row,
+                        venue_fill_id=f"recon-{basket}-{total}",
+                        qty=missing,
+                        price=round(price, 6),
+                        source="reconcile",
+                        cumulative=total,
+                    ):
+                        booked += 1
+                status = str(m.status or "").lower()
+                mapped = {"open": "working", "cancel": "cancelled", "reject": "rejected"}.get(status)
+                if mapped:
+                    await self._set_status(tag, mapped, basket_id=basket)
+                elif basket:
+                    await self._set_status(tag, "working", basket_id=basket)
+        stale = await self.pool.fetch(
+            "SELECT client_order_id FROM orders WHERE status IN ('unknown', 'pending_new') "
+            "AND created_at < now() - make_interval(secs => $1)",
+            self.cfg.order_timeout_s * 2,
+        )
+        for row in stale:
+            if row["client_order_id"] not in seen:
+                await self._set_status(row["client_order_id"], "failed", reason="never reached the venue")
+        async with self.pool.acquire() as conn:
+            await db.log(conn, "reconcile", booked=booked, orders=len(seen))
+        log.info("reconciled %d venue orders, booked %d missing fills", len(seen), booked)
+        return booked
+
+    async def _reconcile_later(self) -> None:
+        await asyncio.sleep(self.cfg.order_timeout_s)
+        for _ in range(20):
+            if self.rithmic.plant_up("order"):
+                try:
+                    await self.reconcile()
+                    return
+                except Exception:
+                    log.exception("reconcile after a timed-out order failed")
+            await asyncio.sleep(1.0)
+
+    def _spawn(self, coro: Any) -> None:
+        task = asyncio.ensure_future(coro)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def stop(self) -> None:
+        for task in list(self._tasks):
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
+
+async def record_venue_fill(
+    service: OrderService,
+    *,
+    account: str,
+    fill_id: str,
+    symbol: str,
+    exchange: str,
+    side: str,
+    qty: int,
+    price: float,
+    venue: str = "tt",
+) -> bool:
+    """Book a fill that no order of ours carries (TT's ledger); once per fill id."""
+    async with service.fill_lock, service.pool.acquire() as conn, conn.transaction():
+        if not service.cfg.mutant("double_count_fills"):
+            seen = await conn.fetchval(
+                "SELECT 1 FROM fills WHERE venue = $1 AND fill_id = $2", venue, fill_id
+            )
+            if seen:
+                return False
+        await conn.execute(
+            "INSERT INTO fills (venue, fill_id, account_id, symbol, exchange, side, qty, price, source) "
+            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'ledger')",
+            venue,
+            fill_id,
+            account,
+            symbol,
+            exchange,
+            side,
+            qty,
+            price,
+        )
+        return True

@@ -1,0 +1,79 @@
+"""Positions and realized P&L, from fills (the venue's executions), per account, venue and symbol."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .config import Config
+
+# USD per 1.0 of price per contract, by product root; unknown roots count 1.
+POINT_VALUES = {"ES": 50.0, "NQ": 20.0, "CL": 1000.0, "GC": 100.0}
+_SIGNED = "CASE WHEN side = 'BUY' THEN qty ELSE -qty END"
+_LIVE_ORDER = "status NOT IN ('risk_rejected', 'rejected', 'failed')"
+
+
+def point_value(symbol: str) -> float:
+    return POINT_VALUES.get(symbol[:2], 1.0)
+
+
+async def positions(conn: Any, cfg: Config, account_id: str) -> list[dict[str, Any]]:
+    if cfg.mutant("position_from_orders"):
+        rows = await conn.fetch(
+            f"SELECT venue, symbol, exchange, SUM({_SIGNED})::int AS net_qty, COUNT(*) AS fills "
+            f"FROM orders WHERE account_id = $1 AND {_LIVE_ORDER} GROUP BY venue, symbol, exchange",
+            account_id,
+        )
+    else:
+        rows = await conn.fetch(
+            f"SELECT venue, symbol, exchange, SUM({_SIGNED})::int AS net_qty, COUNT(*) AS fills "
+            "FROM fills WHERE account_id = $1 GROUP BY venue, symbol, exchange",
+            account_id,
+        )
+    out = [
+        {
+            "venue": r["venue"],
+            "symbol": r["symbol"],
+            "exchange": r["exchange"],
+            "net_qty": int(r["net_qty"]),
+            "fills": int(r["fills"]),
+        }
+        for r in rows
+    ]
+    return sorted(out, key=lambda p: (p["venue"], p["symbol"]))
+
+
+async def net_position(conn: Any, cfg: Config, account_id: str, symbol: str) -> int:
+    for row in await positions(conn, cfg, account_id):
+        if row["symbol"] == symbol:
+            return int(row["net_qty"])
+    return 0
+
+
+async def realized_pnl_today(conn: Any, account_id: str) -> float:
+    """Average-cost realized P&L over today's fills (UTC day)."""
+    rows = await conn.fetch(
+        "SELECT symbol, side, qty, price FROM fills WHERE account_id = $1 "
+        "AND received_at >= date_trunc('day', now()) ORDER BY id",
+        account_id,
+    )
+    realized = 0.0
+    book: dict[str, tuple[int, float]] = {}
+    for r in rows:
+        net, avg = book.get(r["symbol"], (0, 0.0))
+        signed = r["qty"] if r["side"] == "BUY" else -r["qty"]
+        price = float(r["price"])
+        if net == 0 or (net > 0) == (signed > 0):
+            total = abs(net) + abs(signed)
+            avg = (avg * abs(net) + price * abs(signed)) / total
+            net += signed
+        else:
+            closing = min(abs(net), abs(signed))
+            direction = 1 if net > 0 else -1
+            realized += (price - avg) * closing * direction * point_value(r["symbol"])
+            net += signed
+            if net == 0:
+                avg = 0.0
+            elif (net > 0) != (direction > 0):
+                avg = price
+        book[r["symbol"]] = (net, avg)
+    return realized

@@ -1,0 +1,137 @@
+"""Stripe webhooks: signature checked with the stripe library, idempotent by event id, any order.
+
+The event id is recorded in the same transaction as its effects, so a duplicate delivery is a no-op
+even when two copies race. Any event for an unknown customer onboards them (Stripe does not promise
+order); a subscription's status moves only forward in event time, and `canceled` is final.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+import stripe
+
+from . import db
+from .accounts import AccountService
+from .config import Config
+
+log = logging.getLogger("refmw.webhooks")
+TOLERANCE_S = 300
+ACTIVE = ("active", "trialing")
+
+
+class WebhookRejected(ValueError):
+    """A delivery we refuse (400): bad signature, or not an event."""
+
+
+def verify(cfg: Config, payload: bytes, header: str | None) -> dict[str, Any]:
+    if not cfg.mutant("webhook_no_signature"):
+        errors = []
+        for secret in cfg.stripe_secrets:
+            try:
+                stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_S)
+                break
+            except stripe.SignatureVerificationError as exc:
+                errors.append(str(exc).split(".")[0])
+        else:
+            raise WebhookRejected(f"signature check failed: {errors[0] if errors else 'no secret'}")
+    try:
+        event = json.loads(payload)
+    except ValueError as exc:
+        raise WebhookRejected("body is not JSON") from exc
+    if not isinstance(event, dict) or not isinstance(event.get("id"), str) or "data" not in event:
+        raise WebhookRejected("not a Stripe event")
+    return event
+
+
+class WebhookHandler:
+    def __init__(self, pool: Any, cfg: Config, accounts: AccountService) -> None:
+        self.pool = pool
+        self.cfg = cfg
+        self.accounts = accounts
+
+    async def handle(self, payload: bytes, header: str | None) -> dict[str, Any]:
+        event = verify(self.cfg, payload, header)
+        async with self.pool.acquire() as conn, conn.transaction():
+            first = await conn.fetchval(
+                "INSERT INTO webhook_events (event_id, type, created) VALUES ($1, $2, $3) "
+                "ON CONFLICT (event_id) DO NOTHING RETURNING event_id",
+                event["id"],
+                str(event.get("type")),
+                int(event.get("created") or 0),
+            )
+            if first is None and not self.cfg.mutant("webhook_not_idempotent"):
+                return {"received": True, "duplicate": True}
+            applied = await self.apply(conn, event)
+            await db.log(conn, "webhook", event_id=event["id"], type=event.get("type"), applied=applied)
+        return {"received": True, "duplicate": False, "applied": applied}
+
+    async def apply(self, conn: Any, event: dict[str, Any]) -> bool:
+        kind = str(event.get("type"))
+        obj = event["data"].get("object") or {}
+        customer = obj.get("customer")
+        if not isinstance(customer, str) or not customer:
+            return False
+        created = int(event.get("created") or 0)
+        known = await conn.fetchval("SELECT 1 FROM traders WHERE customer_id = $1", customer)
+        if not known and kind != "checkout.session.completed" and self.cfg.mutant("webhook_order_dependent"):
+            log.info("dropping %s for unknown customer %s", kind, customer)
+            return False
+        await self.accounts.ensure_trader(conn, customer)
+        if kind == "checkout.session.completed":
+            sub = obj.get("subscription")
+            if isinstance(sub, str) and obj.get("payment_status") == "paid":
+                # A paid checkout starts the subscription, unless a subscription event already told us more.
+                await conn.execute(
+                    "INSERT INTO subscriptions (id, customer_id, status, event_created) "
+                    "VALUES ($1, $2, 'active', $3) "
+                    "ON CONFLICT (id) DO NOTHING",
+                    sub,
+                    customer,
+                    created,
+                )
+        elif kind.startswith("customer.subscription."):
+            status = "canceled" if kind.endswith(".deleted") else str(obj.get("status", "incomplete"))
+            await self.upsert_subscription(conn, str(obj["id"]), customer, status, created)
+        elif kind in ("invoice.paid", "invoice.payment_failed"):
+            paid = kind == "invoice.paid"
+            await conn.execute(
+                "INSERT INTO payments (event_id, invoice_id, customer_id, amount, "
+                "status) VALUES ($1,$2,$3,$4,$5)",
+                event["id"],
+                str(obj.get("id")),
+                customer,
+                int(obj.get("amount_paid" if paid else "amount_due") or 0),
+                "paid" if paid else "failed",
+            )
+        await self.accounts.refresh_trading(conn, customer)
+        return True
+
+    async def upsert_subscription(
+        self, conn: Any, sub_id: str, customer: str, status: str, created: int
+    ) -> None:
+        if self.cfg.mutant("webhook_order_dependent"):
+            # Last delivery wins, whatever the event time.
+            await conn.execute(
+                "INSERT INTO subscriptions (id, customer_id, status, event_created) VALUES ($1,$2,$3,$4) "
+                "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, "
+                "event_created = EXCLUDED.event_created",
+                sub_id,
+                customer,
+                status,
+                created,
+            )
+            return
+        await conn.execute(
+            "INSERT INTO subscriptions (id, customer_id, status, event_created) VALUES ($1,$2,$3,$4) "
+            "ON CONFLICT (id) DO UPDATE SET status = EXCLUDED.status, "
+            "event_created = EXCLUDED.event_created, "
+            "updated_at = now() WHERE subscriptions.status <> 'canceled' AND "
+            "(EXCLUDED.status = 'canceled' OR EXCLUDED.event_created >= subscriptions.event_created)",
+            sub_id,
+            customer,
+            status,
+            created,
+        )

@@ -1,0 +1,276 @@
+"""Every mutant misbehaves in its own documented way, and the healthy build does not.
+
+Each scenario drives one fault and returns whether the middleware behaved correctly, with evidence.
+It runs twice: on the healthy build (must be correct) and with its mutant switched on (must not be).
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import httpx
+import pytest
+
+from reference_middleware.mutants import MUTANTS
+
+from .conftest import Env, wait_for
+
+Outcome = tuple[bool, str]
+WATCHDOG_S = 4.0  # the middleware's default REFMW_WATCHDOG_S
+
+
+@dataclass(frozen=True)
+class Scenario:
+    run: Callable[[Env], Outcome]
+    extra_env: dict[str, str] = field(default_factory=dict)
+    before_start: Callable[[Env], None] | None = None
+
+
+def _after_fault(env: Env, ctl: str, fault: str, timeout: float = 5) -> None:
+    fired = wait_for(lambda: env.fired(ctl, fault), bool, timeout)
+    assert fired, f"{fault} never fired"
+
+
+# ---------------------------------------------------------------------- Rithmic connection
+def no_reconnect(env: Env) -> Outcome:
+    env.arm(env.rithmic_ctl, "forced_logout", {"plant": "order"}, count=1)
+    _after_fault(env, env.rithmic_ctl, "forced_logout")
+    time.sleep(1.0)
+    answer = wait_for(lambda: env.order(), lambda r: r.status_code == 202, env.slo.recovery_s, 0.5)
+    return answer.status_code == 202, f"order after a ForcedLogout: {answer.status_code}"
+
+
+def reconnect_no_resubscribe(env: Env) -> Outcome:
+    env.arm(env.rithmic_ctl, "forced_logout", {"plant": "ticker"}, count=1)
+    _after_fault(env, env.rithmic_ctl, "forced_logout")
+    reconnected = wait_for(
+        env.health, lambda h: h["venues"]["rithmic"]["plants"]["ticker"]["reconnects"] >= 1, 10
+    )
+    assert reconnected["venues"]["rithmic"]["plants"]["ticker"]["reconnects"] >= 1, "ticker never reconnected"
+    time.sleep(1.5)
+    health = wait_for(env.health, lambda h: (h["venues"]["rithmic"]["last_quote_age_s"] or 99) < 1.0, 8)
+    age = health["venues"]["rithmic"]["last_quote_age_s"]
+    return age is not None and age < 1.0, f"last quote {age}s old after the ticker reconnected"
+
+
+def no_reconcile(env: Env) -> Outcome:
+    env.arm(env.rithmic_ctl, "hold_fills", {"delay_ms": 1500}, count=1)
+    assert env.order("recon-1", qty=2).status_code == 202
+    with env.proxy("rithmic").down():
+        wait_for(lambda: [f for f in env.ledger()["fills"] if f["client_tag"] == "recon-1"], bool, 10)
+        time.sleep(0.3)
+    wait_for(env.health, lambda h: h["venues"]["rithmic"]["status"] == "up", 10)
+    ours = wait_for(env.positions, lambda p: p == {"ESZ6": 2}, 8)
+    return ours == env.venue_positions(), f"ours {ours} vs venue {env.venue_positions()}"
+
+
+def no_watchdog(env: Env) -> Outcome:
+    env.arm(env.rithmic_ctl, "silent", {"plant": "order"})
+    time.sleep(WATCHDOG_S + 2.5)
+    health = env.health()["venues"]["rithmic"]
+    started = time.monotonic()
+    answer = env.order(timeout=15)
+    elapsed = time.monotonic() - started
+    env.http.delete(f"{env.rithmic_ctl}/faults")
+    correct = health["status"] == "down" and answer.status_code == 503 and elapsed < 1.0
+    return correct, f"health {health['status']}, order {answer.status_code} after {elapsed:.2f}s"
+
+
+# ---------------------------------------------------------------------- orders
+def retry_duplicates_order(env: Env) -> Outcome:
+    with env.proxy("rithmic").toxic("latency", stream="downstream", latency=1500):
+        time.sleep(0.2)
+        answer = env.order("slow-1", timeout=15)
+        assert answer.status_code in (202, 504), answer.text
+        time.sleep(3.0)
+    venue = wait_for(lambda: env.venue_orders("slow-1"), lambda o: len(o) >= 1, 5)
+    return len(venue) == 1, f"the venue received {len(venue)} orders for one client_order_id"
+
+
+def no_idempotency(env: Env) -> Outcome:
+    codes = [env.order("idem-1").status_code for _ in range(2)]
+    time.sleep(0.5)
+    venue = env.venue_orders("idem-1")
+    return len(venue) == 1 and codes == [202, 202], f"answers {codes}, venue orders {len(venue)}"
+
+
+def hang_when_down(env: Env) -> Outcome:
+    with env.proxy("rithmic").down():
+        wait_for(env.health, lambda h: h["venues"]["rithmic"]["status"] == "down", 10)
+        started = time.monotonic()
+        try:
+            status = env.order(timeout=3.0).status_code
+        except httpx.TimeoutException:
+            status = 0
+        elapsed_ms = (time.monotonic() - started) * 1000
+    correct = status == 503 and elapsed_ms < env.slo.fast_reject_ms
+    return correct, f"answer {status or 'none (client timeout)'} after {elapsed_ms:.0f} ms"
+
+
+def double_count_fills(env: Env) -> Outcome:
+    env.arm(env.rithmic_ctl, "duplicate_fill", count=1)
+    assert env.order("dupfill-1", qty=1).status_code == 202
+    wait_for(lambda: env.fired(env.rithmic_ctl, "duplicate_fill"), bool, 5)
+    time.sleep(1.0)
+    ours, venue = env.positions(), env.venue_positions()
+    return ours == venue, f"ours {ours} vs venue {venue}"
+
+
+def position_from_orders(env: Env) -> Outcome:
+    answer = env.order("rest-1", type="LIMIT", limit_price=6000.0, qty=2)
+    assert answer.status_code == 202, answer.text
+    time.sleep(1.0)
+    ours, venue = env.positions(), env.venue_positions()
+    return ours == venue == {}, f"ours {ours} vs venue {venue} with one unfilled limit order"
+
+
+def admin_coupled(env: Env) -> Outcome:
+    with env.proxy("rithmic").down():
+        wait_for(env.health, lambda h: h["venues"]["rithmic"]["status"] == "down", 10)
+        status = env.account_info(env.account).status_code
+    return status == 200, f"GET /v1/accounts/{{id}} answered {status} with Rithmic down"
+
+
+# ---------------------------------------------------------------------- webhooks
+def webhook_no_signature(env: Env) -> Outcome:
+    customer = f"cus_forged{uuid.uuid4().hex[:8]}"
+    sent = env.stripe_send(
+        ["checkout.session.completed"], customer, faults=["bad_signature"], retry={"max_attempts": 1}
+    )
+    status = sent["deliveries"][0]["status"]
+    accounts = env.accounts_of(customer)
+    return status == 400 and accounts == [], f"forged event answered {status}, accounts {accounts}"
+
+
+def webhook_not_idempotent(env: Env) -> Outcome:
+    customer, account_id = env.onboard(provisioned=False)
+    env.stripe_send(["invoice.paid"], customer, faults=["duplicate"])
+    payments = env.account_info(account_id).json()["payments"]
+    return len(payments) == 1, f"{len(payments)} payments recorded for one invoice"
+
+
+def webhook_order_dependent(env: Env) -> Outcome:
+    customer = f"cus_{uuid.uuid4().hex[:14]}"
+    # Stripe does not promise order: the cancellation is delivered before the checkout.
+    env.stripe_send(
+        ["customer.subscription.deleted", "customer.subscription.created", "checkout.session.completed"],
+        customer,
+    )
+    accounts = env.accounts_of(customer)
+    info = env.account_info(accounts[0]).json() if accounts else {}
+    enabled = info.get("trading_enabled")
+    return enabled is False, f"trading_enabled={enabled} after the subscription was cancelled"
+
+
+# ---------------------------------------------------------------------- TT
+def _short_tokens(env: Env) -> None:
+    env.http.post(f"{env.tt_ctl}/tt/config", json={"token_ttl_s": 2}).raise_for_status()
+
+
+def tt_token_never_refreshed(env: Env) -> Outcome:
+    time.sleep(3.0)  # past the first token's lifetime
+    customer = f"cus_{uuid.uuid4().hex[:14]}"
+    env.stripe_send(["checkout.session.completed"], customer)
+    account_id = env.accounts_of(customer)[0]
+    info = wait_for(
+        lambda: env.account_info(account_id).json(), lambda a: a["tt"]["status"] == "provisioned", 8
+    )
+    tt = env.health()["venues"]["tt"]
+    correct = info["tt"]["status"] == "provisioned" and tt["status"] == "up"
+    return correct, f"TT provisioning {info['tt']['status']} ({info['tt']['error']}), TT {tt['status']}"
+
+
+def tt_ignore_429(env: Env) -> Outcome:
+    env.arm(env.tt_ctl, "rate_limit_storm", {"retry_after": 1, "path": "/ttaccount"}, count=3)
+    customer = f"cus_{uuid.uuid4().hex[:14]}"
+    env.stripe_send(["checkout.session.completed"], customer)
+    account_id = env.accounts_of(customer)[0]
+    wait_for(lambda: env.account_info(account_id).json(), lambda a: a["tt"]["status"] == "provisioned", 15)
+    times = [e["ts"] for e in env.fired(env.tt_ctl, "rate_limit_storm")]
+    assert len(times) == 3, times
+    gaps = [b - a for a, b in itertools.pairwise(times)]
+    return min(
+        gaps
+    ) >= 0.9, f"retries after a 429 with Retry-After: 1 came {[round(g, 2) for g in gaps]} s apart"
+
+
+def tt_first_page_only(env: Env) -> Outcome:
+    _, account_id = env.onboard()
+    tt_id = env.account_info(account_id).json()["tt"]["account_id"]
+    seeded = env.http.post(f"{env.tt_ctl}/tt/fills", json={"account": tt_id, "count": 1100, "symbol": "ESZ6"})
+    assert seeded.status_code == 201, seeded.text
+
+    def venue() -> dict[str, int]:
+        rows = env.http.get(f"{env.tt_ctl}/ledger").json()["positions"]
+        return {r["symbol"]: r["net_qty"] for r in rows if r["account"] == str(tt_id) and r["net_qty"]}
+
+    ours = wait_for(lambda: env.positions(account_id, venue="tt"), lambda p: p == venue(), 10, 0.5)
+    return ours == venue(), f"TT positions: ours {ours} vs TT {venue()}"
+
+
+SCENARIOS: dict[str, Scenario] = {
+    "no_reconnect": Scenario(no_reconnect),
+    "reconnect_no_resubscribe": Scenario(reconnect_no_resubscribe),
+    "no_reconcile": Scenario(no_reconcile),
+    "retry_duplicates_order": Scenario(retry_duplicates_order, {"REFMW_ORDER_TIMEOUT_S": "1"}),
+    "no_idempotency": Scenario(no_idempotency),
+    "hang_when_down": Scenario(hang_when_down),
+    "double_count_fills": Scenario(double_count_fills),
+    "position_from_orders": Scenario(position_from_orders),
+    "no_watchdog": Scenario(no_watchdog),
+    "webhook_no_signature": Scenario(webhook_no_signature),
+    "webhook_not_idempotent": Scenario(webhook_not_idempotent),
+    "webhook_order_dependent": Scenario(webhook_order_dependent),
+    "tt_token_never_refreshed": Scenario(tt_token_never_refreshed, before_start=_short_tokens),
+    "tt_ignore_429": Scenario(tt_ignore_429),
+    "tt_first_page_only": Scenario(tt_first_page_only),
+    "admin_coupled": Scenario(admin_coupled),
+}
+SLOW = {
+    "no_reconnect",
+    "reconnect_no_resubscribe",
+    "no_reconcile",
+    "no_watchdog",
+    "retry_duplicates_order",
+    "tt_token_never_refreshed",
+    "tt_ignore_429",
+    "tt_first_page_only",
+}
+
+
+def _params() -> list[object]:
+    return [pytest.param(name, marks=[pytest.mark.slow] if name in SLOW else []) for name in SCENARIOS]
+
+
+def test_every_mutant_has_a_scenario() -> None:
+    assert {m.name for m in MUTANTS} == set(SCENARIOS)
+    assert len(MUTANTS) >= 12
+
+
+def _run(env: Env, name: str, mutant: bool) -> Outcome:
+    scenario = SCENARIOS[name]
+    hook = scenario.before_start
+    env.restart(
+        name if mutant else "",
+        extra_env=scenario.extra_env,
+        before_start=(lambda: hook(env)) if hook is not None else None,
+    )
+    return scenario.run(env)
+
+
+@pytest.mark.parametrize("name", _params())
+def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
+    correct, evidence = _run(env, name, mutant=False)
+    print(f"healthy {name}: {evidence}")
+    assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+
+
+@pytest.mark.parametrize("name", _params())
+def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
+    correct, evidence = _run(env, name, mutant=True)
+    print(f"mutant {name}: {evidence}")
+    assert not correct, f"mutant {name} was not exposed: {evidence}"

@@ -155,3 +155,17 @@ class ThrowawayPostgres:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+
+class ExternalPostgres:
+    """A database the target file names (`[postgres] dsn`): used as it is, never started,
+    stopped or dropped by the harness."""
+
+    def __init__(self, dsn: str) -> None:
+        self.dsn = dsn
+
+    def start(self) -> ExternalPostgres:
+        return self
+
+    def stop(self) -> None:
+        pass

@@ -47,6 +47,7 @@ class Target:
     base_url: str = ""
     slo: Slo = Slo()
     allowed_hosts: tuple[str, ...] = ()
+    postgres_dsn: str | None = None  # an existing database instead of a throwaway cluster
 
     def render(self, values: dict[str, Any]) -> dict[str, str]:
         """The environment for the middleware: templates filled from the running topology."""
@@ -174,6 +175,21 @@ class _Fields:
             raise self.error(unknown[0], f"unknown field (known: {', '.join(sorted(self._seen))})")
 
 
+def _check_dsn(table: _Fields, dsn: str, allowed: tuple[str, ...]) -> None:
+    """A DSN is a target like any other: loopback or allowlisted hosts only."""
+    from urllib.parse import urlsplit
+
+    from .netguard import TargetRefused, check_host
+
+    parts = urlsplit(dsn)
+    if parts.scheme not in ("postgres", "postgresql") or not parts.hostname:
+        raise table.error("dsn", "must be a postgresql://user@host:port/database URL")
+    try:
+        check_host(parts.hostname, allowed, what="database host")
+    except TargetRefused as exc:
+        raise table.error("dsn", str(exc)) from None
+
+
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     kinds = kind if isinstance(kind, tuple) else (kind,)
     names = {
@@ -220,6 +236,11 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     network = top.table("network")
     allowed = network.strings("allowed_hosts")
     network.no_unknown()
+    postgres = top.table("postgres")
+    dsn = postgres.get("dsn", str)
+    if dsn is not None:
+        _check_dsn(postgres, dsn, allowed)
+    postgres.no_unknown()
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [("ready.url", ready_url), ("adapter.base_url", base_url)]
@@ -240,4 +261,5 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         base_url=base_url,
         slo=slo,
         allowed_hosts=allowed,
+        postgres_dsn=dsn,
     )

@@ -18,7 +18,7 @@ import httpx
 from .faults.plane import BackendName
 from .mockstack import MockStack
 from .ports import free_port
-from .postgres import ThrowawayPostgres
+from .postgres import ExternalPostgres, ThrowawayPostgres
 from .report import Redactor
 from .target import Target, TargetError, render_template
 
@@ -130,7 +130,9 @@ class Topology:
         self.seed = seed
         self.redact = Redactor()
         self.timings: dict[str, float] = {}
-        self.postgres = ThrowawayPostgres()
+        self.postgres: ThrowawayPostgres | ExternalPostgres = (
+            ExternalPostgres(target.postgres_dsn) if target.postgres_dsn else ThrowawayPostgres()
+        )
         self.stack = (
             MockStack(seed=seed, backend=backend, venues=venues)
             if venues

@@ -134,3 +134,15 @@ def test_a_missing_file_lists_the_bundled_targets(tmp_path: Path) -> None:
 def test_parse_requires_a_table() -> None:
     with pytest.raises(TargetError, match="start: must be a table"):
         parse({"name": "x", "start": "node"}, "inline")
+
+
+def test_an_external_database_must_be_a_loopback_or_allowlisted_postgres_url(tmp_path: Path) -> None:
+    good = GOOD + '\n[postgres]\ndsn = "postgresql://app@127.0.0.1:5432/uat"\n'
+    assert load(_write(tmp_path, good)).postgres_dsn == "postgresql://app@127.0.0.1:5432/uat"
+    allowlisted = GOOD + '\n[postgres]\ndsn = "postgresql://app@uat-db.internal/uat"\n'
+    assert load(_write(tmp_path, allowlisted)).postgres_dsn == "postgresql://app@uat-db.internal/uat"
+    far = GOOD + '\n[postgres]\ndsn = "postgresql://app@db.prod.example.com/live"\n'
+    with pytest.raises(TargetError, match=r"postgres\.dsn: refusing database host 'db\.prod\.example\.com'"):
+        load(_write(tmp_path, far))
+    with pytest.raises(TargetError, match=r"postgres\.dsn: must be a postgresql://"):
+        load(_write(tmp_path, GOOD + '\n[postgres]\ndsn = "mysql://127.0.0.1/x"\n'))

@@ -10,6 +10,7 @@ import httpx
 import pytest
 
 from harness.ports import is_listening
+from harness.postgres import ThrowawayPostgres
 from harness.report import MASK
 from harness.target import parse
 from harness.topology import TargetNotReady, Topology
@@ -17,9 +18,10 @@ from harness.topology import TargetNotReady, Topology
 ENV_ECHO = str(Path(__file__).parent / "targets" / "env_echo.py")
 
 
-def _target(*extra: str, timeout_s: float = 20):
+def _target(*extra: str, timeout_s: float = 20, **more: object):
     return parse(
         {
+            **more,
             "name": "env-echo",
             "start": {"command": [sys.executable, ENV_ECHO, "{port}", *extra]},
             "ready": {"url": "http://127.0.0.1:{port}/health", "timeout_s": timeout_s},
@@ -62,5 +64,15 @@ def test_a_target_that_never_gets_ready_times_out_with_its_output(tmp_path: Path
     )
     with pytest.raises(TargetNotReady, match=r"within 2 s(.|\n)*booting with"):
         topo.start()
+    assert isinstance(topo.postgres, ThrowawayPostgres)
     assert topo.postgres.tmpdir is None, "postgres outlived a failed start"
     assert json.dumps(topo.timings)
+
+
+def test_a_database_named_by_the_target_is_used_and_left_alone(tmp_path: Path) -> None:
+    with ThrowawayPostgres() as own:
+        target = _target(postgres={"dsn": own.dsn})
+        with Topology(target, venues=("tt",), workdir=tmp_path, backend="embedded") as topo:
+            env = httpx.get(f"{topo.base_url}/env").json()
+            assert env["DATABASE_URL"] == own.dsn
+        assert own.psql("select 1").strip() == "1", "the harness stopped a database it did not start"

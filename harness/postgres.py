@@ -28,6 +28,9 @@ _FAST_SETTINGS = {
 }
 
 
+_PSQL_ARGS = ("-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1")
+
+
 class PostgresUnavailable(RuntimeError):
     """No Postgres server binaries here, or the cluster failed to start; says which."""
 
@@ -138,7 +141,7 @@ class ThrowawayPostgres:
 
     def psql(self, sql: str) -> str:
         """Run SQL with the server's own psql; tuples only, unaligned, `|` between columns."""
-        return self._pg("psql", "-X", "-q", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-d", self.dsn, "-c", sql)
+        return self._pg("psql", *_PSQL_ARGS, "-d", self.dsn, "-c", sql)
 
     def stop(self) -> None:
         """Stop the server (immediate mode: nothing here is worth a checkpoint) and remove it all."""
@@ -163,6 +166,18 @@ class ExternalPostgres:
 
     def __init__(self, dsn: str) -> None:
         self.dsn = dsn
+
+    def psql(self, sql: str) -> str:
+        proc = subprocess.run(
+            [str(find_bindir() / "psql"), *_PSQL_ARGS, "-d", self.dsn, "-c", sql],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        if proc.returncode != 0:
+            raise PostgresUnavailable(f"psql failed ({proc.returncode}): {proc.stderr.strip()[-1500:]}")
+        return proc.stdout
 
     def start(self) -> ExternalPostgres:
         return self

@@ -75,4 +75,5 @@ def test_a_database_named_by_the_target_is_used_and_left_alone(tmp_path: Path) -
         with Topology(target, venues=("tt",), workdir=tmp_path, backend="embedded") as topo:
             env = httpx.get(f"{topo.base_url}/env").json()
             assert env["DATABASE_URL"] == own.dsn
+            assert topo.postgres.psql("select current_database()").strip() == "uat"
         assert own.psql("select 1").strip() == "1", "the harness stopped a database it did not start"

@@ -55,6 +55,8 @@ class Adapter(Protocol):
 
     def health(self) -> Outcome: ...
 
+    def accounts_for_customer(self, customer: str) -> Outcome: ...
+
     def close(self) -> None: ...
 
 
@@ -120,6 +122,10 @@ class DefaultAdapter:
 
     def health(self) -> Outcome:
         return self._call("GET", "/health")
+
+    def accounts_for_customer(self, customer: str) -> Outcome:
+        """The accounts a Stripe customer's onboarding created: `{"accounts": [id, ...]}`."""
+        return self._call("GET", "/v1/accounts", params={"customer": customer})
 
     def close(self) -> None:
         self._http.close()

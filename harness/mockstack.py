@@ -129,6 +129,10 @@ class MockStack:
         """Run a coroutine on the mocks' loop (tests and scenarios reach venue state this way)."""
         return self._run(coro)
 
+    def reset_venue(self, name: str) -> None:
+        """Faults, ledger and events of one venue back to a fresh start with the same seed."""
+        self._run(self.venues[name].reset())
+
     # -- what clients need -----------------------------------------------------------
     def proxied_url(self, name: str) -> str:
         venue = self.venues[name]

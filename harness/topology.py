@@ -168,19 +168,43 @@ class Topology:
             self.redact.add_from_mapping(self.values)
             env = self.target.render(self.values)
             self.redact.add_from_mapping(env)
-            source = self.target.source
-            command = [
-                render_template(part, self.values, f"start.command[{i}]", source)
-                for i, part in enumerate(self.target.command)
-            ]
-            ready_url = render_template(self.target.ready_url, self.values, "ready.url", source)
-            self.process = TargetProcess(self.target, command, env, ready_url, self.workdir, self.redact)
+            self.process = self._new_process(env)
             self._phase("target_spawn", self.process.start)
             self.timings["target_ready"] = self.process.wait_ready()
         except BaseException:
             self.stop()
             raise
         return self
+
+    def _new_process(self, env: dict[str, str]) -> TargetProcess:
+        source = self.target.source
+        command = [
+            render_template(part, self.values, f"start.command[{i}]", source)
+            for i, part in enumerate(self.target.command)
+        ]
+        ready_url = render_template(self.target.ready_url, self.values, "ready.url", source)
+        assert self.workdir is not None
+        return TargetProcess(self.target, command, env, ready_url, self.workdir, self.redact)
+
+    def reset_world(self) -> None:
+        """Every proxy enabled with no toxic, every mock back to its seed, and (for a throwaway
+        cluster only) an empty database: each scenario starts from the same place."""
+        self.stack.plane.client.reset()
+        for name in self.stack.venues:
+            self.stack.reset_venue(name)
+        if isinstance(self.postgres, ThrowawayPostgres):
+            self.postgres.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+
+    def restart_target(self, extra_env: dict[str, str] | None = None) -> float:
+        """A fresh middleware process (over whatever state the world is in); seconds to ready."""
+        if self.process is not None:
+            self.process.stop()
+        env = self.target.render(self.values)
+        env.update(extra_env or {})
+        self.redact.add_from_mapping(env)
+        self.process = self._new_process(env)
+        self.process.start()
+        return self.process.wait_ready()
 
     def _phase(self, name: str, action: Any) -> None:
         started = time.monotonic()

@@ -1,0 +1,160 @@
+"""Order and fill invariants, held against the venue ledger: the venue is the truth."""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from typing import Any
+
+from .base import CheckContext, Verdict, checker
+
+TERMINAL = {
+    "filled",
+    "rejected",
+    "cancelled",
+    "canceled",
+    "expired",
+    "working",
+    "open",
+    "partial",
+    "partially_filled",
+    "new",
+    "accepted",
+}
+
+
+def _venue_fills(ctx: CheckContext) -> list[dict[str, Any]]:
+    tags = ctx.our_tags()
+    return [
+        f for f in ctx.ledger.get("fills", []) if f.get("client_tag") in tags and not f.get("duplicate_of")
+    ]
+
+
+@checker("no_duplicate_order")
+def no_duplicate_order(ctx: CheckContext) -> Verdict:
+    tags = ctx.our_tags()
+    counts = Counter(o["client_tag"] for o in ctx.ledger.get("orders", []) if o.get("client_tag") in tags)
+    dupes = {tag: n for tag, n in counts.items() if n > 1}
+    evidence = [
+        {
+            "client_order_id": tag,
+            "venue_orders": n,
+            "orders": [o for o in ctx.ledger["orders"] if o["client_tag"] == tag],
+        }
+        for tag, n in dupes.items()
+    ]
+    if dupes:
+        return Verdict(
+            "no_duplicate_order",
+            False,
+            f"{len(dupes)} client_order_id(s) reached the venue more than once",
+            evidence,
+            "duplicate order",
+        )
+    return Verdict(
+        "no_duplicate_order", True, f"{len(counts)} orders at the venue, each client_order_id once"
+    )
+
+
+@checker("no_lost_fill")
+def no_lost_fill(ctx: CheckContext) -> Verdict:
+    filled_at_venue: dict[str, int] = defaultdict(int)
+    for fill in _venue_fills(ctx):
+        filled_at_venue[fill["client_tag"]] += int(fill["qty"])
+    lost = []
+    for tag, qty in sorted(filled_at_venue.items()):
+        seen = int((ctx.orders.get(tag) or {}).get("filled_qty") or 0)
+        if seen < qty:
+            lost.append(
+                {
+                    "client_order_id": tag,
+                    "venue_filled_qty": qty,
+                    "middleware_filled_qty": seen,
+                    "middleware_order": ctx.orders.get(tag),
+                }
+            )
+    if lost:
+        return Verdict(
+            "no_lost_fill",
+            False,
+            f"{len(lost)} order(s) filled at the venue are short in the middleware "
+            f"{ctx.slo.fill_visible_s:g} s after recovery",
+            lost,
+            "data loss",
+        )
+    total = sum(filled_at_venue.values())
+    return Verdict("no_lost_fill", True, f"all {total} contracts filled at the venue are in the middleware")
+
+
+@checker("positions_reconcile")
+def positions_reconcile(ctx: CheckContext) -> Verdict:
+    account_of = {}
+    for invoked, _ in ctx.history.completions("place_order"):
+        account_of[str(invoked.value["client_order_id"])] = str(invoked.value["account"])
+    expected: dict[tuple[str, str], int] = defaultdict(int)
+    for fill in _venue_fills(ctx):
+        sign = 1 if fill["side"] == "BUY" else -1
+        expected[(account_of[fill["client_tag"]], fill["symbol"])] += sign * int(fill["qty"])
+    mismatches = []
+    for account in sorted(set(ctx.accounts.values())):
+        outcome = ctx.adapter.positions(account)
+        body = outcome.body if isinstance(outcome.body, dict) else {}
+        actual = {
+            p["symbol"]: int(p["net_qty"])
+            for p in body.get("positions", [])
+            if p.get("venue", "rithmic") == "rithmic"
+        }
+        symbols = {s for (a, s) in expected if a == account} | set(actual)
+        for symbol in sorted(symbols):
+            want, got = expected.get((account, symbol), 0), actual.get(symbol, 0)
+            if want != got:
+                mismatches.append(
+                    {"account": account, "symbol": symbol, "venue_net_qty": want, "middleware_net_qty": got}
+                )
+        if not outcome.ok:
+            mismatches.append({"account": account, "error": outcome.error, "status": outcome.status})
+    if mismatches:
+        return Verdict(
+            "positions_reconcile",
+            False,
+            f"{len(mismatches)} position(s) differ from the signed sum of the venue's fills",
+            mismatches,
+            "data loss",
+        )
+    return Verdict(
+        "positions_reconcile",
+        True,
+        f"positions of {len(set(ctx.accounts.values()))} account(s) "
+        "equal the signed sum of the venue's fills",
+    )
+
+
+@checker("unknown_outcomes_resolve")
+def unknown_outcomes_resolve(ctx: CheckContext) -> Verdict:
+    unknown = [invoked for invoked, done in ctx.history.completions("place_order") if done.type == "info"]
+    unresolved = []
+    for invoked in unknown:
+        tag = str(invoked.value["client_order_id"])
+        order = ctx.orders.get(tag) or {}
+        status = str(order.get("status", "missing")).lower()
+        if status not in TERMINAL:
+            unresolved.append(
+                {
+                    "client_order_id": tag,
+                    "middleware_status": status,
+                    "invoked_at": invoked.time,
+                    "faults": list(invoked.faults),
+                }
+            )
+    if unresolved:
+        return Verdict(
+            "unknown_outcomes_resolve",
+            False,
+            f"{len(unresolved)} of {len(unknown)} orders with an unknown outcome never resolved",
+            unresolved,
+            "data loss",
+        )
+    return Verdict(
+        "unknown_outcomes_resolve",
+        True,
+        f"{len(unknown)} order(s) with an unknown outcome all resolved after recovery",
+    )

@@ -1,0 +1,84 @@
+"""Seeded traders and an admin prober, each a thread that records into the history.
+
+Every loop is bounded in time (the stop event) and in count (max orders per trader)."""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Callable
+
+from ..adapter import Adapter
+from ..history import History
+from .model import Scenario
+
+PROBE_INTERVAL_S = 0.2
+
+
+class Trader(threading.Thread):
+    def __init__(
+        self,
+        name: str,
+        account: str,
+        scenario: Scenario,
+        seed: int,
+        adapter: Adapter,
+        history: History,
+        stop: threading.Event,
+    ) -> None:
+        super().__init__(name=name, daemon=True)
+        self.account = account
+        self.scenario = scenario
+        self.rng = random.Random(f"{seed}:{scenario.id}:{name}")
+        self.adapter = adapter
+        self.history = history
+        self.stop_event = stop
+        self.placed = 0
+
+    def run(self) -> None:
+        low, high = self.scenario.order_interval_s
+        while self.placed < self.scenario.max_orders_per_trader and not self.stop_event.wait(
+            self.rng.uniform(low, high)
+        ):
+            self.placed += 1
+            coid = f"{self.scenario.id.lower()[:24]}-{self.name}-{self.placed}"
+            order = {
+                "account": self.account,
+                "symbol": self.rng.choice(self.scenario.symbols),
+                "side": self.rng.choice(("BUY", "SELL")),
+                "qty": self.rng.randint(1, 2),
+                "order_type": "MARKET",
+                "client_order_id": coid,
+            }
+            self.history.record(
+                self.name, "place_order", order, lambda o=order: self.adapter.place_order(**o)
+            )
+
+
+class Prober(threading.Thread):
+    """Reads health and one account's admin state throughout the run (admin separation, recovery)."""
+
+    def __init__(self, account: str, adapter: Adapter, history: History, stop: threading.Event) -> None:
+        super().__init__(name="prober", daemon=True)
+        self.account = account
+        self.adapter = adapter
+        self.history = history
+        self.stop_event = stop
+
+    def run(self) -> None:
+        while not self.stop_event.wait(PROBE_INTERVAL_S):
+            self.history.record("prober", "health", {}, self.adapter.health)
+            self.history.record(
+                "prober", "account", {"account": self.account}, lambda: self.adapter.account(self.account)
+            )
+
+
+def start_all(threads: list[threading.Thread]) -> Callable[[], None]:
+    for thread in threads:
+        thread.start()
+
+    def join() -> None:
+        for thread in threads:
+            thread.join(timeout=30)
+
+    return join

@@ -1,0 +1,16 @@
+"""The UAT suites `uat gate` runs against a target. Each suite module declares SCENARIOS; the
+registry below is what the gate, `uat reproduce` and the mutant matrix look scenarios up in."""
+
+from __future__ import annotations
+
+from harness.scenario import Scenario
+
+from . import connectivity, execution
+
+SUITES: dict[str, tuple[Scenario, ...]] = {
+    "connectivity": connectivity.SCENARIOS,
+    "execution": execution.SCENARIOS,
+}
+SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
+
+assert len(SCENARIOS) == sum(len(s) for s in SUITES.values()), "scenario ids must be unique"

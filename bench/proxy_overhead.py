@@ -14,17 +14,13 @@ import asyncio
 import multiprocessing as mp
 import os
 import socket
-import statistics
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import httpx
+from _common import fault_plane, percentile
 
-from harness.faults import ToxiproxyClient
-from harness.ports import free_port, wait_until
+from harness.ports import free_port, is_listening, wait_until
 
 CHUNK = 256 * 1024
 
@@ -79,43 +75,11 @@ def upstream(kind: str) -> Iterator[int]:
     proc = mp.get_context("fork").Process(target=_serve, args=(kind, port), daemon=True)
     proc.start()
     try:
-        assert wait_until(lambda: _listening(port), 10), f"{kind} server did not start"
+        assert wait_until(lambda: is_listening("127.0.0.1", port), 10), f"{kind} server did not start"
         yield port
     finally:
         proc.terminate()
         proc.join(5)
-
-
-@contextmanager
-def fault_plane() -> Iterator[ToxiproxyClient]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "--log-level", "warning", "toxiproxy", "--port", str(port)],
-        stderr=subprocess.DEVNULL,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        assert wait_until(lambda: _api_up(url), 15), "uat toxiproxy did not start"
-        with ToxiproxyClient(url) as client:
-            yield client
-    finally:
-        proc.terminate()
-        proc.wait(10)
-
-
-def _listening(port: int) -> bool:
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-        return True
-    except OSError:
-        return False
-
-
-def _api_up(url: str) -> bool:
-    try:
-        return httpx.get(f"{url}/version", timeout=0.5).status_code == 200
-    except httpx.HTTPError:
-        return False
 
 
 # -- measurements --------------------------------------------------------------------
@@ -151,10 +115,6 @@ def throughput(port: int, total: int) -> float:
     return total / elapsed / 1e6
 
 
-def pct(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=1000)[int(q * 10) - 1]
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -172,7 +132,7 @@ def main() -> None:
         direct = round_trips(echo, args.round_trips)
         proxied = round_trips(p_echo.port, args.round_trips)
         for label, q in (("p50", 50.0), ("p99", 99.0)):
-            d, p = pct(direct, q), pct(proxied, q)
+            d, p = percentile(direct, q), percentile(proxied, q)
             print(f"  {label}: direct {d:8.1f}  proxied {p:8.1f}  added {p - d:8.1f}  ratio {p / d:5.2f}x")
 
         print(f"\nSingle-stream throughput: {total / 1e6:.0f} MB client→upstream (MB/s)")

@@ -23,11 +23,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-import httpx
+from _common import fault_plane, percentile
 from async_rithmic import OrderType, RetrySettings, RithmicClient, SysInfraType, TransactionType
-
-from harness.faults import ToxiproxyClient
-from harness.ports import free_port, wait_until
 
 
 @contextmanager
@@ -41,30 +38,6 @@ def gateway() -> Iterator[dict[str, Any]]:
     finally:
         proc.send_signal(signal.SIGTERM)
         proc.communicate(timeout=30)
-
-
-@contextmanager
-def fault_plane() -> Iterator[ToxiproxyClient]:
-    port = free_port()
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "--log-level", "warning", "toxiproxy", "--port", str(port)],
-        stderr=subprocess.DEVNULL,
-    )
-    url = f"http://127.0.0.1:{port}"
-
-    def up() -> bool:
-        try:
-            return httpx.get(f"{url}/version", timeout=0.5).status_code == 200
-        except httpx.HTTPError:
-            return False
-
-    try:
-        assert wait_until(up, 15), "the fault plane did not start"
-        with ToxiproxyClient(url) as client:
-            yield client
-    finally:
-        proc.terminate()
-        proc.wait(10)
 
 
 async def round_trips(url: str, creds: dict[str, Any], count: int, tag: str) -> list[float]:
@@ -102,10 +75,6 @@ async def round_trips(url: str, creds: dict[str, Any], count: int, tag: str) -> 
     return samples[5:]  # the first few warm caches
 
 
-def pct(values: list[float], q: int) -> float:
-    return statistics.quantiles(values, n=100)[q - 1] * 1000
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--orders", type=int, default=500)
@@ -125,9 +94,11 @@ def main() -> None:
     print(f"{'path':>8} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
     for name, values in results.items():
         mean = statistics.mean(values) * 1000
-        print(f"{name:>8} {pct(values, 50):>8.3f} {pct(values, 99):>8.3f} {mean:>8.3f}")
+        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
+        print(f"{name:>8} {p50:>8.3f} {p99:>8.3f} {mean:>8.3f}")
     d, p = results["direct"], results["proxied"]
-    print(f"ratio proxied/direct: p50 {pct(p, 50) / pct(d, 50):.2f}, p99 {pct(p, 99) / pct(d, 99):.2f}")
+    ratio50, ratio99 = percentile(p, 50) / percentile(d, 50), percentile(p, 99) / percentile(d, 99)
+    print(f"ratio proxied/direct: p50 {ratio50:.2f}, p99 {ratio99:.2f}")
 
 
 if __name__ == "__main__":

@@ -4,17 +4,15 @@ through its own proxy, while its control API stays direct (never proxied)."""
 
 from __future__ import annotations
 
-import asyncio
 import importlib
-import threading
 from collections.abc import Coroutine, Iterable
 from typing import Any, TypeVar
 
 from mocks.common import ControlServer, MockVenue
 
 from .faults import FaultPlane
-from .faults.embedded.server import new_event_loop
 from .faults.plane import BackendName
+from .loopthread import LoopThread
 
 T = TypeVar("T")
 
@@ -55,15 +53,14 @@ class MockStack:
         self.plane = plane or FaultPlane(backend, host=host)
         self.venues: dict[str, MockVenue] = {}
         self.controls: dict[str, ControlServer] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loops = LoopThread("mock-venues")
 
     # -- lifecycle -------------------------------------------------------------------
     def start(self) -> MockStack:
         try:
             if self._own_plane:
                 self.plane.start()
-            self._start_loop()
+            self._loops.start()
             for name in self.names:
                 venue = venue_class(name)(seed=self.seed)
                 self.venues[name] = venue
@@ -79,18 +76,14 @@ class MockStack:
         return self
 
     def stop(self) -> None:
-        if self._loop is not None:
+        if self._loops.loop is not None:
             for name in reversed(list(self.venues)):
                 control = self.controls.pop(name, None)
                 if control is not None:
                     self._run(control.stop())
                 self._run(self.venues[name].stop())
             self.venues.clear()
-            self._loop.call_soon_threadsafe(self._loop.stop)
-            if self._thread is not None:
-                self._thread.join(timeout=10)
-            self._loop = None
-            self._thread = None
+            self._loops.stop()
         if self._own_plane:
             self.plane.stop()
 
@@ -100,30 +93,8 @@ class MockStack:
     def __exit__(self, *exc: object) -> None:
         self.stop()
 
-    def _start_loop(self) -> None:
-        loop = new_event_loop()
-        ready = threading.Event()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            loop.call_soon(ready.set)
-            try:
-                loop.run_forever()
-            finally:
-                pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-                for task in pending:
-                    task.cancel()
-                loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-                loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="mock-venues", daemon=True)
-        self._thread.start()
-        ready.wait(5)
-
     def _run(self, coro: Coroutine[Any, Any, T]) -> T:
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(coro, self._loop).result(START_TIMEOUT_S)
+        return self._loops.run(coro, START_TIMEOUT_S)
 
     def call(self, coro: Coroutine[Any, Any, T]) -> T:
         """Run a coroutine on the mocks' loop (tests and scenarios reach venue state this way)."""

@@ -15,8 +15,10 @@ import logging
 import signal
 import sys
 
+from harness.loopthread import new_event_loop
+
 from .gateway import RithmicGateway
-from .runner import new_event_loop, start_all
+from .runner import start_all
 
 
 def parse(argv: list[str] | None) -> argparse.Namespace:

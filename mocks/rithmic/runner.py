@@ -3,24 +3,15 @@ private thread and event loop (tests, and harness code that drives a client on i
 
 from __future__ import annotations
 
-import asyncio
-import threading
 from collections.abc import Callable
 from typing import Any, TypeVar
 
+from harness.loopthread import LoopThread
 from mocks.common import ControlServer
 
 from .gateway import RithmicGateway
 
 T = TypeVar("T")
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a declared dependency on Linux
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 async def start_all(gateway: RithmicGateway, host: str, port: int, control_port: int) -> ControlServer:
@@ -43,8 +34,7 @@ class GatewayThread:
         self.gateway = gateway
         self.host, self.port, self.control_port = host, port, control_port
         self.control: ControlServer | None = None
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loops = LoopThread("rithmic-gateway")
 
     @property
     def url(self) -> str:
@@ -56,36 +46,12 @@ class GatewayThread:
         return self.control.url
 
     def start(self) -> GatewayThread:
-        loop = new_event_loop()
-        ready = threading.Event()
-        failure: list[BaseException] = []
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                self.control = loop.run_until_complete(
-                    start_all(self.gateway, self.host, self.port, self.control_port)
-                )
-            except BaseException as exc:
-                failure.append(exc)
-                ready.set()
-                loop.close()
-                return
-            ready.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self._shutdown())
-                loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="rithmic-gateway", daemon=True)
-        self._thread.start()
-        ready.wait(30)
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
+        self._loops.start()
+        try:
+            self.control = self._loops.run(start_all(self.gateway, self.host, self.port, self.control_port))
+        except BaseException:
+            self._loops.stop()
+            raise
         return self
 
     async def _shutdown(self) -> None:
@@ -95,20 +61,10 @@ class GatewayThread:
 
     def call(self, fn: Callable[[], T], timeout: float = 10) -> T:
         """Run `fn` on the gateway's loop and return its result (for inspecting or poking state)."""
-        assert self._loop is not None
-
-        async def run() -> T:
-            return fn()
-
-        return asyncio.run_coroutine_threadsafe(run(), self._loop).result(timeout)
+        return self._loops.call(fn, timeout)
 
     def stop(self) -> None:
-        if self._loop is None or self._thread is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=15)
-        self._thread = None
-        self._loop = None
+        self._loops.stop(self._shutdown)
 
     def __enter__(self) -> GatewayThread:
         return self.start()

@@ -3,31 +3,21 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
 import signal
-import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from aiohttp import web
 
+from ...loopthread import LoopThread, cancel_pending, new_event_loop
 from .api import ToxiproxyApi
 from .collection import ProxyCollection
 from .errors import ApiError
 
 log = logging.getLogger("harness.toxiproxy")
-
-
-def new_event_loop() -> asyncio.AbstractEventLoop:
-    """uvloop when installed: it takes roughly a third off the proxy's per-hop cost."""
-    try:
-        import uvloop
-    except ImportError:  # pragma: no cover - uvloop is a declared dependency on Linux
-        return asyncio.new_event_loop()
-    return uvloop.new_event_loop()
 
 
 def load_config(path: str | Path) -> list[dict[str, Any]]:
@@ -98,8 +88,7 @@ class EmbeddedToxiproxy:
     ) -> None:
         self._core = ServerCore(host, port, metrics=metrics)
         self._config = config
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
+        self._loop = LoopThread("embedded-toxiproxy")
 
     @property
     def host(self) -> str:
@@ -114,71 +103,26 @@ class EmbeddedToxiproxy:
         return f"http://{self.host}:{self.port}"
 
     def start(self) -> EmbeddedToxiproxy:
-        started = threading.Event()
-        failure: list[BaseException] = []
-        loop = new_event_loop()
-
-        def run() -> None:
-            asyncio.set_event_loop(loop)
-            try:
-                loop.run_until_complete(self._core.start(self._config))
-            except BaseException as exc:  # reported to the starting thread
-                failure.append(exc)
-                started.set()
-                loop.close()
-                return
-            started.set()
-            try:
-                loop.run_forever()
-            finally:
-                loop.run_until_complete(self._core.aclose())
-                _drain(loop)
-                loop.close()
-
-        self._loop = loop
-        self._thread = threading.Thread(target=run, name="embedded-toxiproxy", daemon=True)
-        self._thread.start()
-        started.wait()
-        if failure:
-            self._thread.join()
-            self._thread = None
-            raise failure[0]
+        self._loop.start()
+        try:
+            self._loop.run(self._core.start(self._config))
+        except BaseException:
+            self._loop.stop()
+            raise
         return self
 
     def call(self, fn: Callable[[], Any]) -> Any:
         """Run `fn` on the server's loop and wait for it (tests use this to inspect state)."""
-        assert self._loop is not None
-        return asyncio.run_coroutine_threadsafe(_call(fn), self._loop).result(timeout=10)
+        return self._loop.call(fn)
 
     def stop(self) -> None:
-        if self._thread is None or self._loop is None:
-            return
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(timeout=10)
-        self._thread = None
-        self._loop = None
+        self._loop.stop(self._core.aclose)
 
     def __enter__(self) -> EmbeddedToxiproxy:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
-
-
-async def _call(fn: Callable[[], Any]) -> Any:
-    return fn()
-
-
-def _drain(loop: asyncio.AbstractEventLoop) -> None:
-    """Let closing transports finish and cancel what is left, so no socket outlives the loop."""
-    loop.run_until_complete(asyncio.sleep(0.05))
-    pending = [t for t in asyncio.all_tasks(loop) if not t.done()]
-    for task in pending:
-        task.cancel()
-    if pending:
-        loop.run_until_complete(asyncio.gather(*pending, return_exceptions=True))
-    with contextlib.suppress(RuntimeError):
-        loop.run_until_complete(loop.shutdown_asyncgens())
 
 
 def serve_forever(
@@ -204,7 +148,7 @@ def serve_forever(
         log.info("shutting down")
     finally:
         loop.run_until_complete(core.aclose())
-        _drain(loop)
+        cancel_pending(loop)
         loop.close()
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from harness.faults.embedded import ApiError, EmbeddedToxiproxy
 from harness.faults.embedded.proxy import Proxy
-from harness.faults.embedded.server import new_event_loop
+from harness.loopthread import new_event_loop
 from harness.ports import free_port
 
 from ._netutil import (

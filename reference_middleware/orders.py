@@ -315,7 +315,9 @@ class OrderService:
         return booked
 
     async def _reconcile_later(self) -> None:
-        await asyncio.sleep(self.cfg.order_timeout_s)
+        # Reconciliation settles an unknown order only once it is older than twice the order
+        # timeout (the venue has had every chance to report it): wait until this one is.
+        await asyncio.sleep(self.cfg.order_timeout_s * 2 + 0.5)
         for _ in range(20):
             if self.rithmic.plant_up("order"):
                 try:

@@ -31,18 +31,24 @@ STREAM_QUEUE = 1000
 
 
 class Hub:
-    """Fan-out to /v1/stream clients; a slow client loses its oldest messages, never blocks others."""
+    """Fan-out to /v1/stream clients. Each message is encoded once, whatever the number of
+    clients; order updates go only to clients watching that account (or to every client that
+    asked for no account); a slow client loses its oldest messages and never blocks others."""
 
     def __init__(self) -> None:
-        self.clients: set[asyncio.Queue[dict[str, Any]]] = set()
+        self.clients: dict[asyncio.Queue[str], str | None] = {}
         self.quotes: dict[str, dict[str, Any]] = {}
 
     def publish(self, message: dict[str, Any]) -> None:
-        for queue in list(self.clients):
+        text = json.dumps(message, default=str)
+        account = message["order"].get("account") if message.get("type") == "order" else None
+        for queue, watching in list(self.clients.items()):
+            if account is not None and watching is not None and watching != account:
+                continue
             if queue.full():
                 with contextlib.suppress(asyncio.QueueEmpty):
                     queue.get_nowait()
-            queue.put_nowait(message)
+            queue.put_nowait(text)
 
     def on_quote(self, data: dict[str, Any]) -> None:
         symbol = str(data.get("symbol", ""))
@@ -234,20 +240,20 @@ async def openapi(request: Request) -> Response:
 
 
 async def stream(ws: WebSocket) -> None:
+    """Quotes for everyone; order updates for `?account=ID` only (all accounts without it)."""
     svc = _svc(ws)
     await ws.accept()
-    queue: asyncio.Queue[dict[str, Any]] = asyncio.Queue(STREAM_QUEUE)
-    svc.hub.clients.add(queue)
+    queue: asyncio.Queue[str] = asyncio.Queue(STREAM_QUEUE)
+    svc.hub.clients[queue] = ws.query_params.get("account") or None
     try:
         for quote in list(svc.hub.quotes.values()):
             await ws.send_text(json.dumps({"type": "quote", "quote": quote}))
         while True:
-            message = await queue.get()
-            await ws.send_text(json.dumps(message, default=str))
+            await ws.send_text(await queue.get())
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        svc.hub.clients.discard(queue)
+        svc.hub.clients.pop(queue, None)
 
 
 def create_app(cfg: Config) -> Starlette:

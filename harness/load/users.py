@@ -145,7 +145,7 @@ class Trader(FastHttpUser):
         import websocket
 
         assert self.host is not None
-        url = self.host.replace("http", "ws", 1) + "/v1/stream"
+        url = self.host.replace("http", "ws", 1) + f"/v1/stream?account={self.account}"
         while True:
             try:
                 ws = websocket.create_connection(url, timeout=30)

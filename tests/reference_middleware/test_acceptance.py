@@ -135,6 +135,26 @@ def test_stream_carries_quotes_and_order_updates(fresh: Env) -> None:
     assert {"quote", "order"} <= seen
 
 
+def test_stream_for_an_account_carries_only_that_accounts_orders(fresh: Env) -> None:
+    """At 5,000 traders every order update to every client would swamp both sides."""
+    base = fresh.base.replace("http://", "ws://") + "/v1/stream"
+    with (
+        connect(f"{base}?account=someone-else", open_timeout=5) as other,
+        connect(f"{base}?account={fresh.account}", open_timeout=5) as mine,
+    ):
+        fresh.order("ws-mine")
+        mine_types: set[str] = set()
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and "order" not in mine_types:
+            mine_types.add(json.loads(mine.recv(timeout=5))["type"])
+        assert "order" in mine_types
+        other_types = set()
+        deadline = time.monotonic() + 1.5
+        while time.monotonic() < deadline:
+            other_types.add(json.loads(other.recv(timeout=5))["type"])
+        assert other_types == {"quote"}
+
+
 def test_openapi_lists_the_contract(fresh: Env) -> None:
     spec = fresh.http.get(f"{fresh.base}/openapi.json").json()
     for path in ("/v1/orders", "/v1/orders/{client_order_id}", "/v1/positions", "/v1/accounts/{account_id}"):

@@ -27,6 +27,7 @@ from ..scenario.faults import FaultStep
 from ..timeline import Timeline
 from ..topology import Topology
 from .journal import merge
+from .plots import plot_run
 from .schedule import Schedule
 from .shapes import Profile
 
@@ -121,6 +122,13 @@ class LoadRun:
         summary = self._summary(history, verdicts, stats, report, time.time() - started_wall)
         (report / "load-summary.json").write_text(json.dumps(summary, indent=2))
         (report / "history.jsonl").write_text(history.to_jsonl())
+        plot_run(
+            report / "load.png",
+            history,
+            self.timeline,
+            _read_csv(report / "locust_stats_history.csv"),
+            started_wall,
+        )
         return LoadResult(summary, verdicts, history, self.timeline, stats)
 
     def _spawn(self, env: dict[str, str], csv_prefix: Path) -> list[subprocess.Popen[bytes]]:
@@ -250,7 +258,8 @@ class LoadRun:
             "peak_traders": max(
                 (int(r["User Count"]) for r in history_rows if r.get("User Count")), default=0
             ),
-            "requests": int(by_name.get("Aggregated", {}).get("Request Count", 0) or 0),
+            # HTTP requests only: Locust also counts our stream measurements as "requests".
+            "requests": sum(int(r["Request Count"] or 0) for r in stats if r.get("Type") in ("GET", "POST")),
             "locust_failures": int(by_name.get("Aggregated", {}).get("Failure Count", 0) or 0),
             "failures_outside_faults": len(outside),
             "orders": len(placed),

@@ -56,6 +56,7 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(tmp_path: 
         "progress never showed the active fault"
     )
     assert (tmp_path / "locust_stats.csv").exists() and (tmp_path / "history.jsonl").exists()
+    assert (tmp_path / "load.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert result.passed
 
 

@@ -5,11 +5,16 @@ from __future__ import annotations
 
 from harness.scenario import Scenario
 
-from . import connectivity, execution
+from . import connectivity, execution, latency, malformed, separation, tt, webhooks
 
 SUITES: dict[str, tuple[Scenario, ...]] = {
     "connectivity": connectivity.SCENARIOS,
+    "latency": latency.SCENARIOS,
+    "malformed": malformed.SCENARIOS,
     "execution": execution.SCENARIOS,
+    "tt": tt.SCENARIOS,
+    "webhooks": webhooks.SCENARIOS,
+    "separation": separation.SCENARIOS,
 }
 SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
 

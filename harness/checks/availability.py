@@ -11,33 +11,37 @@ DETECTION_GRACE_S = 1.0
 
 @checker("fast_fail")
 def fast_fail(ctx: CheckContext) -> Verdict:
+    """After the detection grace, every order is refused within the bound. From the very start of an
+    outage, no order may hang: an order with no HTTP answer at all (the client gave up) is a hang."""
     bound = ctx.slo.fast_reject_ms
     slow = []
     considered = 0
     for window in ctx.timeline.down_windows():
         for invoked, done in ctx.history.completions("place_order"):
-            if not (
-                window.start + DETECTION_GRACE_S <= invoked.time
-                and (window.end is None or invoked.time <= window.end)
-            ):
+            if not window.covers(invoked.time):
                 continue
             considered += 1
-            if done.type == "ok" or (done.latency_ms or 0) > bound or done.type == "info":
+            graced = invoked.time < window.start + DETECTION_GRACE_S
+            hung = done.type == "info" and done.status is None
+            late = done.type == "ok" or (done.latency_ms or 0) > bound or done.type == "info"
+            if hung or (late and not graced):
                 slow.append(
                     {
                         "client_order_id": invoked.value["client_order_id"],
                         "outcome": done.type,
                         "status": done.status,
                         "latency_ms": done.latency_ms,
+                        "error": done.error,
                         "at": invoked.time,
                         "fault": window.name,
+                        "problem": "no answer at all (hung)" if hung else f"not refused within {bound:g} ms",
                     }
                 )
     if slow:
         return Verdict(
             "fast_fail",
             False,
-            f"{len(slow)} of {considered} orders sent while the venue was down were "
+            f"{len(slow)} of {considered} orders sent while the venue was down hung or were "
             f"not refused within {bound:g} ms",
             slow,
             "recovery SLO breach",
@@ -45,7 +49,7 @@ def fast_fail(ctx: CheckContext) -> Verdict:
     return Verdict(
         "fast_fail",
         True,
-        f"{considered} order(s) sent while the venue was down were all refused "
+        f"{considered} order(s) sent while the venue was down: none hung, and all were refused "
         f"within {bound:g} ms (after a {DETECTION_GRACE_S:g} s detection grace)",
     )
 
@@ -104,4 +108,51 @@ def recovery_slo(ctx: CheckContext) -> Verdict:
         "recovery_slo",
         True,
         f"orders accepted again {recovered_at - cleared:.1f} s after the fault cleared (SLO {bound:g} s)",
+    )
+
+
+# The reference's quote age while the ticker is live is well under 0.5 s; 2 s leaves room for a
+# scheduling stall on a loaded box while still far below "quotes never resumed".
+QUOTE_FRESH_S = 2.0
+
+
+@checker("quotes_resume")
+def quotes_resume(ctx: CheckContext) -> Verdict:
+    """Market data is fresh again within the recovery SLO and stays fresh to the end of the run: the
+    first fresh health probe after the last stale one, and the last probe fresh."""
+    cleared = ctx.timeline.last_end()
+    if cleared is None:
+        return Verdict("quotes_resume", True, "no fault window to recover from")
+    bound = ctx.slo.recovery_s
+    probes: list[tuple[float, float | None]] = []
+    for invoked, done in ctx.history.completions("health"):
+        if invoked.time < cleared or done.type != "ok":
+            continue
+        body = done.value.get("response") or {}
+        age = ((body.get("venues") or {}).get("rithmic") or {}).get("last_quote_age_s")
+        probes.append((invoked.time, None if age is None else float(age)))
+    fresh = [age is not None and age < QUOTE_FRESH_S for _, age in probes]
+    resumed_at = None
+    if probes and fresh[-1]:
+        stale = [i for i, ok in enumerate(fresh) if not ok]
+        resumed_at = probes[stale[-1] + 1][0] if stale else probes[0][0]
+    if resumed_at is None or resumed_at - cleared > bound:
+        taken = "never" if resumed_at is None else f"only after {resumed_at - cleared:.1f} s"
+        return Verdict(
+            "quotes_resume",
+            False,
+            f"market data was fresh again {taken} after the fault cleared; the SLO is {bound:g} s",
+            [
+                {
+                    "fault_cleared_at": cleared,
+                    "quotes_resumed_at": resumed_at,
+                    "last_quote_age_s": probes[-1][1] if probes else None,
+                    "probes_after_clearing": len(probes),
+                    "fresh_below_s": QUOTE_FRESH_S,
+                }
+            ],
+            "recovery SLO breach",
+        )
+    return Verdict(
+        "quotes_resume", True, f"market data fresh again {resumed_at - cleared:.1f} s after the fault cleared"
     )

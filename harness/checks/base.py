@@ -22,6 +22,7 @@ class CheckContext:
     accounts: dict[str, str]  # trader process -> middleware account id
     orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # coid -> final middleware order
     extras: dict[str, Any] = field(default_factory=dict)  # anything a scenario's workload collected
+    psql: Callable[[str], str] | None = None  # runs SQL on the middleware's Postgres (tuples, `|`-separated)
 
     def our_tags(self) -> set[str]:
         return {str(op.value["client_order_id"]) for op, _ in self.history.completions("place_order")}

@@ -7,8 +7,11 @@ from typing import Any
 
 from .base import CheckContext, Verdict, checker
 
+# Known outcomes: whether they are true is judged against the venue ledger by the other checkers.
 TERMINAL = {
     "filled",
+    "failed",
+    "risk_rejected",
     "rejected",
     "cancelled",
     "canceled",

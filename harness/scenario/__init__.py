@@ -1,6 +1,6 @@
 """Scenarios: declared in scenarios/, run through their phases by the runner here."""
 
-from .faults import FaultStep, down, protocol, toxic
+from .faults import FaultStep, action, down, expect_down, protocol, toxic
 from .model import ORDER_CHECKS, Scenario
 from .runner import HarnessError, ScenarioResult, ScenarioRunner
 
@@ -11,7 +11,9 @@ __all__ = [
     "Scenario",
     "ScenarioResult",
     "ScenarioRunner",
+    "action",
     "down",
+    "expect_down",
     "protocol",
     "toxic",
 ]

@@ -21,13 +21,15 @@ class FaultContext(Protocol):
 
     def control(self, venue: str) -> str: ...
 
+    def act(self, step: FaultStep) -> None: ...
+
 
 @dataclass(frozen=True)
 class FaultStep:
     """`at` seconds into the fault phase, for `for_s` seconds (None: until the phase ends)."""
 
     venue: str
-    kind: str  # "down" | "toxic" | "protocol"
+    kind: str  # "down" | "toxic" | "protocol" | "action" (a workload event) | "expect" (a marker)
     at: float = 0.0
     for_s: float | None = None
     toxic: str = ""
@@ -37,9 +39,16 @@ class FaultStep:
     fault: str = ""
     params: dict[str, Any] = field(default_factory=dict)
     count: int | None = None
+    action: str = ""  # for "action": the runner's handler (stripe_send, tt_fills, ...)
+    note: str = ""  # for "expect": what the marker window means
 
     @property
     def label(self) -> str:
+        if self.kind == "action":
+            detail = ",".join(str(f) for f in self.params.get("faults", ())) or self.action
+            return f"{self.venue} {detail}"
+        if self.kind == "expect":
+            return f"{self.venue} {self.note}"
         if self.kind == "down":
             return f"{self.venue} down"
         if self.kind == "toxic":
@@ -53,9 +62,14 @@ class FaultStep:
         return self.kind == "down" or (self.kind == "toxic" and self.toxic in ("timeout", "reset_peer"))
 
     def apply(self, ctx: FaultContext) -> FaultWindow:
-        kind = "protocol" if self.kind == "protocol" else "network"
-        window = ctx.timeline.begin(self.label, kind=kind, target=self.venue, venue_down=self.kind == "down")
-        if self.kind == "down":
+        kind = "network" if self.kind in ("down", "toxic") else "protocol"
+        venue_down = self.kind == "down" or (self.kind == "expect" and bool(self.params.get("venue_down")))
+        window = ctx.timeline.begin(self.label, kind=kind, target=self.venue, venue_down=venue_down)
+        if self.kind == "expect":
+            pass
+        elif self.kind == "action":
+            ctx.act(self)
+        elif self.kind == "down":
             ctx.proxy(self.venue).disable()
         elif self.kind == "toxic":
             ctx.proxy(self.venue).add_toxic(
@@ -76,7 +90,9 @@ class FaultStep:
 
     def clear(self, ctx: FaultContext, window: FaultWindow) -> None:
         with contextlib.suppress(Exception):  # clearing must never hide the verdict; reset follows anyway
-            if self.kind == "down":
+            if self.kind in ("action", "expect"):
+                pass
+            elif self.kind == "down":
                 ctx.proxy(self.venue).enable()
             elif self.kind == "toxic":
                 ctx.proxy(self.venue).remove_toxic(self._toxic_name)
@@ -126,3 +142,16 @@ def protocol(
 ) -> FaultStep:
     """A protocol fault armed on the venue mock's control API."""
     return FaultStep(venue, "protocol", at, for_s, fault=fault, params=params, count=count)
+
+
+def action(venue: str, name: str, *, at: float = 0.0, for_s: float = 0.0, **params: Any) -> FaultStep:
+    """A workload event the runner performs at `at` (a Stripe send with delivery faults, TT fills seeded
+    at the venue, ...); its window spans the call, or `for_s` if longer."""
+    return FaultStep(venue, "action", at, for_s, params=params, action=name)
+
+
+def expect_down(venue: str, note: str, *, at: float, for_s: float) -> FaultStep:
+    """A marker window, no fault of its own: from `at` the middleware must treat the venue as down
+    (e.g. a silent gateway, once its watchdog has had time to notice). Fast-fail and admin separation
+    are judged inside it."""
+    return FaultStep(venue, "expect", at, for_s, params={"venue_down": True}, note=note)

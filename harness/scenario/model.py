@@ -4,11 +4,12 @@ still hold. The machinery that runs it lives in runner.py."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Literal
+from typing import Any, Literal
 
 from .faults import FaultStep
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
+Workload = Literal["orders", "quiet"]  # quiet: no trader orders, only the admin prober (webhooks, TT)
 DOCS = "https://github.com/stack-uat/stack-uat/blob/main/scenarios/README.md"
 
 # The checkers every order-flow scenario runs unless it says otherwise.
@@ -33,6 +34,12 @@ class Scenario:
     max_orders_per_trader: int = 60
     symbols: tuple[str, ...] = ("ESZ6",)
     tags: tuple[str, ...] = field(default_factory=tuple)
+    workload: Workload = "orders"
+    client_retry_rate: float = 0.0  # chance a trader's client re-sends its last order (same client_order_id)
+    resting_limit_rate: float = 0.0  # chance an order is a limit far from the market (it rests, unfilled)
+    target_env: dict[str, str] = field(default_factory=dict)  # extra middleware env for this scenario
+    # (venue, control path, JSON body) posted to a mock after the world is reset, before the target starts
+    mock_setup: tuple[tuple[str, str, dict[str, Any]], ...] = ()
 
     @property
     def fault_s(self) -> float:

@@ -7,12 +7,14 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable
+from typing import Any
 
 from ..adapter import Adapter
 from ..history import History
 from .model import Scenario
 
 PROBE_INTERVAL_S = 0.2
+RESTING_BUY_PRICE = 6000.0  # ~12% below the seeded ES path (6800): such an order rests unfilled
 
 
 class Trader(threading.Thread):
@@ -42,7 +44,7 @@ class Trader(threading.Thread):
         ):
             self.placed += 1
             coid = f"{self.scenario.id.lower()[:24]}-{self.name}-{self.placed}"
-            order = {
+            order: dict[str, Any] = {
                 "account": self.account,
                 "symbol": self.rng.choice(self.scenario.symbols),
                 "side": self.rng.choice(("BUY", "SELL")),
@@ -50,9 +52,17 @@ class Trader(threading.Thread):
                 "order_type": "MARKET",
                 "client_order_id": coid,
             }
+            if self.rng.random() < self.scenario.resting_limit_rate:
+                # A buy far below the market: it rests at the venue and never fills.
+                order.update(side="BUY", order_type="LIMIT", limit_price=RESTING_BUY_PRICE)
             self.history.record(
                 self.name, "place_order", order, lambda o=order: self.adapter.place_order(**o)
             )
+            if self.rng.random() < self.scenario.client_retry_rate:
+                # The trader's client retries the same order (same client_order_id), as clients do.
+                self.history.record(
+                    self.name, "place_order", order, lambda o=order: self.adapter.place_order(**o)
+                )
 
 
 class Prober(threading.Thread):

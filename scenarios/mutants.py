@@ -1,0 +1,36 @@
+"""Which scenarios kill which reference-middleware mutant, and through which checker.
+
+Each mutant documents the fault class that exposes it (`python -m reference_middleware --list-mutants`);
+its entry here names the scenario(s) of that class and the checker(s) whose failure means "killed for
+the right reason". The mutant matrix (tests/scenarios/test_mutant_matrix.py, `make mutants`) runs each
+mutant against only its scenarios."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Kill:
+    scenarios: tuple[str, ...]  # any one of them failing with an expected checker kills the mutant
+    checks: tuple[str, ...]  # the checkers that match the mutant's documented class
+
+
+MUTANT_KILLS: dict[str, Kill] = {
+    "no_reconnect": Kill(("RITHMIC-FORCED-LOGOUT",), ("recovery_slo",)),
+    "reconnect_no_resubscribe": Kill(("RITHMIC-TICKER-DROP",), ("quotes_resume",)),
+    "no_reconcile": Kill(("RITHMIC-FILLS-HELD-ACROSS-RECONNECT",), ("no_lost_fill", "positions_reconcile")),
+    "retry_duplicates_order": Kill(("LATENCY-ORDER-TIMEOUT-RETRY",), ("no_duplicate_order",)),
+    "no_idempotency": Kill(("LATENCY-ORDER-PATH-SPIKE",), ("no_duplicate_order",)),
+    "hang_when_down": Kill(("RITHMIC-ORDER-PLANT-DROP",), ("fast_fail",)),
+    "double_count_fills": Kill(("RITHMIC-DUPLICATE-FILL",), ("positions_reconcile", "db_reconcile")),
+    "position_from_orders": Kill(("EXEC-RESTING-LIMIT-ORDERS",), ("positions_reconcile", "db_reconcile")),
+    "no_watchdog": Kill(("RITHMIC-SILENT-GATEWAY",), ("fast_fail",)),
+    "webhook_no_signature": Kill(("WEBHOOK-BAD-SIGNATURE",), ("webhook_authentic",)),
+    "webhook_not_idempotent": Kill(("WEBHOOK-DUPLICATE",), ("webhook_exactly_once",)),
+    "webhook_order_dependent": Kill(("WEBHOOK-REORDER",), ("webhook_state",)),
+    "tt_token_never_refreshed": Kill(("TT-TOKEN-EXPIRY",), ("tt_provisioned",)),
+    "tt_ignore_429": Kill(("TT-429-STORM",), ("tt_rate_limit_honoured",)),
+    "tt_first_page_only": Kill(("TT-FILLS-PAGED",), ("tt_positions_reconcile",)),
+    "admin_coupled": Kill(("RITHMIC-ORDER-PLANT-DROP",), ("admin_separation",)),
+}

@@ -1,0 +1,66 @@
+"""Availability checkers on hand-made histories and fault timelines."""
+
+from __future__ import annotations
+
+from harness.checks import CHECKERS
+
+from .conftest import MakeCtx, Recorder, fail, info, ok, timeline
+
+DOWN = ("rithmic down", 10.0, 14.0, True)
+
+
+def test_fast_fail_passes_fast_refusals_and_forgives_the_detection_grace(make_ctx: MakeCtx) -> None:
+    rec = Recorder()
+    rec.order("in-grace", 10.2, info(status=504, latency_ms=3000))  # in flight when it dropped: answered
+    rec.order("c1", 11.5, fail(latency_ms=8))
+    rec.order("after", 15.0, ok())
+    verdict = CHECKERS["fast_fail"](make_ctx(rec, timeline(DOWN)))
+    assert verdict.passed, verdict.summary
+
+
+def test_fast_fail_fails_a_slow_refusal_an_accepted_order_and_a_hang(make_ctx: MakeCtx) -> None:
+    rec = Recorder()
+    rec.order("slow", 11.5, fail(latency_ms=2500))
+    rec.order("accepted", 12.0, ok())
+    rec.order("hung", 10.1, info(status=None, latency_ms=5000))  # even inside the grace: no answer at all
+    verdict = CHECKERS["fast_fail"](make_ctx(rec, timeline(DOWN)))
+    assert not verdict.passed and verdict.category == "recovery SLO breach"
+    assert {e["client_order_id"] for e in verdict.evidence} == {"slow", "accepted", "hung"}
+    assert all(e["fault"] == "rithmic down" for e in verdict.evidence)
+
+
+def test_admin_separation(make_ctx: MakeCtx) -> None:
+    rec = Recorder()
+    rec.op("prober", "account", {"account": "A1"}, 11.0, ok({"id": "A1"}))
+    assert CHECKERS["admin_separation"](make_ctx(rec, timeline(DOWN))).passed
+    rec.op("prober", "account", {"account": "A1"}, 12.0, fail(503))
+    verdict = CHECKERS["admin_separation"](make_ctx(rec, timeline(DOWN)))
+    assert not verdict.passed and verdict.evidence[0]["status"] == 503
+
+
+def test_recovery_slo(make_ctx: MakeCtx) -> None:
+    rec = Recorder()
+    rec.order("c1", 15.0, ok())
+    assert CHECKERS["recovery_slo"](make_ctx(rec, timeline(DOWN))).passed
+    late = Recorder()
+    late.order("c1", 14.5, fail())
+    verdict = CHECKERS["recovery_slo"](make_ctx(late, timeline(DOWN)))
+    assert not verdict.passed and "never" in verdict.summary
+
+
+def _health(age: float | None) -> dict[str, object]:
+    return {"status": "ok", "venues": {"rithmic": {"status": "up", "last_quote_age_s": age}}}
+
+
+def test_quotes_resume_needs_fresh_quotes_that_stay_fresh(make_ctx: MakeCtx) -> None:
+    fault = ("rithmic forced_logout", 10.0, 11.0, False)
+    rec = Recorder()
+    for at, age in ((11.2, 1.2), (11.6, 3.0), (12.0, 0.1), (12.4, 0.2)):
+        rec.op("prober", "health", {}, at, ok(_health(age)))
+    verdict = CHECKERS["quotes_resume"](make_ctx(rec, timeline(fault)))
+    assert verdict.passed, verdict.summary
+    frozen = Recorder()
+    for at, age in ((11.2, 1.2), (11.6, 1.6), (12.0, 2.0), (12.4, 2.4)):  # young at first, then only older
+        frozen.op("prober", "health", {}, at, ok(_health(age)))
+    verdict = CHECKERS["quotes_resume"](make_ctx(frozen, timeline(fault)))
+    assert not verdict.passed and verdict.evidence[0]["last_quote_age_s"] == 2.4

@@ -4,7 +4,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-fast lint typecheck bench clean
+.PHONY: demo faults-demo test test-fast lint typecheck bench clean
+NODE_STAMP := node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -12,12 +13,19 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-## demo: bring up the fault plane and show faults working on a live connection
-demo: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+
+## demo: the full UAT gate against the bundled reference middleware, and its HTML report
+demo: $(STAMP) $(NODE_STAMP)
+	$(BIN)/uat gate --target reference --report reports/demo
+
+## faults-demo: bring up the fault plane and show faults working on a live connection
+faults-demo: $(STAMP)
 	$(BIN)/python -m harness.faults.demo
 
 ## test: lint, type-check and every test, slow suites included (what CI runs)
-test: lint typecheck
+test: lint typecheck $(NODE_STAMP)
 	$(BIN)/python -m pytest
 
 ## test-fast: the development loop, without the slow end-to-end suites
@@ -38,4 +46,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/rithmic_fanout.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules
+
+## mutants: the mutant matrix (slow, ~9 min): the healthy build passes every scenario, every mutant is killed
+.PHONY: mutants
+mutants: $(STAMP)
+	$(BIN)/python -m pytest -m slow -s tests/scenarios/test_mutant_matrix.py

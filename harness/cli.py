@@ -184,5 +184,216 @@ def target_check(spec: str) -> None:
     click.echo(f"  allowlist   {', '.join(parsed.allowed_hosts) or 'loopback only'}")
 
 
+_BACKEND = click.Choice(["auto", "binary", "docker", "embedded"])
+
+
+class _Display:
+    """Live progress: a rich table on a terminal, one plain line per phase otherwise."""
+
+    def __init__(self) -> None:
+        from rich.console import Console
+
+        self.console = Console(file=sys.__stderr__)
+        self.live: Any = None
+        self.rows: dict[str, tuple[str, str]] = {}
+        self.began = __import__("time").monotonic()
+
+    def __enter__(self) -> _Display:
+        if self.console.is_terminal:
+            from rich.live import Live
+
+            self.live = Live(self._table(), console=self.console, refresh_per_second=4, transient=False)
+            self.live.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.live is not None:
+            self.live.__exit__(None, None, None)
+
+    def _table(self) -> Any:
+        from rich.table import Table
+
+        table = Table(title="uat gate", title_justify="left", box=None, padding=(0, 2))
+        for name in ("scenario", "phase", "faults active"):
+            table.add_column(name)
+        for sid, (phase, faults) in self.rows.items():
+            table.add_row(sid, phase, faults or "-")
+        return table
+
+    def progress(self, sid: str, phase: str, faults: tuple[str, ...]) -> None:
+        import time
+
+        self.rows[sid] = (phase, ", ".join(faults))
+        if self.live is not None:
+            self.live.update(self._table())
+        else:
+            elapsed = time.monotonic() - self.began
+            self.console.print(
+                f"[{elapsed:6.1f}s] {sid}: {phase}" + (f" ({', '.join(faults)})" if faults else ""),
+                highlight=False,
+                soft_wrap=True,
+            )
+
+
+def _run_gate(config: Any, *, show_html: bool) -> None:
+    from .gate import GateUsageError, run_gate
+
+    if logging.getLogger().level == logging.INFO:  # the live display is the progress report
+        logging.getLogger().setLevel(logging.WARNING)
+    display = _Display()
+    try:
+        with display:
+            outcome = run_gate(config, display.progress)
+    except GateUsageError as exc:
+        raise UsageFailure(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("interrupted: every process, port and temp dir of this run was torn down", err=True)
+        sys.exit(130)
+    for record in outcome.records:
+        status = record.get("status")
+        line = f"{record['id']}: {status}"
+        if status == "failed":
+            checks = ", ".join(c["check"] for c in record.get("failing_checks", []))
+            line += f" ({checks})"
+        click.echo(line)
+        for check in record.get("failing_checks", []):
+            click.echo(f"  {check['check']}: {check['summary']}")
+        if status == "harness_error":
+            click.echo(f"  harness error, not a verdict on the middleware: {record.get('error', '')}")
+        if status != "passed":
+            click.echo(f"  reproduce: {record['reproduce']}")
+    verdict = {0: "PASSED", 1: "FAILED", 3: "HARNESS ERROR"}[outcome.exit_code]
+    click.echo(
+        f"gate {verdict}: {sum(r.get('status') == 'passed' for r in outcome.records)}/{len(outcome.records)} "
+        f"scenarios passed, seed {outcome.seed}, {outcome.wall_time_s:.0f} s; report in {outcome.report_dir}"
+    )
+    if show_html:
+        if outcome.html is not None:
+            click.echo(f"html report: {outcome.html}")
+        elif outcome.html_error:
+            click.echo(f"html report not built: {outcome.html_error}", err=True)
+    sys.exit(outcome.exit_code)
+
+
+@main.command()
+@click.option(
+    "--target", "target_spec", default="reference", show_default=True, help="Target file or bundled name."
+)
+@click.option("--suite", "suites", multiple=True, help="Only this suite (repeatable); default: every suite.")
+@click.option("--scenario", "scenario_ids", multiple=True, help="Only this scenario id (repeatable).")
+@click.option(
+    "--seed", type=int, default=None, help="Fixes data and fault schedules (default: random, printed)."
+)
+@click.option(
+    "--report", "report_dir", type=click.Path(file_okay=False), help="Default: reports/<timestamp>/."
+)
+@click.option("--backend", default="auto", show_default=True, type=_BACKEND, help="Fault plane backend.")
+@click.option("--no-html", is_flag=True, help="Skip the single-file HTML (allure-results are still written).")
+@click.option("--list", "list_only", is_flag=True, help="List the suites and scenarios, then exit.")
+def gate(
+    target_spec: str,
+    suites: tuple[str, ...],
+    scenario_ids: tuple[str, ...],
+    seed: int | None,
+    report_dir: str | None,
+    backend: str,
+    no_html: bool,
+    list_only: bool,
+) -> None:
+    """Run the UAT gate. Exit 0 passed, 1 failed, 2 usage or configuration error, 3 harness error.
+
+    Writes allure-results/, html/index.html (one file), gate.json, gate-summary.md and junit.xml
+    into the report dir.
+    """
+    from pathlib import Path
+
+    from .gate import GateConfig
+
+    if list_only:
+        from scenarios import SUITES
+
+        for suite, members in SUITES.items():
+            click.echo(suite)
+            for scenario in members:
+                click.echo(f"  {scenario.id}  {scenario.title}")
+        return
+    config = GateConfig(
+        target=target_spec,
+        suites=suites,
+        scenarios=scenario_ids,
+        seed=seed,
+        backend=backend,
+        report_dir=Path(report_dir) if report_dir else None,
+        html=not no_html,
+    )
+    _run_gate(config, show_html=True)
+
+
+@main.command()
+@click.argument("scenario_id")
+@click.option("--seed", type=int, required=True, help="The seed the failing run printed.")
+@click.option(
+    "--target", "target_spec", default="reference", show_default=True, help="Target file or bundled name."
+)
+@click.option("--backend", default="auto", show_default=True, type=_BACKEND, help="Fault plane backend.")
+@click.option(
+    "--report", "report_dir", type=click.Path(file_okay=False), help="Default: reports/<timestamp>-ID/."
+)
+@click.option("--html", is_flag=True, help="Also build the single-file HTML report.")
+def reproduce(
+    scenario_id: str, seed: int, target_spec: str, backend: str, report_dir: str | None, html: bool
+) -> None:
+    """Re-run one scenario exactly: same data, same fault schedule, same verdict and exit code."""
+    import time
+    from pathlib import Path
+
+    from .gate import GateConfig
+
+    default = Path("reports") / f"{time.strftime('%Y%m%dT%H%M%SZ', time.gmtime())}-{scenario_id}"
+    config = GateConfig(
+        target=target_spec,
+        scenarios=(scenario_id,),
+        seed=seed,
+        backend=backend,
+        report_dir=Path(report_dir) if report_dir else default,
+        html=html,
+    )
+    _run_gate(config, show_html=html)
+
+
+@main.command()
+@click.argument("results_dir", default="allure-results", type=click.Path(file_okay=False))
+@click.option(
+    "--output", "output_dir", type=click.Path(file_okay=False), help="Default: RESULTS_DIR/../html."
+)
+def report(results_dir: str, output_dir: str | None) -> None:
+    """Build the single-file Allure HTML from RESULTS_DIR (allure-results, or a gate's report dir)
+    and print its path."""
+    from pathlib import Path
+
+    from .report.html import ReportError, build_html
+
+    results = Path(results_dir)
+    if (results / "allure-results").is_dir():
+        results = results / "allure-results"
+    if not results.is_dir():
+        raise UsageFailure(f"RESULTS_DIR: {results_dir}: no such directory")
+    out = Path(output_dir) if output_dir else results.parent / "html"
+    try:
+        built = build_html(results, out)
+    except ReportError as exc:
+        raise InfraFailure(str(exc)) from None
+    click.echo(str(built))
+
+
+def _register_subcommands() -> None:
+    """Commands that live with their packages, to keep this module to the CLI's spine."""
+    from .load.command import load_command
+
+    main.add_command(load_command)
+
+
+_register_subcommands()
+
 if __name__ == "__main__":  # pragma: no cover
     main()

@@ -1,0 +1,115 @@
+"""`uat load`: the topology, Locust traders in a named profile, a fault schedule, then the
+gate's invariants. Registered on the `uat` group by harness.cli."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+from typing import Any
+
+import click
+
+from ..netguard import TargetRefused, check_host
+
+
+def _duration(text: str) -> float:
+    from .schedule import ScheduleError, parse_duration
+
+    try:
+        return parse_duration(text, "--duration", "option")
+    except ScheduleError as exc:
+        raise click.BadParameter(str(exc).split(": ", 2)[-1], param_hint="--duration") from None
+
+
+@click.command("load")
+@click.option(
+    "--profile",
+    "profile_name",
+    required=True,
+    type=click.Choice(["steady", "market-open", "news-spike", "overnight-thin"]),
+)
+@click.option("--traders", required=True, type=click.IntRange(1, 20_000), help="Peak number of traders.")
+@click.option("--duration", required=True, help="Run length: 180, 180s, 3m.")
+@click.option(
+    "--workers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 64),
+    help="Locust worker processes under a master (0: one local process).",
+)
+@click.option("--faults", "faults_file", type=click.Path(dir_okay=False), help="A YAML fault schedule.")
+@click.option("--target", "target_spec", default="reference", show_default=True, help="Target file or name.")
+@click.option("--seed", default=0, show_default=True, type=int)
+@click.option(
+    "--report", "report_dir", type=click.Path(file_okay=False), help="Default: reports/load-<time>."
+)
+@click.option(
+    "--backend",
+    default="auto",
+    show_default=True,
+    type=click.Choice(["auto", "binary", "docker", "embedded"]),
+)
+def load_command(
+    profile_name: str,
+    traders: int,
+    duration: str,
+    workers: int,
+    faults_file: str | None,
+    target_spec: str,
+    seed: int,
+    report_dir: str | None,
+    backend: str,
+) -> None:
+    """Drive seeded traders at the middleware with Locust while faults play, then check the
+    invariants. Exit 0 when every invariant holds and nothing failed outside a fault window."""
+    from ..cli import InfraFailure, UsageFailure
+    from ..target import TargetError, load
+    from ..topology import TargetNotReady, Topology
+    from .run import LoadOptions, LoadRun
+    from .schedule import ScheduleError
+    from .schedule import load as load_schedule
+    from .shapes import profile
+
+    try:
+        target = load(target_spec)
+        shape = profile(profile_name, traders, _duration(duration))
+        schedule = load_schedule(faults_file) if faults_file else None
+        for host in _hosts(target.base_url):
+            check_host(host, target.allowed_hosts, what="load target")
+    except (TargetError, ScheduleError, ValueError, TargetRefused) as exc:
+        raise UsageFailure(str(exc)) from None
+    report = Path(report_dir or f"reports/load-{time.strftime('%Y%m%d-%H%M%S')}")
+    try:
+        with Topology(target, seed=seed, backend=backend) as topo:  # type: ignore[arg-type]
+            options = LoadOptions(shape, workers=workers, schedule=schedule, seed=seed, report_dir=report)
+            result = LoadRun(topo, options, progress=_print_progress).run()
+    except TargetNotReady as exc:
+        raise click.ClickException(str(exc)) from None
+    except OSError as exc:
+        raise InfraFailure(f"the topology failed to start: {exc}") from None
+    summary = result.summary
+    click.echo(
+        f"\n{summary['orders']} orders, {summary['fills']} fills, peak {summary['peak_traders']} traders, "
+        f"ack p99 {summary['order_ack_ms']['p99']} ms, fill p99 {summary['order_to_fill_ms']['p99']} ms"
+    )
+    for name, verdict in summary["invariants"].items():
+        click.echo(f"  {verdict:4}  {name}")
+    click.echo(f"  failures outside fault windows: {summary['failures_outside_faults']}")
+    click.echo(f"report: {report}")
+    if not result.passed:
+        raise SystemExit(1)
+
+
+def _hosts(url_template: str) -> list[str]:
+    match = re.match(r"^[a-z]+://([^/:]+|\[[^\]]+\])", url_template)
+    return [match.group(1).strip("[]")] if match else []
+
+
+def _print_progress(tick: dict[str, Any]) -> None:
+    faults = ", ".join(tick["faults"]) or "-"
+    click.echo(
+        f"  t={tick['t']:6.1f}s  traders {tick['users']:>5}  rps {float(tick['rps']):8.1f}  "
+        f"failures/s {float(tick['failures_per_s']):5.1f}  fault: {faults}",
+        err=True,
+    )

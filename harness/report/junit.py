@@ -1,0 +1,45 @@
+"""JUnit XML for CI: a failed scenario is a <failure> (the middleware), a harness error is an
+<error> (never blamed on the middleware)."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from typing import Any
+
+
+def junit_xml(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
+    suites = ET.Element("testsuites", name="uat-gate")
+    suite = ET.SubElement(
+        suites,
+        "testsuite",
+        name="uat-gate",
+        tests=str(len(records)),
+        failures=str(sum(r.get("status") == "failed" for r in records)),
+        errors=str(sum(r.get("status") == "harness_error" for r in records)),
+        skipped="0",
+        time=f"{sum(float(r.get('duration_s') or 0) for r in records):.2f}",
+        timestamp=str(meta.get("started_at", "")),
+    )
+    props = ET.SubElement(suite, "properties")
+    for key in ("target", "seed", "backend"):
+        ET.SubElement(props, "property", name=key, value=str(meta.get(key, "")))
+    for r in records:
+        case = ET.SubElement(
+            suite, "testcase", classname=f"uat.{r['suite']}", name=r["id"], time=f"{r.get('duration_s', 0)}"
+        )
+        if r.get("status") == "failed":
+            checks = r.get("failing_checks", [])
+            message = "; ".join(f"{c['check']}: {c['summary']}" for c in checks)
+            body = "\n".join(
+                [f"{c['check']}: {json.dumps(c.get('evidence', [])[:10], default=str)}" for c in checks]
+                + [f"reproduce: {r['reproduce']}"]
+            )
+            ET.SubElement(case, "failure", message=message, type="gate failure").text = body
+        elif r.get("status") == "harness_error":
+            ET.SubElement(
+                case, "error", message=str(r.get("error", "")), type="harness error"
+            ).text = f"harness error, not a verdict on the middleware\nreproduce: {r['reproduce']}"
+        ET.SubElement(case, "system-out").text = f"reproduce: {r['reproduce']}"
+    ET.indent(suites)
+    return '<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(suites, encoding="unicode") + "\n"

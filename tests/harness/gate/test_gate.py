@@ -1,0 +1,330 @@
+"""`uat gate` and `uat reproduce`: exit codes per the CLI contract, every output of a real run,
+reproducing a mutant's failure, and Ctrl-C in the middle of a gate leaving nothing behind."""
+
+from __future__ import annotations
+
+import json
+import os
+import shlex
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+from harness.report.html import ReportError, allure_command
+
+SCENARIO = "RITHMIC-ORDER-PLANT-DROP"
+
+
+def uat(
+    *args: str, env: dict[str, str] | None = None, timeout: float = 240
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "harness", *args],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, **(env or {})},
+        check=False,
+    )
+
+
+def has_allure_cli() -> bool:
+    try:
+        allure_command()
+    except ReportError:
+        return False
+    return True
+
+
+# -- exit 2: usage and configuration errors, before anything starts
+
+
+def test_bad_target_file_exits_2_naming_the_field(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.toml"
+    bad.write_text('name = "x"\n[start]\ncommand = "not a list"\n')
+    result = CliRunner().invoke(main, ["gate", "--target", str(bad), "--report", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert "start.command" in result.output
+    assert not (tmp_path / "r").exists(), "nothing may run on a bad target file"
+
+
+def test_missing_target_file_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["gate", "--target", str(tmp_path / "nope.toml")])
+    assert result.exit_code == 2
+    assert "no such file" in result.output
+
+
+def test_unknown_suite_exits_2() -> None:
+    result = CliRunner().invoke(main, ["gate", "--suite", "no-such-suite"])
+    assert result.exit_code == 2
+    assert "--suite: unknown suite 'no-such-suite'" in result.output
+
+
+def test_unknown_scenario_exits_2_for_gate_and_reproduce() -> None:
+    result = CliRunner().invoke(main, ["gate", "--scenario", "NO-SUCH-SCENARIO"])
+    assert result.exit_code == 2
+    assert "unknown scenario id 'NO-SUCH-SCENARIO'" in result.output
+    result = CliRunner().invoke(main, ["reproduce", "NO-SUCH-SCENARIO", "--seed", "1"])
+    assert result.exit_code == 2
+    assert "unknown scenario id" in result.output
+
+
+def test_reproduce_needs_a_seed() -> None:
+    result = CliRunner().invoke(main, ["reproduce", SCENARIO])
+    assert result.exit_code == 2
+    assert "--seed" in result.output
+
+
+def test_list_names_every_suite() -> None:
+    from scenarios import SCENARIOS, SUITES
+
+    result = CliRunner().invoke(main, ["gate", "--list"])
+    assert result.exit_code == 0
+    for suite in SUITES:
+        assert suite in result.output
+    for sid in SCENARIOS:
+        assert sid in result.output
+
+
+# -- exit 3: the harness could not run; never a verdict on the middleware
+
+
+def test_fault_plane_that_cannot_start_exits_3_not_1(tmp_path: Path) -> None:
+    env = {"PATH": os.path.dirname(sys.executable) + ":/usr/bin:/bin", "TOXIPROXY_SERVER": ""}
+    env["TOXIPROXY_SERVER"] = str(tmp_path / "no-such-toxiproxy-server")
+    done = uat(
+        "gate", "--scenario", SCENARIO, "--backend", "binary", "--seed", "1", "--no-html",
+        "--report", str(tmp_path / "r"), env=env,
+    )  # fmt: skip
+    assert done.returncode == 3, done.stdout + done.stderr
+    assert "harness error, not a verdict on the middleware" in done.stdout
+    gate = json.loads((tmp_path / "r" / "gate.json").read_text())
+    assert gate["verdict"] == "harness_error"
+    assert gate["scenarios"][0]["status"] == "harness_error"
+    assert "failing_checks" not in gate["scenarios"][0]
+    # JUnit and Allure call it an error (broken), not a failure of the middleware
+    suite = ET.parse(tmp_path / "r" / "junit.xml").getroot().find("testsuite")
+    assert suite is not None and (suite.get("failures"), suite.get("errors")) == ("0", "1")
+    results = [json.loads(p.read_text()) for p in (tmp_path / "r" / "allure-results").glob("*-result.json")]
+    assert [r["status"] for r in results] == ["broken"]
+
+
+# -- real runs against the reference middleware
+
+
+@pytest.mark.slow
+def test_gate_run_writes_every_output(tmp_path: Path) -> None:
+    report = tmp_path / "report"
+    done = uat("gate", "--scenario", SCENARIO, "--seed", "11", "--report", str(report))
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert f"{SCENARIO}: passed" in done.stdout
+    assert "gate PASSED: 1/1" in done.stdout
+
+    gate = json.loads((report / "gate.json").read_text())
+    assert gate["verdict"] == "passed" and gate["exit_code"] == 0 and gate["seed"] == 11
+    (record,) = gate["scenarios"]
+    assert record["id"] == SCENARIO and record["status"] == "passed" and record["seed"] == 11
+    assert record["duration_s"] > 0 and set(record["phases"]) >= {"setup", "steady", "fault", "recovery"}
+    assert record["reproduce"] == f"uat reproduce {SCENARIO} --seed 11"
+    assert "| RITHMIC-ORDER-PLANT-DROP | connectivity | pass |" in (report / "gate-summary.md").read_text()
+
+    junit = ET.parse(report / "junit.xml").getroot()
+    cases = junit.findall(".//testcase")
+    assert len(cases) == 1 and cases[0].find("failure") is None
+
+    results = report / "allure-results"
+    for name in ("categories.json", "environment.properties", "executor.json"):
+        assert (results / name).is_file(), name
+    names = [c["name"] for c in json.loads((results / "categories.json").read_text())]
+    for wanted in ("Data loss", "Duplicate order", "Recovery SLO breach", "Protocol handling",
+                   "Webhook handling", "Harness error (not the middleware)"):  # fmt: skip
+        assert wanted in names
+    env = (results / "environment.properties").read_text()
+    for key in ("target=reference", "seed=11", "fault_plane_backend=", "git_commit=", "version.python="):
+        assert key in env
+    (result,) = [json.loads(p.read_text()) for p in results.glob("*-result.json")]
+    labels = {(label["name"], label["value"]) for label in result["labels"]}
+    assert {("epic", "rithmic"), ("feature", "connectivity"), ("severity", "blocker")} <= labels
+    assert any(link["url"].endswith("#rithmic-order-plant-drop") for link in result["links"])
+    steps = [step["name"] for step in result["steps"]]
+    for phase in ("setup", "steady", "fault", "recovery", "verdict"):
+        assert phase in steps
+    attachments = {a["name"]: a for a in result["attachments"]}
+    for name in ("reproduce command", "fault timeline", "faults vs latency and errors",
+                 "middleware log tail (redacted)", "full history (jsonl)"):  # fmt: skip
+        assert name in attachments, name
+    assert attachments["faults vs latency and errors"]["type"] == "image/png"
+    png = results / attachments["faults vs latency and errors"]["source"]
+    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    timeline = json.loads((results / attachments["fault timeline"]["source"]).read_text())
+    assert [w["name"] for w in timeline] == ["rithmic down"]
+
+    if not has_allure_cli():
+        pytest.skip("the Allure 3 CLI is not installed (npm ci); the HTML was not checked")
+    html = report / "html" / "index.html"
+    assert f"html report: {html}" in done.stdout
+    assert sorted(p.name for p in html.parent.iterdir()) == ["index.html"], "not a single file"
+    text = html.read_text()
+    assert "googletagmanager" not in text and "gtag(" not in text
+    assert 'src="http' not in text and 'href="http' not in text.replace('href="http://www.w3.org', "")
+
+
+@pytest.mark.slow
+def test_reproduce_of_a_mutant_failure_fails_the_same_check(tmp_path: Path) -> None:
+    mutant = {"REFMW_MUTANTS": "admin_coupled"}
+    done = uat("gate", "--scenario", SCENARIO, "--seed", "5", "--no-html", "--report", str(tmp_path / "g"),
+               env=mutant)  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    gate = json.loads((tmp_path / "g" / "gate.json").read_text())
+    (record,) = gate["scenarios"]
+    assert record["status"] == "failed"
+    failed = {c["check"] for c in record["failing_checks"]}
+    assert "admin_separation" in failed
+    command = record["reproduce"]
+    assert command == f"REFMW_MUTANTS=admin_coupled uat reproduce {SCENARIO} --seed 5"
+    assert f"reproduce: {command}" in done.stdout
+
+    words = shlex.split(command)
+    env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
+    args = [w for w in words if "=" not in w][1:]  # drop "uat"
+    again = uat(*args, "--report", str(tmp_path / "r"), env=env)
+    assert again.returncode == 1, again.stdout + again.stderr
+    redo = json.loads((tmp_path / "r" / "gate.json").read_text())["scenarios"][0]
+    assert {c["check"] for c in redo["failing_checks"]} == failed
+    assert redo["seed"] == 5
+    assert f"{SCENARIO}: failed (" in again.stdout and "admin_separation" in again.stdout
+
+
+# -- Ctrl-C in the middle of a gate
+
+
+def _descendants(pid: int) -> dict[int, str]:
+    """pid -> start time of every live descendant of pid."""
+    children: dict[int, list[int]] = {}
+    starts: dict[int, str] = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+        except OSError:
+            continue
+        fields = stat.rsplit(")", 1)[1].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+        starts[int(entry.name)] = fields[19]
+    found: dict[int, str] = {}
+    todo = [pid]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found[child] = starts[child]
+            todo.append(child)
+    return found
+
+
+def _listening_ports(pids: list[int]) -> set[int]:
+    inodes: set[str] = set()
+    for pid in pids:
+        try:
+            for fd in Path(f"/proc/{pid}/fd").iterdir():
+                link = os.readlink(fd)
+                if link.startswith("socket:["):
+                    inodes.add(link[8:-1])
+        except OSError:
+            continue
+    ports: set[int] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[3] == "0A" and cols[9] in inodes:
+                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
+    return ports
+
+
+def _alive(pid: int, start: str) -> bool:
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    fields = stat.rsplit(")", 1)[1].split()
+    return fields[19] == start and fields[0] != "Z"
+
+
+def _is_listening(port: int) -> bool:
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            cols = line.split()
+            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
+                return True
+    return False
+
+
+@pytest.mark.slow
+def test_sigint_mid_gate_leaves_no_process_port_or_temp_dir(tmp_path: Path) -> None:
+    # Postgres runs as an unprivileged user when we are root: its temp dir must be reachable.
+    tmp = Path(tempfile.mkdtemp(prefix="uat-sigint-test-", dir="/tmp"))
+    tmp.chmod(0o1777)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness", "gate", "--scenario", SCENARIO, "--seed", "2",
+         "--report", str(tmp_path / "r")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "TMPDIR": str(tmp)},
+    )  # fmt: skip
+    try:
+        assert proc.stderr is not None
+        deadline = time.monotonic() + 120
+        seen = ""
+        while f"{SCENARIO}: fault" not in seen:
+            line = proc.stderr.readline()
+            assert line or proc.poll() is None, f"the gate ended early: {seen}"
+            seen += line
+            assert time.monotonic() < deadline, seen
+        family = _descendants(proc.pid)
+        ports = _listening_ports([proc.pid, *family])
+        assert family, "the gate started no process (middleware, Postgres)"
+        assert ports, "the gate listened on no port"
+        assert any(tmp.iterdir()), "the run made no temp dir"
+        proc.send_signal(signal.SIGINT)
+        _, err = proc.communicate(timeout=90)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    assert proc.returncode == 130, err
+    assert "interrupted" in err
+    deadline = time.monotonic() + 10  # the kernel reaps orphans of a process group asynchronously
+    while time.monotonic() < deadline and any(_alive(p, s) for p, s in family.items()):
+        time.sleep(0.2)
+    assert not [p for p, s in family.items() if _alive(p, s)], "a process outlived the gate"
+    assert not [p for p in ports if _is_listening(p)], "a port outlived the gate"
+    left = list(tmp.iterdir())
+    assert left == [], "a temp dir outlived the gate"
+    tmp.rmdir()
+
+
+def test_middleware_that_never_gets_ready_fails_the_gate_with_exit_1(tmp_path: Path) -> None:
+    """The harness came up fine and the middleware did not: that is the middleware's failure."""
+    target = tmp_path / "sleepy.toml"
+    target.write_text(
+        'name = "sleepy"\n'
+        '[start]\ncommand = ["{python}", "-c", "import time; time.sleep(30)"]\n'
+        '[ready]\nurl = "http://127.0.0.1:{port}/health"\ntimeout_s = 2\n'
+        '[adapter]\nkind = "default"\nbase_url = "http://127.0.0.1:{port}"\n'
+    )
+    done = uat("gate", "--target", str(target), "--scenario", SCENARIO, "--seed", "1", "--no-html",
+               "--report", str(tmp_path / "r"))  # fmt: skip
+    assert done.returncode == 1, done.stdout + done.stderr
+    (record,) = json.loads((tmp_path / "r" / "gate.json").read_text())["scenarios"]
+    assert record["status"] == "failed"
+    assert [c["check"] for c in record["failing_checks"]] == ["target_ready"]
+    assert "did not answer" in record["failing_checks"][0]["summary"]
+    assert record["reproduce"] == f"uat reproduce {SCENARIO} --seed 1 --target {target}"

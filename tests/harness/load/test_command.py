@@ -1,0 +1,74 @@
+"""`uat load`: bad options and schedules exit 2 naming the problem; a far target is refused;
+a short real run exits 0 with its report."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+
+BASE = ["load", "--profile", "steady", "--traders", "5", "--duration", "10"]
+
+
+def test_a_bad_schedule_is_named_and_exits_2(tmp_path: Path) -> None:
+    bad = tmp_path / "faults.yaml"
+    bad.write_text(
+        "faults:\n  - at: 1\n    for: 2\n    venue: rithmic\n    toxic: latency\n"
+        "    attributes: {latency: fast}\n"
+    )
+    result = CliRunner().invoke(main, [*BASE, "--faults", str(bad)])
+    assert result.exit_code == 2
+    assert "faults[0].attributes.latency: must be a whole number" in result.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"), [(["--duration", "soon"], "--duration"), (["--traders", "0"], "--traders")]
+)
+def test_bad_options_exit_2(args: list[str], message: str) -> None:
+    result = CliRunner().invoke(
+        main, ["load", "--profile", "steady", "--traders", "5", "--duration", "10", *args]
+    )
+    assert result.exit_code == 2 and message in result.output
+
+
+def test_load_against_a_host_off_loopback_is_refused(tmp_path: Path) -> None:
+    target = tmp_path / "far.toml"
+    target.write_text(
+        'name = "far"\n[start]\ncommand = ["true"]\n[ready]\nurl = "http://10.1.2.3:8080/health"\n'
+        '[adapter]\nbase_url = "http://10.1.2.3:8080"\n'
+    )
+    result = CliRunner().invoke(main, [*BASE, "--target", str(target)])
+    assert result.exit_code == 2 and "refusing load target '10.1.2.3'" in result.output
+
+
+@pytest.mark.slow
+def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
+    proc = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "harness",
+            "--log-level",
+            "warning",
+            *BASE,
+            "--duration",
+            "12",
+            "--backend",
+            "embedded",
+            "--report",
+            str(tmp_path),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    summary = json.loads((tmp_path / "load-summary.json").read_text())
+    assert summary["peak_traders"] == 5 and set(summary["invariants"].values()) == {"pass"}
+    assert "traders" in proc.stderr and f"report: {tmp_path}" in proc.stdout

@@ -1,0 +1,153 @@
+"""The gate's report pieces: analytics stripped, categories, summary, JUnit, the plot, and
+`uat report` building one self-contained HTML file from an allure-results directory."""
+
+from __future__ import annotations
+
+import json
+import uuid
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from harness.cli import main
+from harness.history import History
+from harness.report.allure import categories, write_metadata
+from harness.report.html import ReportError, allure_command, strip_analytics
+from harness.report.junit import junit_xml
+from harness.report.plot import fault_plot
+from harness.report.summary import gate_markdown
+from harness.timeline import Timeline
+
+# What the Allure 3 awesome template emits when analytics are on (plugin-awesome generators.js).
+GTAG = """<div id="app"></div>
+    <script async src="https://www.googletagmanager.com/gtag/js?id=G-LNDJ3J7WT0"></script>
+    <script>
+        window.dataLayer = window.dataLayer || [];
+        function gtag(){dataLayer.push(arguments);}
+        gtag('js', new Date());
+        gtag('config', 'G-LNDJ3J7WT0', {"report": "awesome"});
+    </script>
+    <script>window.allureReportData = {};</script>
+</body>"""
+
+META = {"verdict": "failed", "exit_code": 1, "target": "reference", "seed": 4, "backend": "auto",
+        "wall_time_s": 30.0, "started_at": "2026-01-01T00:00:00Z"}  # fmt: skip
+RECORDS = [
+    {"id": "A-OK", "title": "fine", "suite": "connectivity", "status": "passed", "duration_s": 9.5,
+     "reproduce": "uat reproduce A-OK --seed 4"},
+    {"id": "B-BAD", "title": "broken by the middleware", "suite": "execution", "status": "failed",
+     "duration_s": 11.0, "reproduce": "uat reproduce B-BAD --seed 4",
+     "failing_checks": [{"check": "no_lost_fill", "summary": "1 fill lost", "category": "data loss",
+                         "evidence": [{"client_order_id": "t1-7", "fault": "rithmic down"}]}]},
+    {"id": "C-ERR", "title": "harness broke", "suite": "tt", "status": "harness_error", "duration_s": 1.0,
+     "reproduce": "uat reproduce C-ERR --seed 4", "error": "BackendUnavailable: no binary"},
+]  # fmt: skip
+
+
+def test_strip_analytics_removes_the_tag_and_its_config_only() -> None:
+    out = strip_analytics(GTAG)
+    assert "googletagmanager" not in out and "gtag" not in out
+    assert '<div id="app"></div>' in out and "window.allureReportData" in out
+
+
+def test_categories_cover_every_failure_class_and_harness_errors_are_broken() -> None:
+    rules = {c["name"]: c for c in categories()}
+    for name in (
+        "Data loss",
+        "Duplicate order",
+        "Recovery SLO breach",
+        "Protocol handling",
+        "Webhook handling",
+    ):
+        assert rules[name]["matchedStatuses"] == ["failed"]
+    assert rules["Harness error (not the middleware)"]["matchedStatuses"] == ["broken"]
+    import re
+
+    assert re.fullmatch(rules["Data loss"]["messageRegex"], "Failed: [data loss] no_lost_fill: 1 fill lost")
+    assert not re.fullmatch(rules["Data loss"]["messageRegex"], "Failed: [duplicate order] x")
+
+
+def test_metadata_files(tmp_path: Path) -> None:
+    write_metadata(tmp_path, {"target": "reference", "seed": "4", "note": "a=b:c"}, name="seed 4")
+    assert json.loads((tmp_path / "categories.json").read_text()) == categories()
+    props = (tmp_path / "environment.properties").read_text().splitlines()
+    assert props == ["target=reference", "seed=4", "note=a\\=b\\:c"]
+    assert json.loads((tmp_path / "executor.json").read_text())["buildName"] == "seed 4"
+
+
+def test_summary_names_every_failure_and_how_to_reproduce_it() -> None:
+    text = gate_markdown(META, RECORDS)
+    assert text.startswith("# UAT gate: FAILED")
+    assert "| A-OK | connectivity | pass | 9.5 s | - |" in text
+    assert "| B-BAD | execution | **FAIL** | 11.0 s | no_lost_fill |" in text
+    assert "**no_lost_fill** (data loss): 1 fill lost" in text
+    assert "uat reproduce B-BAD --seed 4" in text
+    assert "Harness error, not a verdict on the middleware: BackendUnavailable" in text
+    assert "## A-OK" not in text
+
+
+def test_junit_failure_for_the_middleware_error_for_the_harness() -> None:
+    root = ET.fromstring(junit_xml(META, RECORDS).split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors")) == ("3", "1", "1")
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    assert cases["A-OK"].find("failure") is None and cases["A-OK"].find("error") is None
+    failure = cases["B-BAD"].find("failure")
+    assert failure is not None and "no_lost_fill: 1 fill lost" in (failure.get("message") or "")
+    assert cases["C-ERR"].find("error") is not None and cases["C-ERR"].find("failure") is None
+
+
+def test_plot_is_a_png_with_or_without_orders() -> None:
+    timeline = Timeline(started=0.0)
+    window = timeline.begin("rithmic down", kind="network", target="rithmic", venue_down=True)
+    timeline.end(window)
+    history = History(started=0.0)
+    assert fault_plot(history, timeline, "empty")[:8] == b"\x89PNG\r\n\x1a\n"
+
+    class Outcome:
+        def __init__(self, kind: str, latency: float) -> None:
+            self.type, self.latency_ms, self.status, self.error, self.body = kind, latency, 200, "", None
+
+    for i in range(20):
+        history.record("t1", "place_order", {"client_order_id": f"t1-{i}"},
+                       lambda i=i: Outcome("ok" if i % 3 else "fail", 5.0 + i))  # fmt: skip
+    assert fault_plot(history, timeline, "orders")[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def _has_cli() -> bool:
+    try:
+        allure_command()
+    except ReportError:
+        return False
+    return True
+
+
+def test_uat_report_on_a_missing_dir_exits_2(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, ["report", str(tmp_path / "nope")])
+    assert result.exit_code == 2
+    assert "no such directory" in result.output
+
+
+@pytest.mark.skipif(not _has_cli(), reason="the Allure 3 CLI is not installed: run `npm ci`")
+def test_uat_report_builds_one_self_contained_file(tmp_path: Path) -> None:
+    results = tmp_path / "allure-results"
+    results.mkdir()
+    rid = str(uuid.uuid4())
+    (results / f"{rid}-result.json").write_text(json.dumps({
+        "uuid": rid, "name": "B-BAD: lost a fill", "fullName": "uat#B-BAD", "historyId": "b-bad",
+        "status": "failed", "statusDetails": {"message": "Failed: [data loss] no_lost_fill: 1 fill lost"},
+        "start": 1_700_000_000_000, "stop": 1_700_000_001_000,
+        "labels": [{"name": "epic", "value": "rithmic"}, {"name": "feature", "value": "connectivity"}],
+    }))  # fmt: skip
+    write_metadata(results, {"target": "reference", "seed": "4"}, name="seed 4")
+    result = CliRunner().invoke(main, ["report", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    html = Path(result.output.strip())
+    assert html == tmp_path / "html" / "index.html"
+    assert [p.name for p in html.parent.iterdir()] == ["index.html"]
+    text = html.read_text()
+    assert "googletagmanager" not in text and "gtag(" not in text
+    assert "<script" in text and 'src="http' not in text

@@ -42,3 +42,16 @@ def test_every_mutant_is_mapped_to_scenarios_that_run_its_checkers() -> None:
         assert kill.scenarios and kill.checks, name
         for sid in kill.scenarios:
             assert set(kill.checks) & set(SCENARIOS[sid].checks), (name, sid)
+
+
+def test_the_scenario_docs_page_is_in_step_with_the_registry() -> None:
+    """Every report links to scenarios/README.md#<id>: the page must say what the gate runs."""
+    from pathlib import Path
+
+    from scenarios import SCENARIOS
+    from scenarios.docs import render
+
+    page = (Path(__file__).parents[2] / "scenarios" / "README.md").read_text()
+    assert page == render(), "regenerate with: python -m scenarios.docs > scenarios/README.md"
+    for scenario_id in SCENARIOS:
+        assert f'<a id="{scenario_id.lower()}"></a>' in page

@@ -69,13 +69,13 @@ class ScenarioResult:
 
 
 class ScenarioRunner:
+    http: httpx.Client  # opened by run() for that run only, and closed when it ends
+
     def __init__(self, topology: Topology, seed: int, progress: Progress | None = None) -> None:
         self.topo = topology
         self.seed = seed
         self.progress = progress or (lambda *_: None)
         self.mocks = topology.stack.describe()["mocks"]
-        self.http = httpx.Client(timeout=30, trust_env=False)  # replaced per run, closed after it
-        self.http.close()
         self.timeline = Timeline()
         self.rng = random.Random(seed)
         self.accounts: list[str] = []

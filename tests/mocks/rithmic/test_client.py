@@ -348,6 +348,14 @@ def test_reconnects_and_resubscribes_after_the_proxy_is_disabled_and_enabled(pro
                 lambda: [sorted(s.pnl_accounts) for s in gt.gateway.sessions if s.plant == "pnl"]
             )
             assert pnl_subs == [["UAT-0001"]]
+            # the order plant re-subscribes to notifications (308) after on_connected: wait for it
+            assert await wait_until(
+                lambda: (
+                    gt.call(lambda: [s.order_accounts for s in gt.gateway.sessions if s.plant == "order"])
+                    == [{"UAT-0001"}]
+                ),
+                5,
+            )
             resp = await client.submit_order("after", "ESZ6", "CME", 1, TransactionType.BUY, OrderType.MARKET)
             assert resp and await wait_until(lambda: bool(rec.fills("after")), 3)
         finally:

@@ -150,8 +150,11 @@ def test_forced_logout_with_and_without_close(
             await control.arm("forced_logout", {"plant": "order", "close": close}, count=1)
             assert await wait_until(lambda: bool(_rithmic_logs(caplog, "ForcedLogout")), 3)
             if close:
-                # the client reconnects and logs in to the order plant again, then trades
+                # the client reconnects and logs in to the order plant again, then trades; on_connected
+                # fires before the client re-subscribes to order updates (308), so wait for the whole
+                # re-login or the fill notifications go to a session that has not subscribed yet
                 assert await wait_until(lambda: rec.connected[logins:] == ["order"], 10)
+                assert await wait_until(lambda: bool(_rithmic_logs(caplog, "Reconnection successful")), 10)
             else:
                 # quirk: without a close the client only logs it and stays "connected"
                 await asyncio.sleep(1.0)

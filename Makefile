@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo faults-demo test test-fast lint typecheck bench clean
+.PHONY: demo faults-demo test test-fast lint typecheck bench clean venv
 NODE_STAMP := node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
@@ -12,6 +12,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	touch $(STAMP)
+
+venv: $(STAMP)
 
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error

@@ -8,10 +8,12 @@ import logging
 import os
 import sys
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
+EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
 class UsageFailure(click.ClickException):
@@ -39,7 +41,8 @@ def main(log_level: str) -> None:
         level=log_level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr
     )
     # Every control-plane call would otherwise be an INFO line; keep them for --log-level debug.
-    logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger().level))
+    for noisy in ("httpx", "testcontainers"):
+        logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
 
 
 @main.command()
@@ -93,10 +96,18 @@ def mocks() -> None:
     default="auto",
     show_default=True,
     type=click.Choice(["auto", "binary", "docker", "embedded"]),
-    help="Fault plane backend.",
+    help="Where the fault plane runs; docker also runs the mocks in a container.",
+)
+@click.option(
+    "--toxiproxy",
+    "toxiproxy_url",
+    metavar="URL",
+    help="Put the proxies on this running Toxiproxy API instead of starting a fault plane.",
 )
 @click.option("--venue", "venues", multiple=True, help="Only these venues (repeatable); default: all.")
-def mocks_up(as_json: bool, seed: int, backend: str, venues: tuple[str, ...]) -> None:
+def mocks_up(
+    as_json: bool, seed: int, backend: str, toxiproxy_url: str | None, venues: tuple[str, ...]
+) -> None:
     """Bring up every mock venue behind the fault plane and stay up until Ctrl-C.
 
     `url` in the output is the proxied address a middleware should use; `control` is the
@@ -105,22 +116,42 @@ def mocks_up(as_json: bool, seed: int, backend: str, venues: tuple[str, ...]) ->
     import signal
     import threading
 
-    from .faults import BackendUnavailable
-    from .mockstack import VENUES, MockStack
+    from .containers import EngineUnavailable, ImageUnavailable
+    from .faults import BackendUnavailable, FaultPlane
+    from .mockstack import VENUES, MockStack, build_stack
+    from .netguard import TargetRefused, check_host
 
     unknown = sorted(set(venues) - set(VENUES))
     if unknown:
         raise UsageFailure(f"--venue: unknown venue {unknown[0]!r}; known: {', '.join(VENUES)}")
+    if toxiproxy_url is not None:
+        if backend == "docker":
+            raise UsageFailure("--toxiproxy: cannot be combined with --backend docker (which starts its own)")
+        try:
+            check_host(urlsplit(toxiproxy_url).hostname or "", what="fault plane")
+        except TargetRefused as exc:
+            raise UsageFailure(f"--toxiproxy: {exc}") from None
+        stack: Any = MockStack(seed=seed, venues=venues or tuple(VENUES), plane=FaultPlane(url=toxiproxy_url))
+    else:
+        stack = build_stack(seed=seed, backend=backend, venues=venues, progress=_note)  # type: ignore[arg-type]
     stop = threading.Event()
-    previous = {sig: signal.signal(sig, lambda *_: stop.set()) for sig in (signal.SIGINT, signal.SIGTERM)}
-    stack = MockStack(seed=seed, backend=backend, venues=venues or tuple(VENUES))  # type: ignore[arg-type]
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt  # while starting: unwind, and the finally below removes what started
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
             stack.start()
-        except BackendUnavailable as exc:
+        except (BackendUnavailable, EngineUnavailable, ImageUnavailable) as exc:
             raise InfraFailure(str(exc)) from None
         except OSError as exc:
             raise InfraFailure(f"a mock or the fault plane failed to start: {exc}") from None
+        except KeyboardInterrupt:
+            click.echo("interrupted while starting; removing what was started", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        for sig in previous:
+            signal.signal(sig, lambda *_: stop.set())
         info = stack.describe()
         if as_json:
             click.echo(json.dumps(info, separators=(",", ":")))
@@ -130,9 +161,16 @@ def mocks_up(as_json: bool, seed: int, backend: str, venues: tuple[str, ...]) ->
         while not stop.wait(0.5):
             pass
     finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
         stack.stop()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
+
+
+def _note(message: str) -> None:
+    """Progress of slow one-off set-up, on stderr so --json output stays one line."""
+    click.echo(message, err=True)
 
 
 def _print_endpoints(info: dict[str, Any]) -> None:
@@ -185,6 +223,7 @@ def target_check(spec: str) -> None:
 
 
 _BACKEND = click.Choice(["auto", "binary", "docker", "embedded"])
+_BACKEND_HELP = "Where the fault plane runs; docker also runs the mocks in containers."
 
 
 class _Display:
@@ -287,7 +326,7 @@ def _run_gate(config: Any, *, show_html: bool) -> None:
 @click.option(
     "--report", "report_dir", type=click.Path(file_okay=False), help="Default: reports/<timestamp>/."
 )
-@click.option("--backend", default="auto", show_default=True, type=_BACKEND, help="Fault plane backend.")
+@click.option("--backend", default="auto", show_default=True, type=_BACKEND, help=_BACKEND_HELP)
 @click.option("--no-html", is_flag=True, help="Skip the single-file HTML (allure-results are still written).")
 @click.option("--list", "list_only", is_flag=True, help="List the suites and scenarios, then exit.")
 def gate(
@@ -335,7 +374,7 @@ def gate(
 @click.option(
     "--target", "target_spec", default="reference", show_default=True, help="Target file or bundled name."
 )
-@click.option("--backend", default="auto", show_default=True, type=_BACKEND, help="Fault plane backend.")
+@click.option("--backend", default="auto", show_default=True, type=_BACKEND, help=_BACKEND_HELP)
 @click.option(
     "--report", "report_dir", type=click.Path(file_okay=False), help="Default: reports/<timestamp>-ID/."
 )
@@ -388,9 +427,11 @@ def report(results_dir: str, output_dir: str | None) -> None:
 
 def _register_subcommands() -> None:
     """Commands that live with their packages, to keep this module to the CLI's spine."""
+    from .containers.command import engine_group
     from .load.command import load_command
 
     main.add_command(load_command)
+    main.add_command(engine_group)
 
 
 _register_subcommands()

@@ -6,13 +6,17 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Coroutine, Iterable
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mocks.common import ControlServer, MockVenue
 
 from .faults import FaultPlane
 from .faults.plane import BackendName
 from .loopthread import LoopThread
+
+if TYPE_CHECKING:
+    from .containers import ContainerMockStack
+    from .containers.images import Progress
 
 T = TypeVar("T")
 
@@ -49,7 +53,7 @@ class MockStack:
         self.seed = seed
         self.host = host
         self.names = list(venues)
-        self._own_plane = plane is None
+        self._own_plane = plane is None or not plane.running  # a plane handed over unstarted is ours
         self.plane = plane or FaultPlane(backend, host=host)
         self.venues: dict[str, MockVenue] = {}
         self.controls: dict[str, ControlServer] = {}
@@ -126,3 +130,23 @@ class MockStack:
             "seed": self.seed,
             "mocks": mocks,
         }
+
+
+def build_stack(
+    *,
+    seed: int = 0,
+    backend: BackendName = "auto",
+    venues: Iterable[str] | None = None,
+    progress: Progress | None = None,
+) -> MockStack | ContainerMockStack:
+    """`docker` puts the mocks and the fault plane in containers; any other backend keeps the
+    mocks in this process and picks only where the fault plane runs."""
+    names = tuple(venues) if venues else tuple(VENUES)
+    unknown = sorted(set(names) - set(VENUES))
+    if unknown:
+        raise ValueError(f"unknown venue {unknown[0]!r}; known: {', '.join(VENUES)}")
+    if backend == "docker":
+        from .containers import ContainerMockStack
+
+        return ContainerMockStack(seed=seed, venues=names, progress=progress)
+    return MockStack(seed=seed, backend=backend, venues=names)

@@ -10,13 +10,14 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import httpx
 
 from .faults.plane import BackendName
-from .mockstack import MockStack
+from .mockstack import build_stack
 from .ports import free_port
 from .postgres import ExternalPostgres, ThrowawayPostgres
 from .report import Redactor
@@ -46,7 +47,8 @@ class TargetProcess:
             raise TargetError(
                 target.source,
                 "start.image",
-                "container targets need the docker backend, which is not built yet; use start.command",
+                "running the middleware itself from an image is not supported yet (the docker backend "
+                "runs the mocks and the fault plane in containers); use start.command",
             )
         self.target = target
         self.command = command
@@ -125,7 +127,9 @@ class Topology:
         backend: BackendName = "auto",
         workdir: Path | None = None,
         venues: tuple[str, ...] | None = None,
+        progress: Callable[[str], None] | None = None,
     ) -> None:
+        """`progress` hears about slow, one-off set-up (building container images)."""
         self.target = target
         self.seed = seed
         self.redact = Redactor()
@@ -133,11 +137,7 @@ class Topology:
         self.postgres: ThrowawayPostgres | ExternalPostgres = (
             ExternalPostgres(target.postgres_dsn) if target.postgres_dsn else ThrowawayPostgres()
         )
-        self.stack = (
-            MockStack(seed=seed, backend=backend, venues=venues)
-            if venues
-            else MockStack(seed=seed, backend=backend)
-        )
+        self.stack = build_stack(seed=seed, backend=backend, venues=venues, progress=progress)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.workdir = workdir
         self.process: TargetProcess | None = None

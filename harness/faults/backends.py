@@ -35,8 +35,9 @@ class Backend(abc.ABC):
 
     @classmethod
     @abc.abstractmethod
-    def unavailable(cls) -> str | None:
-        """Why this backend cannot run here, or None when it can."""
+    def unavailable(cls, *, forced: bool = False) -> str | None:
+        """Why this backend cannot run here, or None when it can (`forced`: the user asked for it
+        by name, so it may do slower set-up that `auto` should not)."""
 
     @abc.abstractmethod
     def start(self) -> None: ...
@@ -56,7 +57,7 @@ class EmbeddedBackend(Backend):
         self._server: EmbeddedToxiproxy | None = None
 
     @classmethod
-    def unavailable(cls) -> str | None:
+    def unavailable(cls, *, forced: bool = False) -> str | None:
         return None
 
     def start(self) -> None:
@@ -87,7 +88,7 @@ class BinaryBackend(Backend):
         return os.environ.get("TOXIPROXY_SERVER") or shutil.which("toxiproxy-server")
 
     @classmethod
-    def unavailable(cls) -> str | None:
+    def unavailable(cls, *, forced: bool = False) -> str | None:
         if cls.find() is None:
             return "no toxiproxy-server on PATH (and TOXIPROXY_SERVER is not set)"
         return None
@@ -128,56 +129,50 @@ class BinaryBackend(Backend):
 
 
 class DockerBackend(Backend):
-    """The official image through testcontainers, on the host network (loopback only)."""
+    """A container on the host network (loopback only): the official image where it is present
+    locally, otherwise stack-uat's harness image running `uat toxiproxy` (built when missing).
+
+    `auto` picks this backend only when the official image is already there; forcing it
+    (`--backend docker`) also accepts building our image.
+    """
 
     name = "docker"
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0, image: str = TOXIPROXY_IMAGE) -> None:
         super().__init__(host, port)
         self.image = image
+        self.official = True
         self._container: Any = None
 
     @classmethod
-    def unavailable(cls, image: str = TOXIPROXY_IMAGE) -> str | None:
-        try:
-            import docker
-        except ImportError:
-            return "the docker Python package is not installed (pip install 'stack-uat[docker]')"
-        docker_host = os.environ.get("DOCKER_HOST", "unix:///var/run/docker.sock")
-        if docker_host.startswith("unix://") and not os.path.exists(docker_host[len("unix://") :]):
-            # Checked before docker-py tries: its failed connect leaks the socket it opened.
-            return f"no Docker engine: {docker_host} does not exist (start one, or set DOCKER_HOST)"
-        try:
-            client = docker.from_env(timeout=3)
-        except Exception as exc:  # docker raises many kinds here; all mean "no engine"
-            return f"no Docker engine reachable ({type(exc).__name__}: {str(exc)[:120]})"
-        try:
-            client.ping()
-        except Exception as exc:
-            return f"no Docker engine reachable ({type(exc).__name__}: {str(exc)[:120]})"
-        else:
-            try:
-                client.images.get(image)
-            except Exception:
-                return f"image {image} is not present locally and no registry can be reached to pull it"
-        finally:
-            client.close()
+    def unavailable(cls, *, forced: bool = False, image: str = TOXIPROXY_IMAGE) -> str | None:
+        from ..containers import Images, engine_unavailable
+
+        reason = engine_unavailable()
+        if reason is not None or forced:
+            return reason
+        if not Images().present(image):
+            return f"image {image} is not present locally and no registry can be reached to pull it"
         return None
 
     def start(self) -> None:
-        reason = self.unavailable(self.image)
+        from ..containers import Images, run_container
+
+        reason = self.unavailable(forced=True, image=self.image)
         if reason is not None:
             raise BackendUnavailable(reason)
-        os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
-        from testcontainers.core.container import DockerContainer
-
+        images = Images()
         if self.port == 0:
             self.port = free_port(self.host)
-        container = DockerContainer(self.image).with_kwargs(network_mode="host")
-        container = container.with_command(f"-host={self.host} -port={self.port}")
-        self._container = container.start()
+        if images.present(self.image):
+            command = [f"-host={self.host}", f"-port={self.port}"]
+        else:
+            self.official = False
+            self.image = images.ensure_harness()
+            command = ["toxiproxy", "--host", self.host, "--port", str(self.port)]
+        self._container = run_container(self.image, command, role="toxiproxy")
         try:
-            _wait_ready(self.url, lambda: True, lambda: "")
+            _wait_ready(self.url, self._container.running, self._container.logs_tail)
         except BaseException:
             self.stop()
             raise
@@ -185,11 +180,30 @@ class DockerBackend(Backend):
     def stop(self) -> None:
         container, self._container = self._container, None
         if container is not None:
-            with contextlib.suppress(Exception):
-                container.stop()
+            container.remove()
 
     def describe(self) -> str:
-        return f"docker ({self.image}, host network)"
+        kind = "official image" if self.official else "stack-uat's image, embedded server"
+        return f"docker ({self.image}, {kind}, host network)"
+
+
+class ExternalBackend(Backend):
+    """A Toxiproxy API somebody else runs (`uat mocks up --toxiproxy URL`): attached, never stopped."""
+
+    name = "external"
+
+    @classmethod
+    def unavailable(cls, *, forced: bool = False) -> str | None:
+        return None
+
+    def start(self) -> None:
+        _wait_ready(self.url, lambda: True, lambda: "")
+
+    def stop(self) -> None:
+        pass
+
+    def describe(self) -> str:
+        return f"external ({self.url})"
 
 
 BACKENDS: dict[str, type[Backend]] = {

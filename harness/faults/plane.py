@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from typing import Literal
+from urllib.parse import urlsplit
 
-from .backends import BACKENDS, Backend
+from .backends import BACKENDS, Backend, ExternalBackend
 from .client import ToxiproxyClient
 from .errors import BackendUnavailable
 
@@ -16,7 +17,7 @@ def choose_backend(requested: BackendName = "auto") -> tuple[type[Backend], str]
     """The backend to use and why: binary first, then docker, then embedded."""
     if requested != "auto":
         cls = BACKENDS[requested]
-        reason = cls.unavailable()
+        reason = cls.unavailable(forced=True)
         if reason is not None:
             raise BackendUnavailable(f"fault plane backend {requested!r} is unavailable: {reason}")
         return cls, f"{requested} (forced)"
@@ -46,14 +47,21 @@ class FaultPlane:
         host: str = "127.0.0.1",
         port: int = 0,
         allowed_hosts: Iterable[str] = (),
+        url: str | None = None,
     ) -> None:
+        """`url`: attach to a Toxiproxy API that is already running instead of starting one."""
         self.requested = backend
+        self.external_url = url
         self.host = host
         self.port = port
         self.allowed_hosts = tuple(allowed_hosts)
         self.reason = ""
         self._backend: Backend | None = None
         self._client: ToxiproxyClient | None = None
+
+    @property
+    def running(self) -> bool:
+        return self._backend is not None
 
     @property
     def backend_name(self) -> str:
@@ -72,8 +80,17 @@ class FaultPlane:
         return self._client
 
     def start(self) -> FaultPlane:
-        cls, self.reason = choose_backend(self.requested)
-        backend = cls(self.host, self.port)
+        if self.external_url is not None:
+            parsed = urlsplit(self.external_url)
+            if parsed.scheme != "http" or not parsed.hostname or not parsed.port:
+                raise BackendUnavailable(
+                    f"toxiproxy URL must look like http://HOST:PORT, not {self.external_url!r}"
+                )
+            backend: Backend = ExternalBackend(parsed.hostname, parsed.port)
+            self.reason = "external (attached)"
+        else:
+            cls, self.reason = choose_backend(self.requested)
+            backend = cls(self.host, self.port)
         backend.start()
         self._backend = backend
         self._client = ToxiproxyClient(backend.url, allowed_hosts=self.allowed_hosts)

@@ -12,6 +12,7 @@ import contextlib
 import json
 import os
 import shlex
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -34,7 +35,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     group = parser.getgroup("uat", "stack-uat gate (scenarios run through the harness)")
     group.addoption("--target", default="reference", help="Target file or bundled name (default: reference).")
     group.addoption("--seed", type=int, default=None, help="Fixes data and fault schedule (default: random).")
-    group.addoption("--backend", default="auto", choices=BACKENDS, help="Fault plane backend.")
+    group.addoption(
+        "--backend",
+        default="auto",
+        choices=BACKENDS,
+        help="Fault plane backend; docker also runs the mocks in containers.",
+    )
     group.addoption("--suite", action="append", default=[], help="Only this suite (repeatable).")
     group.addoption("--scenario", action="append", default=[], help="Only this scenario id (repeatable).")
 
@@ -157,7 +163,12 @@ class GateState:
             from harness.topology import Topology
 
             try:
-                topo = Topology(self.target(), seed=self.seed, backend=self.backend)  # type: ignore[arg-type]
+                topo = Topology(
+                    self.target(),
+                    seed=self.seed,
+                    backend=self.backend,  # type: ignore[arg-type]
+                    progress=lambda message: print(message, file=sys.stderr, flush=True),
+                )
                 topo.start()
             except BaseException as exc:
                 if not isinstance(exc, Exception):

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from harness.containers import Images
 from harness.faults import (
     BackendUnavailable,
     BinaryBackend,
@@ -17,6 +18,7 @@ from harness.faults import (
     FaultPlane,
     choose_backend,
 )
+from harness.faults.backends import TOXIPROXY_IMAGE
 from harness.ports import is_listening
 from tests.netutil import connect, round_trip
 
@@ -112,11 +114,17 @@ def test_real_toxiproxy_binary(echo_server: int, monkeypatch: pytest.MonkeyPatch
 
 
 @pytest.mark.docker
-def test_docker_backend(echo_server: int) -> None:
-    reason = DockerBackend.unavailable()
-    if reason is not None:
-        pytest.skip(f"docker backend unavailable here: {reason}")
+@pytest.mark.slow
+def test_docker_backend_without_the_official_image_runs_our_server_in_a_container(
+    echo_server: int, harness_image: str, no_leftover_containers: None
+) -> None:
+    if Images().present(TOXIPROXY_IMAGE):
+        pytest.skip(f"{TOXIPROXY_IMAGE} is present here, so the official image is what runs")
+    # `auto` does not build images: without the official image it falls back to embedded
+    assert DockerBackend.unavailable() is not None
     with FaultPlane("docker") as plane:
+        assert plane.backend_name == "docker"
+        assert harness_image in plane.describe() and "embedded server" in plane.describe()
         assert plane.client.version() == "2.12.0"
         proxy = plane.client.create_proxy("echo", upstream=f"127.0.0.1:{echo_server}")
         with connect(proxy.port) as sock, proxy.toxic("latency", latency=100):

@@ -1,0 +1,98 @@
+"""`uat engine up`: a loopback-only Docker engine for hosts that have none running, in the
+foreground until Ctrl-C or SIGTERM, then torn down without a trace. Registered by harness.cli."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+import click
+
+from .engine import LoopbackEngine, engine_unavailable
+from .errors import EngineUnavailable, ImageUnavailable
+from .images import Images
+
+
+@click.group("engine")
+def engine_group() -> None:
+    """A Docker engine for the container backend (`--backend docker`)."""
+
+
+@engine_group.command("up")
+@click.option(
+    "--data-dir",
+    type=click.Path(file_okay=False, path_type=Path),
+    help="Keep images here between runs (warm starts); default: a temp dir removed at teardown.",
+)
+@click.option(
+    "--images/--no-images", default=True, show_default=True, help="Build or reuse the images first."
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on one line once ready.")
+def engine_up(data_dir: Path | None, images: bool, as_json: bool) -> None:
+    """Start dockerd with no bridge and no iptables (containers use the host network, on loopback
+    only), print its DOCKER_HOST, and stay up until Ctrl-C.
+
+    Teardown removes every container, stops dockerd and its containerd, unmounts what they left
+    mounted and deletes the temp dirs.
+    """
+    from ..cli import EXIT_INTERRUPTED, InfraFailure
+
+    engine = LoopbackEngine(data_dir.resolve() if data_dir else None)
+    stop = threading.Event()
+
+    def interrupt(*_: object) -> None:
+        raise KeyboardInterrupt
+
+    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        try:
+            engine.start()
+            timings = {"engine_start": round(engine.started_s, 2)}
+            if images:
+                began = time.monotonic()
+                built = Images(engine.docker_host, progress=lambda m: click.echo(m, err=True))
+                tag = built.ensure_harness()
+                timings.update({k: round(v, 2) for k, v in built.timings.items()})
+                timings["images"] = round(time.monotonic() - began, 2)
+        except (EngineUnavailable, ImageUnavailable) as exc:
+            raise InfraFailure(str(exc)) from None
+        except KeyboardInterrupt:
+            click.echo("interrupted while starting; tearing the engine down", err=True)
+            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
+        for sig in previous:
+            signal.signal(sig, lambda *_: stop.set())
+        info = {
+            "docker_host": engine.docker_host,
+            "data_dir": str(engine.data_dir),
+            "harness_image": tag if images else None,
+            "timings_s": timings,
+        }
+        if as_json:
+            click.echo(json.dumps(info, separators=(",", ":")))
+        else:
+            click.echo(f"export DOCKER_HOST={engine.docker_host}")
+            click.echo(f"# images in {engine.data_dir}; timings {timings}; Ctrl-C tears it down", err=True)
+        sys.stdout.flush()
+        while not stop.wait(0.5):
+            pass
+    finally:
+        for sig in previous:
+            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
+        engine.stop()
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+
+
+@engine_group.command("check")
+def engine_check() -> None:
+    """Say whether an engine answers at DOCKER_HOST (or the standard socket): exit 0 or 3."""
+    from ..cli import InfraFailure
+
+    reason = engine_unavailable()
+    if reason is not None:
+        raise InfraFailure(reason)
+    click.echo("engine reachable")

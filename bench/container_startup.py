@@ -13,18 +13,15 @@ import argparse
 import statistics
 import sys
 import time
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-
-from harness.containers import (  # noqa: E402
+from harness.containers import (
     ContainerMockStack,
     Images,
     configured_base_image,
     docker_client,
     engine_unavailable,
 )
-from harness.mockstack import MockStack  # noqa: E402
+from harness.mockstack import MockStack
 
 
 def _remove_images() -> None:
@@ -41,7 +38,7 @@ def _remove_images() -> None:
 
 def _time_start(make: type[MockStack] | type[ContainerMockStack]) -> float:
     began = time.monotonic()
-    stack = make(seed=1, backend="embedded") if make is MockStack else make(seed=1)  # type: ignore[call-arg]
+    stack = make(seed=1, backend="embedded") if make is MockStack else make(seed=1)
     stack.start()
     took = time.monotonic() - began
     stack.stop()

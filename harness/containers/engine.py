@@ -38,8 +38,9 @@ def docker_client(docker_host: str | None = None, timeout: int = 10) -> Any:
 def engine_unavailable(docker_host: str | None = None) -> str | None:
     """Why no engine answers at docker_host (or DOCKER_HOST, or the standard socket), or None."""
     try:
-        import docker  # noqa: F401
         import testcontainers  # noqa: F401
+
+        import docker  # noqa: F401
     except ImportError:
         return "the container backend's packages are not installed (pip install 'stack-uat[docker]')"
     host = docker_host or os.environ.get("DOCKER_HOST") or DEFAULT_SOCKET

@@ -49,6 +49,8 @@ class Adapter(Protocol):
 
     def order_status(self, client_order_id: str) -> Outcome: ...
 
+    def cancel_order(self, client_order_id: str) -> Outcome: ...
+
     def positions(self, account: str) -> Outcome: ...
 
     def account(self, account_id: str) -> Outcome: ...
@@ -113,6 +115,11 @@ class DefaultAdapter:
 
     def order_status(self, client_order_id: str) -> Outcome:
         return self._call("GET", f"/v1/orders/{client_order_id}")
+
+    def cancel_order(self, client_order_id: str) -> Outcome:
+        """Ask for a cancel: ok means the venue took the request, not that the order is cancelled
+        yet (order_status says when); 409 (already final) is a definite fail."""
+        return self._call("DELETE", f"/v1/orders/{client_order_id}")
 
     def positions(self, account: str) -> Outcome:
         return self._call("GET", "/v1/positions", params={"account": account})

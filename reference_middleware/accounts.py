@@ -44,7 +44,7 @@ class AccountService:
             except Exception as exc:
                 raise VenueDown(f"live P&L unavailable: {exc}") from exc
         row = await self.pool.fetchrow(
-            "SELECT a.*, t.customer_id FROM accounts a LEFT JOIN traders t ON "
+            "SELECT a.*, t.customer_id, t.name, t.email, t.country FROM accounts a LEFT JOIN traders t ON "
             "t.id = a.trader_id WHERE a.id = $1",
             account_id,
         )
@@ -69,6 +69,7 @@ class AccountService:
             "id": row["id"],
             "trader_id": row["trader_id"],
             "customer_id": row["customer_id"],
+            "trader": {"name": row["name"], "email": row["email"], "country": row["country"]},
             "rithmic_account": row["rithmic_account"],
             "tt": {"account_id": row["tt_account_id"], "status": row["tt_status"], "error": row["tt_error"]},
             "trading_enabled": row["trading_enabled"],

@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import db
+from . import cancels, db
 from .accounts import AccountService
 from .config import Config
 from .openapi import SPEC
@@ -153,6 +153,13 @@ async def get_order(request: Request) -> Response:
     return JSONResponse(order)
 
 
+async def cancel_order(request: Request) -> Response:
+    svc = _svc(request)
+    assert svc.orders is not None
+    status, payload = await cancels.cancel(svc.orders, request.path_params["client_order_id"])
+    return JSONResponse(payload, status_code=status)
+
+
 async def get_positions(request: Request) -> Response:
     svc = _svc(request)
     account = request.query_params.get("account")
@@ -270,6 +277,7 @@ def create_app(cfg: Config) -> Starlette:
     routes = [
         Route("/v1/orders", post_order, methods=["POST"]),
         Route("/v1/orders/{client_order_id}", get_order, methods=["GET"]),
+        Route("/v1/orders/{client_order_id}", cancel_order, methods=["DELETE"]),
         Route("/v1/positions", get_positions, methods=["GET"]),
         Route("/v1/accounts", list_accounts, methods=["GET"]),
         Route("/v1/accounts/{account_id}", get_account, methods=["GET"]),

@@ -98,6 +98,10 @@ MIGRATIONS: tuple[str, ...] = (
         detail JSONB NOT NULL
     );
     """,
+    # 2: who a trader is, from the Stripe checkout that onboarded them
+    """
+    ALTER TABLE traders ADD COLUMN name TEXT, ADD COLUMN email TEXT, ADD COLUMN country TEXT;
+    """,
 )
 
 

@@ -38,7 +38,20 @@ SPEC: dict[str, Any] = {
                 "summary": "One order",
                 "parameters": [{"name": "client_order_id", "in": "path", "required": True}],
                 "responses": {"200": _json(_ref("Order"), "the order"), "404": _ERROR},
-            }
+            },
+            "delete": {
+                "summary": "Cancel a working order; it turns `cancelled` when the venue confirms",
+                "parameters": [{"name": "client_order_id", "in": "path", "required": True}],
+                "responses": {
+                    "202": _json(_ref("Order"), "the venue took the cancel request"),
+                    "404": _ERROR,
+                    "409": _json(
+                        _ref("Error"), "already final (filled, cancelled, rejected), or not working"
+                    ),
+                    "503": _ERROR,
+                    "504": _json(_ref("Error"), "no answer from the venue in time; the order may still work"),
+                },
+            },
         },
         "/v1/positions": {
             "get": {

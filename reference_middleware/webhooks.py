@@ -81,6 +81,7 @@ class WebhookHandler:
             return False
         await self.accounts.ensure_trader(conn, customer)
         if kind == "checkout.session.completed":
+            await self.record_contact(conn, customer, obj)
             sub = obj.get("subscription")
             if isinstance(sub, str) and obj.get("payment_status") == "paid":
                 # A paid checkout starts the subscription, unless a subscription event already told us more.
@@ -109,6 +110,23 @@ class WebhookHandler:
         await self.accounts.refresh_trading(conn, customer)
         return True
 
+    async def record_contact(self, conn: Any, customer: str, checkout: dict[str, Any]) -> None:
+        """Name, email and country from the checkout: Stripe's customer_details, else its metadata."""
+        details, meta = _mapping(checkout.get("customer_details")), _mapping(checkout.get("metadata"))
+        address = _mapping(details.get("address"))
+        fields = [
+            details.get(key) or meta.get(key) or (address.get("country") if key == "country" else None)
+            for key in ("name", "email", "country")
+        ]
+        values = [str(v)[:200] if isinstance(v, str) and v else None for v in fields]
+        if any(values):
+            await conn.execute(
+                "UPDATE traders SET name = COALESCE($2, name), email = COALESCE($3, email), "
+                "country = COALESCE($4, country) WHERE customer_id = $1",
+                customer,
+                *values,
+            )
+
     async def upsert_subscription(
         self, conn: Any, sub_id: str, customer: str, status: str, created: int
     ) -> None:
@@ -135,3 +153,7 @@ class WebhookHandler:
             status,
             created,
         )
+
+
+def _mapping(value: Any) -> dict[str, Any]:
+    return value if isinstance(value, dict) else {}

@@ -205,6 +205,14 @@ class RithmicVenue:
         )
         return result
 
+    async def cancel(self, basket_id: str, account: str) -> list[Any]:
+        """Cancel one working order (316); the 317 rows, or [] when the venue refused it (the
+        library only logs the refusal). The outcome itself arrives as a 352 notification."""
+        result: list[Any] = await self.client.plants["order"].cancel_order(
+            basket_id=basket_id, account_id=account
+        )
+        return result
+
     async def show_orders(self, account: str) -> list[Any]:
         result: list[Any] = await self.client.plants["order"].list_orders(account_id=account)
         return result

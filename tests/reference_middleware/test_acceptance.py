@@ -10,6 +10,9 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from websockets.sync.client import connect
 
+from harness.adapter import DefaultAdapter
+from harness.load.identities import identity
+
 from .conftest import Env, wait_for
 
 
@@ -160,3 +163,66 @@ def test_openapi_lists_the_contract(fresh: Env) -> None:
     for path in ("/v1/orders", "/v1/orders/{client_order_id}", "/v1/positions", "/v1/accounts/{account_id}"):
         assert path in spec["paths"]
     assert "/v1/webhooks/stripe" in spec["paths"] and "/health" in spec["paths"]
+
+
+def test_a_working_limit_order_is_cancelled_at_the_venue_and_never_fills(fresh: Env) -> None:
+    placed = fresh.order("cxl-1", type="LIMIT", limit_price=5000.0, qty=2)  # far below the market
+    assert placed.status_code == 202 and placed.json()["status"] == "working", placed.text
+    adapter = DefaultAdapter(fresh.base)
+    try:
+        outcome = adapter.cancel_order("cxl-1")
+    finally:
+        adapter.close()
+    assert outcome.ok and outcome.status == 202, outcome
+    assert outcome.body["client_order_id"] == "cxl-1"
+    order = wait_for(lambda: fresh.get_order("cxl-1"), lambda o: o["status"] == "cancelled", 10)
+    assert order["status"] == "cancelled" and order["filled_qty"] == 0, order
+    assert [o["status"] for o in fresh.venue_orders("cxl-1")] == ["cancelled"]
+    assert not [f for f in fresh.ledger()["fills"] if f["client_tag"] == "cxl-1"]
+    assert fresh.positions() == {}
+    again = fresh.http.delete(f"{fresh.base}/v1/orders/cxl-1")
+    assert again.status_code == 409 and again.json()["order"]["status"] == "cancelled", again.text
+
+
+def test_cancel_of_an_unknown_or_filled_order_is_refused(fresh: Env) -> None:
+    unknown = fresh.http.delete(f"{fresh.base}/v1/orders/no-such-order")
+    assert unknown.status_code == 404 and unknown.json()["field"] == "client_order_id"
+    assert fresh.order("cxl-2").status_code == 202
+    wait_for(lambda: fresh.get_order("cxl-2"), lambda o: o["status"] == "filled", 10)
+    filled = fresh.http.delete(f"{fresh.base}/v1/orders/cxl-2")
+    assert filled.status_code == 409, filled.text
+    assert filled.json()["order"]["status"] == "filled" and filled.json()["order"]["filled_qty"] == 1
+    assert fresh.positions() == {"ESZ6": 1} == fresh.venue_positions()
+
+
+def test_cancel_while_rithmic_is_down_is_a_fast_503_and_works_once_it_is_back(fresh: Env) -> None:
+    assert fresh.order("cxl-3", type="LIMIT", limit_price=5000.0).status_code == 202
+    with fresh.proxy("rithmic").down():
+        wait_for(fresh.health, lambda h: h["venues"]["rithmic"]["status"] == "down", 10)
+        started = time.monotonic()
+        refused = fresh.http.delete(f"{fresh.base}/v1/orders/cxl-3", timeout=5)
+        elapsed_ms = (time.monotonic() - started) * 1000
+        assert refused.status_code == 503, refused.text
+        assert elapsed_ms < fresh.slo.fast_reject_ms, f"503 took {elapsed_ms:.0f} ms"
+    accepted = wait_for(
+        lambda: fresh.http.delete(f"{fresh.base}/v1/orders/cxl-3"),
+        lambda r: r.status_code == 202,
+        fresh.slo.recovery_s,
+        0.5,
+    )
+    assert accepted.status_code == 202, accepted.text
+    order = wait_for(lambda: fresh.get_order("cxl-3"), lambda o: o["status"] == "cancelled", 10)
+    assert order["status"] == "cancelled"
+
+
+def test_onboarding_records_the_traders_name_and_email_from_the_checkout(fresh: Env) -> None:
+    who = identity(5, 42)
+    sent = fresh.stripe_send(
+        ["checkout.session.completed", "customer.subscription.created"],
+        who.customer_id,
+        metadata=who.metadata(),
+    )
+    assert all(d["status"] == 200 for d in sent["deliveries"]), sent
+    account_id = fresh.accounts_of(who.customer_id)[0]
+    trader = fresh.account_info(account_id).json()["trader"]
+    assert trader == {"name": who.name, "email": who.email, "country": who.country}

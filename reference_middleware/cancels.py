@@ -1,0 +1,57 @@
+"""Cancelling a working order: `DELETE /v1/orders/{client_order_id}`.
+
+The venue is the truth here too: the answer only says the venue took the request, and the order
+turns `cancelled` when its notification (352) arrives, through OrderService.on_notification like
+every other status. A fill that lands first wins; its cancel is then refused with 409.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+from . import db
+from .order_schema import order_json
+from .orders import FINAL, OrderService
+from .venues.rithmic import VenueDown
+
+
+async def cancel(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]]:
+    """202 the venue took the cancel; 404 unknown; 409 final, or not yet at the venue, or the
+    venue refused (it ended there first); 503 at once while the order plant is down; 504 no answer."""
+    row = await orders.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
+    if row is None:
+        return 404, {"error": f"no order {coid!r}", "field": "client_order_id"}
+    if row["status"] in FINAL:
+        return 409, {"error": f"order is already {row['status']}", "order": order_json(row)}
+    if not row["basket_id"]:
+        return 409, {
+            "error": f"order is {row['status']}, not working at the venue yet",
+            "order": order_json(row),
+        }
+    try:
+        orders.rithmic.require_order_plant()
+    except VenueDown as exc:
+        return 503, {"error": str(exc), "venue": "rithmic"}
+    account = await orders.pool.fetchval(
+        "SELECT rithmic_account FROM accounts WHERE id = $1", row["account_id"]
+    )
+    venue_account = account or next(iter(orders.rithmic.accounts()), "")
+    async with orders.pool.acquire() as conn:
+        await db.log(conn, "cancel_requested", client_order_id=coid, basket_id=row["basket_id"])
+    timeout = orders.cfg.order_timeout_s
+    try:
+        sent = await asyncio.wait_for(orders.rithmic.cancel(row["basket_id"], venue_account), timeout)
+    except TimeoutError:
+        return 504, {"error": f"no answer from the venue within {timeout:g}s"}
+    except Exception as exc:  # the library raises bare Exception (a lost plant, a failed resend)
+        return 502, {"error": f"{type(exc).__name__}: {exc}"}
+    current = await orders.get(coid)
+    if current is None:  # the database was reset under us; nothing to report
+        return 404, {"error": f"no order {coid!r}", "field": "client_order_id"}
+    if not sent:
+        return 409, {
+            "error": "the venue refused the cancel: the order is no longer working",
+            "order": current,
+        }
+    return 202, current

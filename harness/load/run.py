@@ -26,6 +26,7 @@ from ..ports import free_port
 from ..scenario.faults import FaultStep
 from ..timeline import Timeline
 from ..topology import Topology
+from .allure_results import RunFacts, write_results
 from .journal import merge
 from .plots import plot_run
 from .schedule import Schedule
@@ -92,6 +93,7 @@ class LoadRun:
             UAT_STRIPE_CONTROL=self.control("stripe"),
             UAT_JOURNAL=str(journal),
             UAT_SEED=str(options.seed),
+            UAT_WORKERS=str(options.workers),
             UAT_RUN_STARTED=str(started_wall),
             UAT_PROFILE=options.profile.name,
             UAT_TRADERS=str(options.profile.traders),
@@ -129,6 +131,14 @@ class LoadRun:
             _read_csv(report / "locust_stats_history.csv"),
             started_wall,
         )
+        facts = RunFacts(
+            summary,
+            target=self.topo.target.name,
+            started_ms=int(started_wall * 1000),
+            stopped_ms=int(time.time() * 1000),
+            plot=report / "load.png",
+        )
+        write_results(report / "allure-results", verdicts, facts)
         return LoadResult(summary, verdicts, history, self.timeline, stats)
 
     def _spawn(self, env: dict[str, str], csv_prefix: Path) -> list[subprocess.Popen[bytes]]:
@@ -235,12 +245,13 @@ class LoadRun:
         duration_s: float,
     ) -> dict[str, Any]:
         placed = history.completions("place_order")
+        cancels = history.completions("cancel_order")
         grace = self.topo.target.slo.recovery_s
         # An operation in flight when a fault began, or within the recovery SLO after it ended,
         # belongs to that fault; any other unknown outcome is a failure outside the faults.
         outside = [
             done
-            for invoked, done in placed
+            for invoked, done in [*placed, *cancels]
             if done.type == "info"
             and not any(
                 invoked.time <= (w.end if w.end is not None else invoked.time) + grace
@@ -259,7 +270,9 @@ class LoadRun:
                 (int(r["User Count"]) for r in history_rows if r.get("User Count")), default=0
             ),
             # HTTP requests only: Locust also counts our stream measurements as "requests".
-            "requests": sum(int(r["Request Count"] or 0) for r in stats if r.get("Type") in ("GET", "POST")),
+            "requests": sum(
+                int(r["Request Count"] or 0) for r in stats if r.get("Type") in ("GET", "POST", "DELETE")
+            ),
             "locust_failures": int(by_name.get("Aggregated", {}).get("Failure Count", 0) or 0),
             "failures_outside_faults": len(outside),
             "orders": len(placed),
@@ -270,6 +283,8 @@ class LoadRun:
             ),
             "order_ack_ms": _percentiles(by_name.get("order ack")),
             "order_to_fill_ms": _percentiles(by_name.get("order to fill")),
+            # Cancels asked for, and taken by the venue (the rest had filled or ended first).
+            "cancels": {"requested": len(cancels), "accepted": sum(1 for _, d in cancels if d.type == "ok")},
             "ws_messages": int(by_name.get("quote age", {}).get("Request Count", 0) or 0),
             "faults": self.timeline.to_json(),
             "schedule": self.options.schedule.to_json() if self.options.schedule else None,

@@ -8,7 +8,14 @@ topology; the environment variables below say where things are.
 | UAT_STRIPE_CONTROL | the Stripe emitter's control API, for onboarding through the real webhook path |
 | UAT_JOURNAL | directory for this process's history journal (optional) |
 | UAT_SEED, UAT_RUN_STARTED | the run's seed, and its start in epoch seconds (shared by all processes) |
+| UAT_WORKERS | the number of Locust workers (0 or unset: one local process); numbers traders uniquely |
+| UAT_FIXTURES | a directory holding traders.yaml instead of the bundled fixtures/ (optional) |
 | UAT_PROFILE, UAT_TRADERS, UAT_DURATION | the load shape (see shapes.py) |
+
+Trader number n of seed s is `identities.identity(s, n)` (fixtures/traders.yaml), onboarded by a
+Stripe checkout carrying its name and email. Scalpers and swing traders also cancel some of their
+own working limit orders; cancels are journalled as `cancel_order`, which no invariant reads as a
+placement, so a cancelled order is never a lost fill.
 """
 
 from __future__ import annotations
@@ -24,14 +31,22 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.env import Environment
 
+from harness.load.identities import identity, load_population
 from harness.load.journal import Journal
 from harness.load.shapes import Profile, profile
 
 SEED = int(os.environ.get("UAT_SEED", "0"))
 RUN_STARTED = float(os.environ.get("UAT_RUN_STARTED", time.time()))
 SYMBOLS = tuple(os.environ.get("UAT_SYMBOLS", "ESZ6").split(","))
+WORKERS = max(1, int(os.environ.get("UAT_WORKERS", "0") or 0))
+# Traders are the same in every run of a seed, so order ids also carry the run: a second run
+# against a middleware that is still up must place new orders, not replay the first run's.
+RUN_TAG = f"{int(RUN_STARTED) % 1_000_000:06d}"
+POPULATION = load_population()
+MAX_CANCELS = 20  # per trader: cancels are a seasoning of the flow, never most of it
+FINAL = frozenset({"filled", "cancelled", "rejected", "risk_rejected", "failed"})
 _journal: Journal | None = None
-_counter = itertools.count(1)
+_counter = itertools.count(0)
 
 
 @events.init.add_listener
@@ -103,12 +118,18 @@ class Trader(FastHttpUser):
         return self.rng.expovariate(self.orders_per_s * multiplier)
 
     def on_start(self) -> None:
-        self.number = next(_counter)
-        self.name_ = f"{self.persona}-{os.getpid()}-{self.number}"
+        # Worker k of n numbers its traders k, k+n, k+2n...: unique across processes, and the
+        # same population as one local process when the spawn is balanced.
+        self.number = next(_counter) * WORKERS + getattr(self.environment.runner, "worker_index", 0)
+        self.identity = identity(SEED, self.number, POPULATION)
+        self.name_ = f"{self.persona}-{self.number}"
         self.rng = random.Random(f"{SEED}:{self.name_}")
         self.placed = 0
-        self.account = self._onboard()
+        self.cancels = 0
+        self.working: set[str] = set()  # our limit orders the venue holds open, to cancel
+        self.ended: set[str] = set()  # final on the stream, which may beat the order's own 202
         self.sent_at: dict[str, float] = {}
+        self.account = self._onboard()
         self._stream = gevent.spawn(self._read_stream)
 
     def on_stop(self) -> None:
@@ -117,11 +138,12 @@ class Trader(FastHttpUser):
     # -- onboarding ------------------------------------------------------------------
     def _onboard(self) -> str:
         control = os.environ["UAT_STRIPE_CONTROL"]
-        customer = f"cus_{self.rng.getrandbits(56):014x}"
+        customer = self.identity.customer_id
         body = {
             "types": ["checkout.session.completed", "customer.subscription.created"],
             "customer": customer,
             "url": f"{self.host}/v1/webhooks/stripe",
+            "metadata": self.identity.metadata(),
         }
         with self.client.post(
             f"{control}/send", json=body, name="onboard: stripe webhooks", catch_response=True
@@ -169,6 +191,11 @@ class Trader(FastHttpUser):
                 _measure("WS", "quote age", (now - float(at)) * 1000)
         elif message.get("type") == "order":
             order = message["order"]
+            if order.get("status") in FINAL:
+                self.working.discard(str(order.get("client_order_id")))
+                self.ended.add(str(order.get("client_order_id")))
+                if order.get("status") != "filled":  # cancelled or rejected: no fill to time
+                    self.sent_at.pop(str(order.get("client_order_id")), None)
             sent = self.sent_at.get(str(order.get("client_order_id")))
             if sent is not None and order.get("status") == "filled":
                 self.sent_at.pop(str(order["client_order_id"]), None)
@@ -177,7 +204,7 @@ class Trader(FastHttpUser):
     # -- trading -----------------------------------------------------------------------
     def place(self, order_type: str = "MARKET") -> None:
         self.placed += 1
-        coid = f"load-{SEED}-{self.name_}-{self.placed}"
+        coid = f"load-{SEED}-{RUN_TAG}-{self.name_}-{self.placed}"
         order: dict[str, Any] = {
             "account": self.account,
             "symbol": self.rng.choice(SYMBOLS),
@@ -208,6 +235,12 @@ class Trader(FastHttpUser):
             )
             if kind == "ok":
                 _measure("ORDER", "order ack", latency)
+                if (
+                    order_type == "LIMIT"
+                    and _json(response).get("status") == "working"
+                    and coid not in self.ended
+                ):
+                    self.working.add(coid)
             # A refusal is the middleware's answer, not a load failure; unknowns are failures.
             if kind == "info":
                 response.failure(f"HTTP {status}")
@@ -218,15 +251,59 @@ class Trader(FastHttpUser):
                 self.name_, kind, "place_order", journal_value, key=coid, latency_ms=latency, status=status
             )
 
+    def cancel(self) -> None:
+        """Cancel one of our working limit orders (seeded pick, at most MAX_CANCELS a trader).
+        A 409 means it filled or ended first: the venue's answer, not a load failure."""
+        if not self.working or self.cancels >= MAX_CANCELS:
+            return
+        self.cancels += 1
+        coid = self.rng.choice(sorted(self.working))
+        self.working.discard(coid)
+        value = {"client_order_id": coid, "account": self.account}
+        key = f"cancel:{coid}"
+        if _journal is not None:
+            _journal.write(self.name_, "invoke", "cancel_order", value, key=key)
+        started = time.perf_counter()
+        with self.client.delete(
+            f"/v1/orders/{coid}", name="DELETE /v1/orders/{id}", catch_response=True
+        ) as response:
+            latency = (time.perf_counter() - started) * 1000
+            status = response.status_code
+            kind = "ok" if 200 <= status < 300 else "fail" if status in (404, 409, 503) else "info"
+            if kind == "info":
+                response.failure(f"HTTP {status}")
+            else:
+                response.success()
+        if _journal is not None:
+            _journal.write(
+                self.name_, kind, "cancel_order", value, key=key, latency_ms=latency, status=status
+            )
+
+
+def _json(response: Any) -> dict[str, Any]:
+    try:
+        body = response.json()
+    except Exception:
+        return {}
+    return body if isinstance(body, dict) else {}
+
 
 class Scalper(Trader):
-    weight = 2
+    weight = POPULATION.personas.get("scalper", 0)
     persona = "scalper"
     orders_per_s = 2.0
 
-    @task(8)
+    @task(6)
     def market(self) -> None:
         self.place("MARKET")
+
+    @task(2)
+    def limit(self) -> None:
+        self.place("LIMIT")
+
+    @task(1)
+    def cancel_one(self) -> None:
+        self.cancel()
 
     @task(2)
     def positions(self) -> None:
@@ -234,7 +311,7 @@ class Scalper(Trader):
 
 
 class Swing(Trader):
-    weight = 3
+    weight = POPULATION.personas.get("swing", 0)
     persona = "swing"
     orders_per_s = 0.2
 
@@ -246,6 +323,10 @@ class Swing(Trader):
     def limit(self) -> None:
         self.place("LIMIT")
 
+    @task(1)
+    def cancel_one(self) -> None:
+        self.cancel()
+
     @task(2)
     def positions(self) -> None:
         self.client.get(f"/v1/positions?account={self.account}", name="GET /v1/positions")
@@ -254,7 +335,7 @@ class Swing(Trader):
 class Watcher(Trader):
     """Market data only: holds the stream, places nothing."""
 
-    weight = 4
+    weight = POPULATION.personas.get("watcher", 0)
     persona = "watcher"
     orders_per_s = 0.2
 
@@ -266,7 +347,7 @@ class Watcher(Trader):
 class BackOffice(Trader):
     """Admin reads: account and positions."""
 
-    weight = 1
+    weight = POPULATION.personas.get("backoffice", 0)
     persona = "backoffice"
     orders_per_s = 0.5
 

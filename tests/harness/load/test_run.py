@@ -7,7 +7,9 @@ import json
 from pathlib import Path
 
 from harness import target
-from harness.load.run import LoadOptions, LoadRun
+from harness.adapter import DefaultAdapter
+from harness.load.identities import identity
+from harness.load.run import INVARIANTS, LoadOptions, LoadRun
 from harness.load.schedule import parse
 from harness.load.shapes import profile
 from harness.topology import Topology
@@ -34,6 +36,17 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(tmp_path: 
     with Topology(target.load("reference"), seed=9, backend="embedded") as topo:
         options = LoadOptions(profile("steady", 50, 30), schedule=schedule, seed=9, report_dir=tmp_path)
         result = LoadRun(topo, options, progress=ticks.append).run()
+        accounts = {
+            op.process: str(op.value["account"]) for op, _ in result.history.completions("place_order")
+        }
+        trader, account = sorted(accounts.items())[0]
+        adapter = DefaultAdapter(topo.base_url)
+        onboarded = adapter.account(account).body
+        adapter.close()
+    # Each trader was onboarded under the seeded identity its number gives (fixtures/traders.yaml).
+    who = identity(9, int(trader.rsplit("-", 1)[1]))
+    assert onboarded["customer_id"] == who.customer_id
+    assert onboarded["trader"] == {"name": who.name, "email": who.email, "country": who.country}
     summary = json.loads((tmp_path / "load-summary.json").read_text())
     assert set(summary) >= FIELDS
     assert summary["peak_traders"] == 50
@@ -57,6 +70,23 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(tmp_path: 
     )
     assert (tmp_path / "locust_stats.csv").exists() and (tmp_path / "history.jsonl").exists()
     assert (tmp_path / "load.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cancels = result.history.completions("cancel_order")
+    assert summary["cancels"]["requested"] == len(cancels) > 0, "no trader cancelled a working limit order"
+    cancelled = [d for _, d in cancels if d.type == "ok"]
+    assert cancelled and summary["cancels"]["accepted"] == len(cancelled)
+    assert not [d for _, d in cancels if d.status == 404], (
+        "a trader cancelled an order the middleware never had"
+    )
+    assert (tmp_path / "allure-results").is_dir()
+    results = [json.loads(f.read_text()) for f in (tmp_path / "allure-results").glob("*-result.json")]
+    assert sorted(r["fullName"] for r in results) == sorted(f"load.steady.{name}" for name in INVARIANTS)
+    assert {r["fullName"].rsplit(".", 1)[1]: r["status"] for r in results} == {
+        name: "passed" if verdict == "pass" else "failed" for name, verdict in summary["invariants"].items()
+    }
+    for r in results:
+        labels = {(label["name"], label["value"]) for label in r["labels"]}
+        assert {("suite", "load"), ("profile", "steady"), ("seed", "9")} <= labels
+        assert {"load-summary.json", "fault schedule"} <= {a["name"] for a in r["attachments"]}
     assert result.passed
 
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -19,6 +18,7 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import cancels, db
 from .accounts import AccountService
 from .config import Config
+from .hub import Hub
 from .openapi import SPEC
 from .orders import OrderService, record_venue_fill
 from .positions import positions
@@ -27,37 +27,6 @@ from .venues.tt import TTClient
 from .webhooks import WebhookHandler, WebhookRejected
 
 log = logging.getLogger("refmw.api")
-STREAM_QUEUE = 1000
-
-
-class Hub:
-    """Fan-out to /v1/stream clients. Each message is encoded once, whatever the number of
-    clients; order updates go only to clients watching that account (or to every client that
-    asked for no account); a slow client loses its oldest messages and never blocks others."""
-
-    def __init__(self) -> None:
-        self.clients: dict[asyncio.Queue[str], str | None] = {}
-        self.quotes: dict[str, dict[str, Any]] = {}
-
-    def publish(self, message: dict[str, Any]) -> None:
-        text = json.dumps(message, default=str)
-        account = message["order"].get("account") if message.get("type") == "order" else None
-        for queue, watching in list(self.clients.items()):
-            if account is not None and watching is not None and watching != account:
-                continue
-            if queue.full():
-                with contextlib.suppress(asyncio.QueueEmpty):
-                    queue.get_nowait()
-            queue.put_nowait(text)
-
-    def on_quote(self, data: dict[str, Any]) -> None:
-        symbol = str(data.get("symbol", ""))
-        quote = self.quotes.setdefault(symbol, {"symbol": symbol, "exchange": data.get("exchange")})
-        for key in ("bid_price", "ask_price", "bid_size", "ask_size", "trade_price", "trade_size"):
-            if key in data:
-                quote[key] = data[key]
-        quote["at"] = time.time()
-        self.publish({"type": "quote", "quote": dict(quote)})
 
 
 class Service:
@@ -65,7 +34,7 @@ class Service:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self.hub = Hub()
+        self.hub = Hub(cfg.quote_interval_s)
         self.pool: Any = None
         self.tt = TTClient(cfg)
         self.rithmic = RithmicVenue(
@@ -107,6 +76,7 @@ class Service:
         async def record(**kw: Any) -> bool:
             return await record_venue_fill(orders, **kw)
 
+        self.tasks.append(asyncio.create_task(self.hub.conflate()))
         self.tasks.append(asyncio.create_task(self.accounts.provisioner()))
         self.tasks.append(asyncio.create_task(self.accounts.tt_poller(record)))
         if self.cfg.mutants:
@@ -247,20 +217,22 @@ async def openapi(request: Request) -> Response:
 
 
 async def stream(ws: WebSocket) -> None:
-    """Quotes for everyone; order updates for `?account=ID` only (all accounts without it)."""
+    """Order updates for `?account=ID` (all accounts without it); quotes for `?symbols=A,B`
+    (every symbol without it), conflated to the latest snapshot per interval."""
     svc = _svc(ws)
     await ws.accept()
-    queue: asyncio.Queue[str] = asyncio.Queue(STREAM_QUEUE)
-    svc.hub.clients[queue] = ws.query_params.get("account") or None
+    raw_symbols = ws.query_params.get("symbols")
+    symbols = frozenset(s for s in raw_symbols.split(",") if s) if raw_symbols else None
+    client = svc.hub.add(ws.query_params.get("account") or None, symbols)
     try:
-        for quote in list(svc.hub.quotes.values()):
-            await ws.send_text(json.dumps({"type": "quote", "quote": quote}))
+        for text in svc.hub.snapshot_for(client):
+            await ws.send_text(text)
         while True:
-            await ws.send_text(await queue.get())
+            await ws.send_text(await client.queue.get())
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
-        svc.hub.clients.pop(queue, None)
+        svc.hub.remove(client)
 
 
 def create_app(cfg: Config) -> Starlette:

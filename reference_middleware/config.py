@@ -19,7 +19,7 @@ def _get(env: dict[str, str], name: str, default: str | None = None) -> str:
     return value
 
 
-def _float(env: dict[str, str], name: str, default: float) -> float:
+def _float(env: dict[str, str], name: str, default: float, *, allow_zero: bool = False) -> float:
     raw = env.get(name)
     if raw is None or raw == "":
         return default
@@ -27,8 +27,8 @@ def _float(env: dict[str, str], name: str, default: float) -> float:
         value = float(raw)
     except ValueError:
         raise ConfigError(f"{name} must be a number, got {raw!r}") from None
-    if value <= 0:
-        raise ConfigError(f"{name} must be positive, got {raw!r}")
+    if value < 0 or (value == 0 and not allow_zero):
+        raise ConfigError(f"{name} must be {'zero or more' if allow_zero else 'positive'}, got {raw!r}")
     return value
 
 
@@ -63,6 +63,7 @@ class Config:
     request_timeout_s: float = 3.0  # async-rithmic request timeout (login, show-orders, ...)
     tt_poll_s: float = 2.0
     tt_timeout_s: float = 5.0
+    quote_interval_s: float = 0.25  # stream quote conflation; 0 sends every quote
     default_max_position: int = 50
     default_max_order_qty: int = 25
     default_daily_loss_limit: float = 25_000.0
@@ -102,6 +103,7 @@ class Config:
             request_timeout_s=_float(env, "REFMW_REQUEST_TIMEOUT_S", 3.0),
             tt_poll_s=_float(env, "REFMW_TT_POLL_S", 2.0),
             tt_timeout_s=_float(env, "REFMW_TT_TIMEOUT_S", 5.0),
+            quote_interval_s=_float(env, "REFMW_QUOTE_INTERVAL_MS", 250.0, allow_zero=True) / 1000,
         )
 
     def mutant(self, name: str) -> bool:

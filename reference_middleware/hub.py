@@ -1,0 +1,137 @@
+"""Fan-out to /v1/stream clients, built to hold thousands of them on one event loop.
+
+Each message is encoded once, whatever the number of clients. Clients are indexed by the account
+they watch and the symbols they asked for, so an order update costs its own watchers, not every
+client. Quotes are conflated: the latest snapshot of each symbol that changed goes out once per
+interval, which is what a trader's screen can use and keeps the cost flat under a busy feed. A
+slow client loses its oldest messages and never blocks the others.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import time
+from typing import Any
+
+STREAM_QUEUE = 1000
+QUOTE_FIELDS = ("bid_price", "ask_price", "bid_size", "ask_size", "trade_price", "trade_size")
+
+
+class Client:
+    """One stream connection: its queue, and what it watches (None: everything)."""
+
+    __slots__ = ("account", "queue", "symbols")
+
+    def __init__(self, account: str | None, symbols: frozenset[str] | None) -> None:
+        self.queue: asyncio.Queue[str] = asyncio.Queue(STREAM_QUEUE)
+        self.account = account
+        self.symbols = symbols
+
+    def offer(self, text: str) -> None:
+        if self.queue.full():
+            with contextlib.suppress(asyncio.QueueEmpty):
+                self.queue.get_nowait()
+        self.queue.put_nowait(text)
+
+
+class Hub:
+    """`quote_interval_s` 0 sends every quote as it comes (no conflation)."""
+
+    def __init__(self, quote_interval_s: float = 0.25) -> None:
+        self.quote_interval_s = quote_interval_s
+        self.quotes: dict[str, dict[str, Any]] = {}
+        self._dirty: set[str] = set()
+        self._clients: set[Client] = set()
+        self._by_account: dict[str, set[Client]] = {}
+        self._any_account: set[Client] = set()
+        self._by_symbol: dict[str, set[Client]] = {}
+        self._any_symbol: set[Client] = set()
+        self.sent = 0
+
+    def __len__(self) -> int:
+        return len(self._clients)
+
+    def add(self, account: str | None = None, symbols: frozenset[str] | None = None) -> Client:
+        client = Client(account, symbols)
+        self._clients.add(client)
+        if account is None:
+            self._any_account.add(client)
+        else:
+            self._by_account.setdefault(account, set()).add(client)
+        if symbols is None:
+            self._any_symbol.add(client)
+        else:
+            for symbol in symbols:
+                self._by_symbol.setdefault(symbol, set()).add(client)
+        return client
+
+    def remove(self, client: Client) -> None:
+        self._clients.discard(client)
+        self._any_account.discard(client)
+        self._any_symbol.discard(client)
+        if client.account is not None:
+            watchers = self._by_account.get(client.account, set())
+            watchers.discard(client)
+            if not watchers:
+                self._by_account.pop(client.account, None)
+        for symbol in client.symbols or ():
+            subscribers = self._by_symbol.get(symbol, set())
+            subscribers.discard(client)
+            if not subscribers:
+                self._by_symbol.pop(symbol, None)
+
+    def snapshot_for(self, client: Client) -> list[str]:
+        """The latest quote of each symbol the client asked for: what a new screen shows first."""
+        return [
+            json.dumps({"type": "quote", "quote": quote})
+            for symbol, quote in self.quotes.items()
+            if client.symbols is None or symbol in client.symbols
+        ]
+
+    def publish(self, message: dict[str, Any]) -> None:
+        """Order updates go to the clients watching that account and to those watching all."""
+        text = json.dumps(message, default=str)
+        if message.get("type") == "order":
+            watchers = self._by_account.get(str(message["order"].get("account")), set())
+            targets: set[Client] | list[Client] = self._any_account | watchers
+        else:
+            targets = list(self._clients)
+        for client in targets:
+            client.offer(text)
+        self.sent += len(targets)
+
+    def on_quote(self, data: dict[str, Any]) -> None:
+        symbol = str(data.get("symbol", ""))
+        quote = self.quotes.setdefault(symbol, {"symbol": symbol, "exchange": data.get("exchange")})
+        for key in QUOTE_FIELDS:
+            if key in data:
+                quote[key] = data[key]
+        quote["at"] = time.time()
+        if self.quote_interval_s <= 0:
+            self._send_quote(symbol)
+        else:
+            self._dirty.add(symbol)
+
+    def _send_quote(self, symbol: str) -> None:
+        subscribers = self._any_symbol | self._by_symbol.get(symbol, set())
+        if not subscribers:
+            return
+        text = json.dumps({"type": "quote", "quote": self.quotes[symbol]})
+        for client in subscribers:
+            client.offer(text)
+        self.sent += len(subscribers)
+
+    def flush_quotes(self) -> None:
+        dirty, self._dirty = self._dirty, set()
+        for symbol in dirty:
+            self._send_quote(symbol)
+
+    async def conflate(self) -> None:
+        """Runs for the service's life: one flush of changed symbols per interval."""
+        if self.quote_interval_s <= 0:
+            return
+        while True:
+            await asyncio.sleep(self.quote_interval_s)
+            self.flush_quotes()

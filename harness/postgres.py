@@ -139,6 +139,13 @@ class ThrowawayPostgres:
             )
         return proc.stdout
 
+    def pid(self) -> int | None:
+        """The postmaster's pid (its backends are its children), or None when it is not running."""
+        try:
+            return int((self.datadir / "postmaster.pid").read_text().split()[0])
+        except (OSError, ValueError, IndexError, AssertionError):
+            return None
+
     def psql(self, sql: str) -> str:
         """Run SQL with the server's own psql; tuples only, unaligned, `|` between columns."""
         return self._pg("psql", *_PSQL_ARGS, "-d", self.dsn, "-c", sql)

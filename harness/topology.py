@@ -91,6 +91,10 @@ class TargetProcess:
             f"{self.target.ready_timeout_s:g} s; last output:\n{self.log_tail()}"
         )
 
+    @property
+    def pid(self) -> int | None:
+        return self._proc.pid if self._proc is not None else None
+
     def alive(self) -> bool:
         return self._proc is not None and self._proc.poll() is None
 

@@ -49,6 +49,7 @@ def _duration(text: str) -> float:
     default="auto",
     show_default=True,
     type=click.Choice(["auto", "binary", "docker", "embedded"]),
+    help="Where the fault plane runs; docker also runs the mocks in containers.",
 )
 def load_command(
     profile_name: str,
@@ -81,7 +82,12 @@ def load_command(
         raise UsageFailure(str(exc)) from None
     report = Path(report_dir or f"reports/load-{time.strftime('%Y%m%d-%H%M%S')}")
     try:
-        with Topology(target, seed=seed, backend=backend) as topo:  # type: ignore[arg-type]
+        with Topology(
+            target,
+            seed=seed,
+            backend=backend,  # type: ignore[arg-type]
+            progress=lambda message: click.echo(message, err=True),
+        ) as topo:
             options = LoadOptions(shape, workers=workers, schedule=schedule, seed=seed, report_dir=report)
             result = LoadRun(topo, options, progress=_print_progress).run()
     except TargetNotReady as exc:
@@ -96,6 +102,15 @@ def load_command(
     for name, verdict in summary["invariants"].items():
         click.echo(f"  {verdict:4}  {name}")
     click.echo(f"  failures outside fault windows: {summary['failures_outside_faults']}")
+    for phase, figures in summary.get("phases", {}).items():
+        click.echo(
+            f"  {phase:6}  rps {figures['rps']}  ack p99 {figures['order_ack_ms']['p99']} ms  "
+            f"fill p99 {figures['order_to_fill_ms']['p99']} ms"
+        )
+    cpu = summary.get("cpu_percent", {})
+    click.echo(
+        "  cpu % of a core (mean/max): " + ", ".join(f"{k} {v['mean']}/{v['max']}" for k, v in cpu.items())
+    )
     click.echo(f"report: {report}")
     if not result.passed:
         raise SystemExit(1)
@@ -108,8 +123,11 @@ def _hosts(url_template: str) -> list[str]:
 
 def _print_progress(tick: dict[str, Any]) -> None:
     faults = ", ".join(tick["faults"]) or "-"
+    cpu = " ".join(
+        f"{name.replace('locust-', '')} {pct:.0f}%" for name, pct in sorted(tick.get("cpu", {}).items())
+    )
     click.echo(
         f"  t={tick['t']:6.1f}s  traders {tick['users']:>5}  rps {float(tick['rps']):8.1f}  "
-        f"failures/s {float(tick['failures_per_s']):5.1f}  fault: {faults}",
+        f"failures/s {float(tick['failures_per_s']):5.1f}  fault: {faults}  cpu: {cpu or '-'}",
         err=True,
     )

@@ -13,7 +13,7 @@ import os
 import random
 import re
 import unicodedata
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -24,7 +24,7 @@ from faker import Faker
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEFAULT_FILE = FIXTURES / "traders.yaml"
 PERSONAS = ("scalper", "swing", "watcher", "backoffice")
-_FIELDS = ("locales", "personas", "email_domain", "email_local", "customer_prefix")
+_FIELDS = ("locales", "personas", "email_domain", "email_local", "customer_prefix", "actions_per_minute")
 
 
 class FixtureError(ValueError):
@@ -41,6 +41,8 @@ class Population:
     email_local: str
     customer_prefix: str
     source: str = "fixtures/traders.yaml"
+    # Locust tasks a minute for each persona at a rate multiplier of 1 (absent: the class default)
+    actions_per_minute: dict[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -112,7 +114,27 @@ def load_population(path: str | os.PathLike[str] | None = None) -> Population:
             f"{source}: email_local: bad placeholder {exc} (use {{first}} {{last}} {{index}})"
         ) from None
     prefix = _text(raw, "customer_prefix", source)
-    return Population(locales, personas, domain, local, prefix, source)
+    return Population(locales, personas, domain, local, prefix, source, _rates(raw, source))
+
+
+def _rates(raw: dict[str, Any], source: str) -> dict[str, float]:
+    value = raw.get("actions_per_minute")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise FixtureError(f"{source}: actions_per_minute: must be a mapping of persona to actions a minute")
+    rates: dict[str, float] = {}
+    for persona, rate in value.items():
+        if persona not in PERSONAS:
+            raise FixtureError(
+                f"{source}: actions_per_minute.{persona}: unknown persona (known: {', '.join(PERSONAS)})"
+            )
+        if isinstance(rate, bool) or not isinstance(rate, int | float) or rate <= 0:
+            raise FixtureError(
+                f"{source}: actions_per_minute.{persona}: must be a number above 0, not {rate!r}"
+            )
+        rates[str(persona)] = float(rate)
+    return rates
 
 
 def identity(seed: int, index: int, population: Population | None = None) -> Identity:

@@ -21,6 +21,8 @@ class Journal:
         Path(directory).mkdir(parents=True, exist_ok=True)
         self.path = Path(directory) / f"history-{os.getpid()}.jsonl"
         self._file: TextIO = self.path.open("a", buffering=1 << 16)
+        measures = Path(directory) / f"measures-{os.getpid()}.jsonl"
+        self._measures: TextIO = measures.open("a", buffering=1 << 16)
         self._lock = threading.Lock()
         self._ids = itertools.count()
         self.started_wall = started_wall  # the run's start, shared by every process (epoch seconds)
@@ -51,9 +53,31 @@ class Journal:
         with self._lock:
             self._file.write(json.dumps(row, default=str) + "\n")
 
+    def measured(self, name: str, latency_ms: float) -> None:
+        """A timed measurement that is not an operation (order-to-fill seen on the stream), kept
+        with its time so the run can split it into before, during and after the faults."""
+        row = {"measure": name, "time": time.time() - self.started_wall, "latency_ms": latency_ms}
+        with self._lock:
+            self._measures.write(json.dumps(row) + "\n")
+
     def close(self) -> None:
         with self._lock:
             self._file.close()
+            self._measures.close()
+
+
+def read_measures(directory: str | os.PathLike[str], name: str) -> list[tuple[float, float]]:
+    """(time, latency_ms) of every `name` measurement of every process, in time order."""
+    out: list[tuple[float, float]] = []
+    for path in sorted(Path(directory).glob("measures-*.jsonl")):
+        for line in path.read_text().splitlines():
+            try:
+                row = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a process killed mid-write leaves half a line
+            if row.get("measure") == name:
+                out.append((float(row["time"]), float(row["latency_ms"])))
+    return sorted(out)
 
 
 def merge(

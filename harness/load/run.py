@@ -12,6 +12,7 @@ import sys
 import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -23,11 +24,14 @@ from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
 from ..ports import free_port
+from ..postgres import ThrowawayPostgres
 from ..scenario.faults import FaultStep
 from ..timeline import Timeline
 from ..topology import Topology
 from .allure_results import RunFacts, write_results
-from .journal import merge
+from .cpu import CpuSampler
+from .journal import merge, read_measures
+from .phases import split_by_phase
 from .plots import plot_run
 from .schedule import Schedule
 from .shapes import Profile
@@ -67,6 +71,7 @@ class LoadRun:
         self.progress = progress or (lambda _: None)
         self.mocks = topology.stack.describe()["mocks"]
         self.timeline = Timeline()
+        self.cpu = CpuSampler({})
 
     # FaultContext, so schedule steps apply here exactly as in scenarios.
     def proxy(self, venue: str) -> Proxy:
@@ -83,7 +88,10 @@ class LoadRun:
         report = options.report_dir
         report.mkdir(parents=True, exist_ok=True)
         journal = report / "journal"
-        for stale in journal.glob("history-*.jsonl"):  # a report dir reused must not mix two runs
+        for stale in [
+            *journal.glob("history-*.jsonl"),
+            *journal.glob("measures-*.jsonl"),
+        ]:  # a report dir reused must not mix two runs
             stale.unlink()
         started_wall = time.time()
         self.timeline = Timeline()
@@ -100,6 +108,7 @@ class LoadRun:
             UAT_DURATION=str(options.profile.duration_s),
         )
         procs = self._spawn(env, report / "locust")
+        self.cpu = CpuSampler(self._process_groups(procs))
         stop = threading.Event()
         faults = threading.Thread(target=self._play_schedule, args=(stop,), daemon=True)
         faults.start()
@@ -121,7 +130,7 @@ class LoadRun:
         merge(journal, history, faults_at=lambda t: self.timeline.active(t))
         verdicts = self._judge(history)
         stats = _read_csv(report / "locust_stats.csv")
-        summary = self._summary(history, verdicts, stats, report, time.time() - started_wall)
+        summary = self._summary(history, verdicts, stats, report, started_wall)
         (report / "load-summary.json").write_text(json.dumps(summary, indent=2))
         (report / "history.jsonl").write_text(history.to_jsonl())
         plot_run(
@@ -201,6 +210,21 @@ class LoadRun:
         for _, step, window in active:  # the run ended first: nothing may stay broken
             step.clear(self, window)
 
+    def _process_groups(self, procs: list[subprocess.Popen[bytes]]) -> dict[str, int]:
+        groups = {"harness": os.getpid()}  # uat itself, the in-process mocks and fault plane
+        if self.topo.process is not None and self.topo.process.pid:
+            groups["middleware"] = self.topo.process.pid
+        postmaster = self.topo.postgres.pid() if isinstance(self.topo.postgres, ThrowawayPostgres) else None
+        if postmaster:
+            groups["postgres"] = postmaster
+        names = (
+            ["locust"]
+            if len(procs) == 1
+            else ["locust-master"] + [f"locust-worker-{i}" for i in range(len(procs) - 1)]
+        )
+        groups.update({name: proc.pid for name, proc in zip(names, procs, strict=True)})
+        return groups
+
     def _watch(self, procs: list[subprocess.Popen[bytes]], history_csv: Path, started_wall: float) -> None:
         deadline = time.monotonic() + self.options.profile.duration_s + EXIT_GRACE_S
         master = procs[0]
@@ -217,6 +241,7 @@ class LoadRun:
                     "rps": last.get("Requests/s", "0"),
                     "failures_per_s": last.get("Failures/s", "0"),
                     "faults": self.timeline.active(),
+                    "cpu": self.cpu.sample(),
                 }
             )
             time.sleep(1.0)
@@ -242,7 +267,7 @@ class LoadRun:
         verdicts: list[Verdict],
         stats: list[dict[str, str]],
         report: Path,
-        duration_s: float,
+        started_wall: float,
     ) -> dict[str, Any]:
         placed = history.completions("place_order")
         cancels = history.completions("cancel_order")
@@ -286,31 +311,46 @@ class LoadRun:
             # Cancels asked for, and taken by the venue (the rest had filled or ended first).
             "cancels": {"requested": len(cancels), "accepted": sum(1 for _, d in cancels if d.type == "ok")},
             "ws_messages": int(by_name.get("quote age", {}).get("Request Count", 0) or 0),
+            "phases": split_by_phase(
+                history,
+                self.timeline,
+                read_measures(report / "journal", "order to fill"),
+                [
+                    (float(r["Timestamp"]) - started_wall, float(r["Requests/s"] or 0))
+                    for r in history_rows
+                    if r.get("Name") == "Aggregated" and r.get("Timestamp")
+                ],
+                grace,
+            ),
+            "cpu_percent": self.cpu.summary(),
             "faults": self.timeline.to_json(),
             "schedule": self.options.schedule.to_json() if self.options.schedule else None,
             "invariants": {v.check: "pass" if v.passed else "fail" for v in verdicts},
-            "duration_s": round(duration_s, 1),
+            "duration_s": round(time.time() - started_wall, 1),
             "workers": self.options.workers,
             "seed": self.options.seed,
         }
 
 
 def _settle(history: History, adapter: DefaultAdapter, within_s: float) -> dict[str, dict[str, Any]]:
-    """The middleware's final view of every order, once pending ones settle (bounded)."""
+    """The middleware's final view of every order, once pending ones settle (bounded). Reads
+    run on a few threads and re-read only what is still pending: a big run has tens of
+    thousands of orders."""
     tags = [str(op.value["client_order_id"]) for op, _ in history.completions("place_order")]
     deadline = time.monotonic() + within_s
     orders: dict[str, dict[str, Any]] = {}
-    while True:
-        for tag in tags:
-            outcome = adapter.order_status(tag)
-            orders[tag] = (
-                outcome.body if outcome.ok and isinstance(outcome.body, dict) else {"status": "missing"}
-            )
-        if all(o.get("status") not in ("pending_new", "unknown") for o in orders.values()):
-            return orders
-        if time.monotonic() >= deadline:
-            return orders
-        time.sleep(0.5)
+
+    def read(tag: str) -> tuple[str, dict[str, Any]]:
+        outcome = adapter.order_status(tag)
+        return tag, outcome.body if outcome.ok and isinstance(outcome.body, dict) else {"status": "missing"}
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        while True:
+            orders.update(pool.map(read, tags))
+            tags = [t for t in tags if orders[t].get("status") in ("pending_new", "unknown")]
+            if not tags or time.monotonic() >= deadline:
+                return orders
+            time.sleep(0.5)
 
 
 def _percentiles(row: dict[str, str] | None) -> dict[str, float | None]:

@@ -102,7 +102,14 @@ class Trader(FastHttpUser):
 
     abstract = True
     persona = "trader"
-    orders_per_s = 0.5  # at a rate multiplier of 1
+    actions_per_s = 0.5  # Locust tasks a second at a rate multiplier of 1, unless the fixture says
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        rate = POPULATION.actions_per_minute.get(cls.persona)
+        if rate is not None:
+            cls.actions_per_s = rate / 60
+
     concurrency = 2
 
     def wait_time(self) -> float:
@@ -115,7 +122,7 @@ class Trader(FastHttpUser):
             if shape
             else 1.0
         )
-        return self.rng.expovariate(self.orders_per_s * multiplier)
+        return self.rng.expovariate(self.actions_per_s * multiplier)
 
     def on_start(self) -> None:
         # Worker k of n numbers its traders k, k+n, k+2n...: unique across processes, and the
@@ -167,7 +174,11 @@ class Trader(FastHttpUser):
         import websocket
 
         assert self.host is not None
-        url = self.host.replace("http", "ws", 1) + f"/v1/stream?account={self.account}"
+        # only the symbols this trader trades: the middleware sends each client what it asked for
+        url = (
+            self.host.replace("http", "ws", 1)
+            + f"/v1/stream?account={self.account}&symbols={','.join(SYMBOLS)}"
+        )
         while True:
             try:
                 ws = websocket.create_connection(url, timeout=30)
@@ -200,6 +211,8 @@ class Trader(FastHttpUser):
             if sent is not None and order.get("status") == "filled":
                 self.sent_at.pop(str(order["client_order_id"]), None)
                 _measure("ORDER", "order to fill", (now - sent) * 1000)
+                if _journal is not None:
+                    _journal.measured("order to fill", (now - sent) * 1000)
 
     # -- trading -----------------------------------------------------------------------
     def place(self, order_type: str = "MARKET") -> None:
@@ -291,7 +304,7 @@ def _json(response: Any) -> dict[str, Any]:
 class Scalper(Trader):
     weight = POPULATION.personas.get("scalper", 0)
     persona = "scalper"
-    orders_per_s = 2.0
+    actions_per_s = 2.0
 
     @task(6)
     def market(self) -> None:
@@ -313,7 +326,7 @@ class Scalper(Trader):
 class Swing(Trader):
     weight = POPULATION.personas.get("swing", 0)
     persona = "swing"
-    orders_per_s = 0.2
+    actions_per_s = 0.2
 
     @task(3)
     def market(self) -> None:
@@ -337,7 +350,7 @@ class Watcher(Trader):
 
     weight = POPULATION.personas.get("watcher", 0)
     persona = "watcher"
-    orders_per_s = 0.2
+    actions_per_s = 0.2
 
     @task
     def idle(self) -> None:
@@ -349,7 +362,7 @@ class BackOffice(Trader):
 
     weight = POPULATION.personas.get("backoffice", 0)
     persona = "backoffice"
-    orders_per_s = 0.5
+    actions_per_s = 0.5
 
     @task
     def account_view(self) -> None:

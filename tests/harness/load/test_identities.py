@@ -76,6 +76,9 @@ def _fixture(tmp_path: Path, **changes: object) -> Path:
         ({"email_local": "{first}.{last}"}, "email_local"),
         ({"email_local": "{first}.{nickname}.{index}"}, "email_local"),
         ({"shoe_size": 44}, "shoe_size"),
+        ({"actions_per_minute": {"scalper": 0}}, "actions_per_minute.scalper"),
+        ({"actions_per_minute": {"hodler": 1}}, "actions_per_minute.hodler"),
+        ({"actions_per_minute": [1, 2]}, "actions_per_minute"),
     ],
 )
 def test_a_malformed_fixture_is_refused_naming_the_field(
@@ -94,6 +97,12 @@ def test_a_fixture_that_is_not_yaml_or_missing_is_refused(tmp_path: Path) -> Non
         load_population(bad)
     with pytest.raises(FixtureError, match="cannot read"):
         load_population(tmp_path / "missing.yaml")
+
+
+def test_activity_rates_are_optional_and_read_per_persona(tmp_path: Path) -> None:
+    assert load_population(_fixture(tmp_path, actions_per_minute=None)).actions_per_minute == {}
+    rates = load_population(_fixture(tmp_path, actions_per_minute={"scalper": 90, "swing": 1.5}))
+    assert rates.actions_per_minute == {"scalper": 90.0, "swing": 1.5}
 
 
 def test_a_custom_fixture_changes_the_population(tmp_path: Path) -> None:

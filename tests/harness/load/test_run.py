@@ -54,6 +54,15 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(tmp_path: 
     assert summary["ws_messages"] > 0
     assert summary["order_ack_ms"]["p50"] is not None and summary["order_to_fill_ms"]["p99"] is not None
     assert [f["name"] for f in summary["faults"]] == ["rithmic down"]
+    # figures around the fault: orders were accepted before and after it, and each phase has a rate
+    phases = summary["phases"]
+    assert phases["before"]["order_ack_ms"]["n"] > 0 and phases["after"]["order_ack_ms"]["n"] > 0
+    assert all(phases[p]["rps"] for p in ("before", "during", "after"))
+    assert 9 <= phases["during"]["window_s"][0] <= 12
+    # every process of the run was measured, and the middleware did work
+    assert set(summary["cpu_percent"]) == {"harness", "middleware", "postgres", "locust"}
+    assert summary["cpu_percent"]["middleware"]["mean"] > 1
+    assert all("cpu" in tick for tick in ticks)
     assert summary["invariants"] == {
         "no_duplicate_order": "pass",
         "no_lost_fill": "pass",

@@ -1,0 +1,39 @@
+"""Per-process CPU: a busy process reads busy, an idle one idle, and a group never counts the
+processes that are groups of their own."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import time
+
+from harness.load.cpu import CpuSampler
+
+
+def test_busy_and_idle_processes_and_exclusive_groups() -> None:
+    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
+    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        sampler = CpuSampler({"busy": busy.pid, "idle": idle.pid, "us": __import__("os").getpid()})
+        assert sampler.sample() == {}  # the first sample only sets the baseline
+        for _ in range(3):
+            time.sleep(0.4)
+            sampler.sample()
+        summary = sampler.summary()
+        assert summary["busy"]["mean"] > 25, summary  # one spinning core, on a box that may be loaded
+        assert summary["idle"]["max"] < 10, summary
+        # the busy child is its own group: our figure must not include it
+        assert summary["us"]["mean"] < summary["busy"]["mean"], summary
+    finally:
+        for proc in (busy, idle):
+            proc.kill()
+            proc.wait()
+
+
+def test_a_group_whose_process_ended_reads_zero_not_negative() -> None:
+    proc = subprocess.Popen([sys.executable, "-c", "sum(range(10**6))"])
+    sampler = CpuSampler({"gone": proc.pid})
+    sampler.sample()
+    proc.wait()
+    time.sleep(0.05)
+    assert sampler.sample()["gone"] >= 0

@@ -64,7 +64,7 @@ class Service:
             self.accounts.on_account_pnl(message)
 
     async def start(self) -> None:
-        self.pool = await db.connect(self.cfg.database_url)
+        self.pool = await db.connect(self.cfg.database_url, size=self.cfg.db_pool)
         self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish)
         self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)
         self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts)

@@ -64,6 +64,8 @@ class Config:
     tt_poll_s: float = 2.0
     tt_timeout_s: float = 5.0
     quote_interval_s: float = 0.25  # stream quote conflation; 0 sends every quote
+    notify_lanes: int = 8  # order notifications handled in parallel across orders
+    db_pool: int = 30
     default_max_position: int = 50
     default_max_order_qty: int = 25
     default_daily_loss_limit: float = 25_000.0
@@ -104,6 +106,8 @@ class Config:
             tt_poll_s=_float(env, "REFMW_TT_POLL_S", 2.0),
             tt_timeout_s=_float(env, "REFMW_TT_TIMEOUT_S", 5.0),
             quote_interval_s=_float(env, "REFMW_QUOTE_INTERVAL_MS", 250.0, allow_zero=True) / 1000,
+            notify_lanes=int(_float(env, "REFMW_NOTIFY_LANES", 8)),
+            db_pool=int(_float(env, "REFMW_DB_POOL", 30)),
         )
 
     def mutant(self, name: str) -> bool:

@@ -102,15 +102,20 @@ MIGRATIONS: tuple[str, ...] = (
     """
     ALTER TABLE traders ADD COLUMN name TEXT, ADD COLUMN email TEXT, ADD COLUMN country TEXT;
     """,
+    # 3: every venue notification looks its order up by basket id as well; unindexed, that was a
+    # scan of the whole orders table per notification
+    """
+    CREATE INDEX orders_basket ON orders(basket_id) WHERE basket_id <> '';
+    """,
 )
 
 
-async def connect(dsn: str, *, attempts: int = 50) -> asyncpg.Pool:
+async def connect(dsn: str, *, attempts: int = 50, size: int = 30) -> asyncpg.Pool:
     """A pool, once Postgres answers (bounded retries), with the schema migrated."""
     last: Exception | None = None
     for _ in range(attempts):
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=2, max_size=20, command_timeout=10)
+            pool = await asyncpg.create_pool(dsn, min_size=2, max_size=size, command_timeout=10)
             break
         except (OSError, asyncpg.PostgresError) as exc:
             last = exc

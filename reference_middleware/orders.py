@@ -18,6 +18,7 @@ from . import db
 from .config import Config
 from .order_schema import BadRequest, order_json, validate
 from .positions import net_position, realized_pnl_today
+from .reconcile import Reconciliation
 from .venues.rithmic import RithmicVenue, VenueDown
 
 log = logging.getLogger("refmw.orders")
@@ -26,7 +27,7 @@ RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
 RISK_REJECTED = 422
 
 
-class OrderService:
+class OrderService(Reconciliation):
     def __init__(
         self, pool: Any, cfg: Config, rithmic: RithmicVenue, publish: Callable[[dict[str, Any]], None]
     ):
@@ -34,8 +35,9 @@ class OrderService:
         self.cfg = cfg
         self.rithmic = rithmic
         self.publish = publish
-        self.fill_lock = asyncio.Lock()
+        self.fill_lock = asyncio.Lock()  # fills with no order of ours (TT's ledger) book one at a time
         self._tasks: set[asyncio.Task[Any]] = set()
+        Reconciliation.__init__(self)
 
     # ------------------------------------------------------------------ API
     async def get(self, coid: str) -> dict[str, Any] | None:
@@ -146,7 +148,7 @@ class OrderService:
             status = "unknown" if error and error.startswith("no answer") else "failed"
             updated = await self._set_status(coid, status, reason=error)
             if status == "unknown":
-                self._spawn(self._reconcile_later())
+                self._schedule_reconcile()
             return (504 if status == "unknown" else 502), order_json(updated)
         if not result:
             # async-rithmic returns [] for a rejected order (the error is only logged inside the plant).
@@ -223,7 +225,9 @@ class OrderService:
         venue: str = "rithmic",
     ) -> bool:
         """Book one fill against an order, once; returns whether it counted."""
-        async with self.fill_lock, self.pool.acquire() as conn, conn.transaction():
+        # The order's row lock (FOR UPDATE below) serialises the fills of one order, live or from
+        # reconciliation, so other orders' fills go on at the same time.
+        async with self.pool.acquire() as conn, conn.transaction():
             coid = order["client_order_id"]
             fresh = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1 FOR UPDATE", coid)
             counted = qty
@@ -267,65 +271,6 @@ class OrderService:
                 conn, "fill", client_order_id=coid, fill_id=venue_fill_id, qty=counted, source=source
             )
             return True
-
-    # ------------------------------------------------------------------ reconciliation
-    async def reconcile(self) -> int:
-        """Show-orders for every venue account; book missing fills and settle unknown orders."""
-        booked = 0
-        seen: set[str] = set()
-        for account in self.rithmic.accounts():
-            for m in await self.rithmic.show_orders(account):
-                tag = str(m.user_tag or "")
-                row = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", tag)
-                if row is None:
-                    continue
-                seen.add(tag)
-                basket = str(m.basket_id or "")
-                total = int(m.total_fill_size or 0)
-                if total > row["filled_qty"]:
-                    missing = total - row["filled_qty"]
-                    known = (row["avg_fill_price"] or 0.0) * row["filled_qty"]
-                    price = (float(m.avg_fill_price) * total - known) / missing
-                    if await self.record_fill(
-                        row,
-                        venue_fill_id=f"recon-{basket}-{total}",
-                        qty=missing,
-                        price=round(price, 6),
-                        source="reconcile",
-                        cumulative=total,
-                    ):
-                        booked += 1
-                status = str(m.status or "").lower()
-                mapped = {"open": "working", "cancel": "cancelled", "reject": "rejected"}.get(status)
-                if mapped:
-                    await self._set_status(tag, mapped, basket_id=basket)
-                elif basket:
-                    await self._set_status(tag, "working", basket_id=basket)
-        stale = await self.pool.fetch(
-            "SELECT client_order_id FROM orders WHERE status IN ('unknown', 'pending_new') "
-            "AND created_at < now() - make_interval(secs => $1)",
-            self.cfg.order_timeout_s * 2,
-        )
-        for row in stale:
-            if row["client_order_id"] not in seen:
-                await self._set_status(row["client_order_id"], "failed", reason="never reached the venue")
-        async with self.pool.acquire() as conn:
-            await db.log(conn, "reconcile", booked=booked, orders=len(seen))
-        log.info("reconciled %d venue orders, booked %d missing fills", len(seen), booked)
-        return booked
-
-    async def _reconcile_later(self) -> None:
-        # Reconciliation settles an unknown order only once it is older than twice the order
-        # timeout (the venue has had every chance to report it): wait until this one is.
-        await asyncio.sleep(self.cfg.order_timeout_s * 2 + 0.5)
-        for _ in range(20):
-            if self.rithmic.plant_up("order"):
-                try:
-                    await self.reconcile()
-                    return
-                except Exception:
-                    log.exception("reconcile after a timed-out order failed")
-            await asyncio.sleep(1.0)
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

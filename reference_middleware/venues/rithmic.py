@@ -14,6 +14,7 @@ import asyncio
 import contextlib
 import logging
 import time
+import zlib
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -82,7 +83,9 @@ class RithmicVenue:
         self.reconnects: dict[str, int] = dict.fromkeys(PLANTS, 0)
         self.reconciles = 0
         self._tasks: set[asyncio.Task[Any]] = set()
-        self._queue: asyncio.Queue[Any] = asyncio.Queue()
+        # Notifications of one order are handled one at a time and in arrival order; different
+        # orders go to different lanes, so a busy open is not a single queue of database writes.
+        self._lanes: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(max(1, cfg.notify_lanes))]
         for name in PLANTS:
             self._stamp_receive(name)
         self.client.on_connected += self._connected
@@ -95,7 +98,8 @@ class RithmicVenue:
         """Connect in the background; wait up to `wait_s` for the first login, then serve regardless
         (degraded: orders 503, admin up) while the connection keeps being retried."""
         first = self._spawn(self._connect_loop())
-        self._spawn(self._consume())
+        for lane in self._lanes:
+            self._spawn(self._consume(lane))
         if not self.cfg.mutant("no_watchdog"):
             self._spawn(self._watchdog())
         with contextlib.suppress(asyncio.TimeoutError):
@@ -258,12 +262,13 @@ class RithmicVenue:
             log.exception("reconciliation after reconnect failed")
 
     async def _notification(self, message: Any) -> None:
-        await self._queue.put(message)
+        key = str(message.user_tag or "") or str(message.basket_id or "")
+        await self._lanes[zlib.crc32(key.encode()) % len(self._lanes)].put(message)
 
-    async def _consume(self) -> None:
-        """Order notifications, one at a time and in arrival order, off the plant's own loop."""
+    async def _consume(self, lane: asyncio.Queue[Any]) -> None:
+        """One lane's notifications, one at a time and in arrival order, off the plant's own loop."""
         while True:
-            message = await self._queue.get()
+            message = await lane.get()
             try:
                 await self._on_notification(message)
             except Exception:

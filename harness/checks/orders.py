@@ -134,12 +134,16 @@ def positions_reconcile(ctx: CheckContext) -> Verdict:
 @checker("unknown_outcomes_resolve")
 def unknown_outcomes_resolve(ctx: CheckContext) -> Verdict:
     unknown = [invoked for invoked, done in ctx.history.completions("place_order") if done.type == "info"]
+    at_venue = {o.get("client_tag") for o in ctx.ledger.get("orders", [])}
     unresolved = []
     for invoked in unknown:
         tag = str(invoked.value["client_order_id"])
         order = ctx.orders.get(tag) or {}
         status = str(order.get("status", "missing")).lower()
-        if status not in TERMINAL:
+        # A request that never reached the middleware (a transport error) is known too: the
+        # middleware has no such order and neither has the venue, so it was never placed.
+        never_placed = status == "missing" and tag not in at_venue
+        if status not in TERMINAL and not never_placed:
             unresolved.append(
                 {
                     "client_order_id": tag,

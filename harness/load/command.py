@@ -67,6 +67,7 @@ def load_command(
     from ..cli import InfraFailure, UsageFailure
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
+    from .onboard import OnboardingFailed
     from .run import LoadOptions, LoadRun
     from .schedule import ScheduleError
     from .schedule import load as load_schedule
@@ -90,6 +91,9 @@ def load_command(
         ) as topo:
             options = LoadOptions(shape, workers=workers, schedule=schedule, seed=seed, report_dir=report)
             result = LoadRun(topo, options, progress=_print_progress).run()
+    except OnboardingFailed as exc:
+        click.echo(f"the middleware failed to onboard the traders: {exc}", err=True)
+        raise SystemExit(1) from None
     except TargetNotReady as exc:
         raise click.ClickException(str(exc)) from None
     except OSError as exc:
@@ -122,6 +126,11 @@ def _hosts(url_template: str) -> list[str]:
 
 
 def _print_progress(tick: dict[str, Any]) -> None:
+    if "onboarded" in tick:
+        click.echo(
+            f"  onboarding traders through Stripe webhooks: {tick['onboarded']}/{tick['of']}", err=True
+        )
+        return
     faults = ", ".join(tick["faults"]) or "-"
     cpu = " ".join(
         f"{name.replace('locust-', '')} {pct:.0f}%" for name, pct in sorted(tick.get("cpu", {}).items())

@@ -30,7 +30,9 @@ from ..timeline import Timeline
 from ..topology import Topology
 from .allure_results import RunFacts, write_results
 from .cpu import CpuSampler
+from .identities import load_population
 from .journal import merge, read_measures
+from .onboard import onboard_population
 from .phases import split_by_phase
 from .plots import plot_run
 from .schedule import Schedule
@@ -49,6 +51,7 @@ class LoadOptions:
     schedule: Schedule | None = None
     seed: int = 0
     report_dir: Path = Path("reports/load")
+    onboard_first: bool = True  # onboard the population before the load (see onboard.py)
 
 
 @dataclass
@@ -72,6 +75,7 @@ class LoadRun:
         self.mocks = topology.stack.describe()["mocks"]
         self.timeline = Timeline()
         self.cpu = CpuSampler({})
+        self.onboarding_s = 0.0
 
     # FaultContext, so schedule steps apply here exactly as in scenarios.
     def proxy(self, venue: str) -> Proxy:
@@ -93,6 +97,17 @@ class LoadRun:
             *journal.glob("measures-*.jsonl"),
         ]:  # a report dir reused must not mix two runs
             stale.unlink()
+        onboarded = options.profile.peak if options.onboard_first else 0
+        self.onboarding_s = 0.0
+        if onboarded:
+            self.onboarding_s = onboard_population(
+                stripe_control=self.control("stripe"),
+                middleware=self.topo.base_url,
+                seed=options.seed,
+                count=onboarded,
+                population=load_population(),
+                progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
+            )
         started_wall = time.time()
         self.timeline = Timeline()
         env = dict(
@@ -102,6 +117,7 @@ class LoadRun:
             UAT_JOURNAL=str(journal),
             UAT_SEED=str(options.seed),
             UAT_WORKERS=str(options.workers),
+            UAT_ONBOARDED=str(onboarded),
             UAT_RUN_STARTED=str(started_wall),
             UAT_PROFILE=options.profile.name,
             UAT_TRADERS=str(options.profile.traders),
@@ -328,6 +344,7 @@ class LoadRun:
             "invariants": {v.check: "pass" if v.passed else "fail" for v in verdicts},
             "duration_s": round(time.time() - started_wall, 1),
             "workers": self.options.workers,
+            "onboarded_before_s": round(self.onboarding_s, 1),
             "seed": self.options.seed,
         }
 

@@ -28,6 +28,11 @@ class Profile:
         return n if t >= ramp else max(1, round(n * t / ramp)) if ramp > 0 else n
 
     @property
+    def peak(self) -> int:
+        """The most traders on at once."""
+        return max(1, self.traders // 10) if self.name == "overnight-thin" else self.traders
+
+    @property
     def ramp_s(self) -> float:
         if self.name == "market-open":
             return min(60.0, self.duration_s / 3)

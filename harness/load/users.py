@@ -10,6 +10,7 @@ topology; the environment variables below say where things are.
 | UAT_SEED, UAT_RUN_STARTED | the run's seed, and its start in epoch seconds (shared by all processes) |
 | UAT_WORKERS | the number of Locust workers (0 or unset: one local process); numbers traders uniquely |
 | UAT_FIXTURES | a directory holding traders.yaml instead of the bundled fixtures/ (optional) |
+| UAT_ONBOARDED | traders 0..n-1 were onboarded before the run: they only look their account up |
 | UAT_PROFILE, UAT_TRADERS, UAT_DURATION | the load shape (see shapes.py) |
 
 Trader number n of seed s is `identities.identity(s, n)` (fixtures/traders.yaml), onboarded by a
@@ -39,6 +40,7 @@ SEED = int(os.environ.get("UAT_SEED", "0"))
 RUN_STARTED = float(os.environ.get("UAT_RUN_STARTED", time.time()))
 SYMBOLS = tuple(os.environ.get("UAT_SYMBOLS", "ESZ6").split(","))
 WORKERS = max(1, int(os.environ.get("UAT_WORKERS", "0") or 0))
+ONBOARDED = int(os.environ.get("UAT_ONBOARDED", "0") or 0)  # traders 0..n-1 exist before the run
 # Traders are the same in every run of a seed, so order ids also carry the run: a second run
 # against a middleware that is still up must place new orders, not replay the first run's.
 RUN_TAG = f"{int(RUN_STARTED) % 1_000_000:06d}"
@@ -136,13 +138,25 @@ class Trader(FastHttpUser):
         self.working: set[str] = set()  # our limit orders the venue holds open, to cancel
         self.ended: set[str] = set()  # final on the stream, which may beat the order's own 202
         self.sent_at: dict[str, float] = {}
-        self.account = self._onboard()
+        self.account = (self._find_account() if self.number < ONBOARDED else None) or self._onboard()
         self._stream = gevent.spawn(self._read_stream)
 
     def on_stop(self) -> None:
         self._stream.kill(block=False)
 
     # -- onboarding ------------------------------------------------------------------
+    def _find_account(self) -> str | None:
+        """A trader `uat load` onboarded before the run: log in, i.e. find the account."""
+        with self.client.get(
+            f"/v1/accounts?customer={self.identity.customer_id}",
+            name="login: find account",
+            catch_response=True,
+        ) as response:
+            accounts = response.json().get("accounts", []) if response.status_code == 200 else []
+            if not accounts:
+                response.failure(f"no account for {self.identity.customer_id}; onboarding it now")
+        return str(accounts[0]) if accounts else None
+
     def _onboard(self) -> str:
         control = os.environ["UAT_STRIPE_CONTROL"]
         customer = self.identity.customer_id
@@ -234,9 +248,14 @@ class Trader(FastHttpUser):
             _journal.write(self.name_, "invoke", "place_order", journal_value, key=coid)
         self.sent_at[coid] = time.time()
         started = time.perf_counter()
-        with self.client.post(
-            "/v1/orders", json=order, name="POST /v1/orders", catch_response=True
-        ) as response:
+        # A transport error (a keep-alive connection the server closed as we reused it) is retried
+        # once with the same client_order_id, as a trading client does: the API is idempotent by it.
+        attempt = self.client.post("/v1/orders", json=order, name="POST /v1/orders", catch_response=True)
+        if attempt.status_code == 0:
+            with attempt:
+                attempt.failure("HTTP 0 (transport error), retried with the same client_order_id")
+            attempt = self.client.post("/v1/orders", json=order, name="POST /v1/orders", catch_response=True)
+        with attempt as response:
             latency = (time.perf_counter() - started) * 1000
             status = response.status_code
             kind = (

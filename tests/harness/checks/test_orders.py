@@ -56,3 +56,15 @@ def test_unknown_outcomes_must_resolve(make_ctx: MakeCtx) -> None:
     assert CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": {"status": "failed"}})).passed
     verdict = CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": {"status": "unknown"}}))
     assert not verdict.passed and verdict.evidence[0]["client_order_id"] == "c1"
+
+
+def test_an_unknown_order_neither_side_has_was_never_placed_but_one_only_the_venue_has_is_lost(
+    make_ctx: MakeCtx,
+) -> None:
+    rec = Recorder()
+    rec.order("c1", 1.0, info())  # a transport error: did the middleware get it?
+    nowhere: dict[str, list[dict[str, str]]] = {"orders": [], "fills": []}
+    assert CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, ledger=nowhere, orders={})).passed
+    venue_only = {"orders": [{"client_tag": "c1"}], "fills": []}
+    verdict = CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, ledger=venue_only, orders={}))
+    assert not verdict.passed and verdict.evidence[0]["middleware_status"] == "missing"

@@ -6,9 +6,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+import yaml
+
 from harness import target
 from harness.adapter import DefaultAdapter
-from harness.load.identities import identity
+from harness.load.identities import DEFAULT_FILE, identity
 from harness.load.run import INVARIANTS, LoadOptions, LoadRun
 from harness.load.schedule import parse
 from harness.load.shapes import profile
@@ -30,7 +33,21 @@ FIELDS = {
 }
 
 
-def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(tmp_path: Path) -> None:
+def _busy_desk(directory: Path) -> Path:
+    """The bundled population, twenty times as active: a short run must still place hundreds
+    of orders for the invariants to have something to judge."""
+    data = yaml.safe_load(DEFAULT_FILE.read_text())
+    data["actions_per_minute"] = {"scalper": 120, "swing": 12, "watcher": 12, "backoffice": 30}
+    directory.mkdir()
+    (directory / "traders.yaml").write_text(yaml.safe_dump(data))
+    return directory
+
+
+def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UAT_FIXTURES", str(_busy_desk(tmp_path / "fixtures")))
+    tmp_path = tmp_path / "report"
     schedule = parse({"faults": [{"at": "10s", "for": "5s", "venue": "rithmic", "down": True}]}, "inline")
     ticks: list[dict[str, object]] = []
     with Topology(target.load("reference"), seed=9, backend="embedded") as topo:

@@ -1,0 +1,77 @@
+"""Onboarding a run's traders before the load starts, through the real path: the Stripe emitter
+sends each trader's checkout webhooks to the middleware, which creates the trader and account.
+
+A firm's traders exist long before the market opens; at the open they log in. Onboarding 5,000
+traders inside a 60-second ramp would measure a sign-up storm no firm sees, and the shape under
+test would be the webhook path, not trading. So `uat load` onboards the population first, with
+progress shown, and the traders look their accounts up when they start (a trader that finds none
+still onboards itself, as it does when users.py runs as a plain locustfile).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+
+import httpx
+
+from .identities import Population, identity
+
+ONBOARD_TYPES = ["checkout.session.completed", "customer.subscription.created"]
+CONCURRENCY = 16
+ACCOUNT_WAIT_S = 30.0
+
+
+class OnboardingFailed(RuntimeError):
+    """Some traders have no account after their webhooks: the middleware's onboarding is broken."""
+
+
+def onboard_population(
+    *,
+    stripe_control: str,
+    middleware: str,
+    seed: int,
+    count: int,
+    population: Population,
+    progress: Callable[[int, int], None] | None = None,
+    account_wait_s: float = ACCOUNT_WAIT_S,
+) -> float:
+    """Onboard traders 0..count-1 of `seed`; seconds it took. Raises OnboardingFailed naming the
+    first traders left without an account."""
+    began = time.monotonic()
+    done = 0
+    missing: list[str] = []
+    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+    with httpx.Client(timeout=30, trust_env=False, limits=limits) as http:
+
+        def one(index: int) -> str | None:
+            who = identity(seed, index, population)
+            body = {
+                "types": ONBOARD_TYPES,
+                "customer": who.customer_id,
+                "url": f"{middleware}/v1/webhooks/stripe",
+                "metadata": who.metadata(),
+            }
+            http.post(f"{stripe_control}/send", json=body).raise_for_status()
+            deadline = time.monotonic() + account_wait_s
+            while time.monotonic() < deadline:
+                reply = http.get(f"{middleware}/v1/accounts", params={"customer": who.customer_id})
+                if reply.status_code == 200 and reply.json().get("accounts"):
+                    return None
+                time.sleep(0.1)
+            return who.customer_id
+
+        with ThreadPoolExecutor(CONCURRENCY) as pool:
+            for result in pool.map(one, range(count)):
+                done += 1
+                if result is not None:
+                    missing.append(result)
+                if progress is not None and (done % 250 == 0 or done == count):
+                    progress(done, count)
+    if missing:
+        raise OnboardingFailed(
+            f"{len(missing)} of {count} traders have no account {account_wait_s:g} s after their Stripe "
+            f"webhooks (first: {', '.join(missing[:5])})"
+        )
+    return time.monotonic() - began

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 import click
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
-EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C
 
 
 class UsageFailure(click.ClickException):
@@ -113,11 +112,9 @@ def mocks_up(
     `url` in the output is the proxied address a middleware should use; `control` is the
     mock's control API (faults, reset, ledger, events), which is never proxied.
     """
-    import signal
-    import threading
-
     from .containers import EngineUnavailable, ImageUnavailable
     from .faults import BackendUnavailable, FaultPlane
+    from .foreground import serve_until_interrupted
     from .mockstack import VENUES, MockStack, build_stack
     from .netguard import TargetRefused, check_host
 
@@ -134,38 +131,24 @@ def mocks_up(
         stack: Any = MockStack(seed=seed, venues=venues or tuple(VENUES), plane=FaultPlane(url=toxiproxy_url))
     else:
         stack = build_stack(seed=seed, backend=backend, venues=venues, progress=_note)  # type: ignore[arg-type]
-    stop = threading.Event()
 
-    def interrupt(*_: object) -> None:
-        raise KeyboardInterrupt  # while starting: unwind, and the finally below removes what started
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    def start() -> dict[str, Any]:
         try:
             stack.start()
         except (BackendUnavailable, EngineUnavailable, ImageUnavailable) as exc:
             raise InfraFailure(str(exc)) from None
         except OSError as exc:
             raise InfraFailure(f"a mock or the fault plane failed to start: {exc}") from None
-        except KeyboardInterrupt:
-            click.echo("interrupted while starting; removing what was started", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        for sig in previous:
-            signal.signal(sig, lambda *_: stop.set())
-        info = stack.describe()
+        info: dict[str, Any] = stack.describe()
+        return info
+
+    def announce(info: dict[str, Any]) -> None:
         if as_json:
             click.echo(json.dumps(info, separators=(",", ":")))
         else:
             _print_endpoints(info)
-        sys.stdout.flush()
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig in previous:
-            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
-        stack.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+
+    serve_until_interrupted(start, stack.stop, announce, what="mocks and fault plane")
 
 
 def _note(message: str) -> None:

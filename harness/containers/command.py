@@ -4,14 +4,13 @@ foreground until Ctrl-C or SIGTERM, then torn down without a trace. Registered b
 from __future__ import annotations
 
 import json
-import signal
-import sys
-import threading
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 
+from ..foreground import serve_until_interrupted
 from .engine import LoopbackEngine, engine_unavailable
 from .errors import EngineUnavailable, ImageUnavailable
 from .images import Images
@@ -39,19 +38,15 @@ def engine_up(data_dir: Path | None, images: bool, as_json: bool) -> None:
     Teardown removes every container, stops dockerd and its containerd, unmounts what they left
     mounted and deletes the temp dirs.
     """
-    from ..cli import EXIT_INTERRUPTED, InfraFailure
+    from ..cli import InfraFailure
 
     engine = LoopbackEngine(data_dir.resolve() if data_dir else None)
-    stop = threading.Event()
 
-    def interrupt(*_: object) -> None:
-        raise KeyboardInterrupt
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
-    try:
+    def start() -> dict[str, Any]:
         try:
             engine.start()
             timings = {"engine_start": round(engine.started_s, 2)}
+            tag = None
             if images:
                 began = time.monotonic()
                 built = Images(engine.docker_host, progress=lambda m: click.echo(m, err=True))
@@ -60,31 +55,23 @@ def engine_up(data_dir: Path | None, images: bool, as_json: bool) -> None:
                 timings["images"] = round(time.monotonic() - began, 2)
         except (EngineUnavailable, ImageUnavailable) as exc:
             raise InfraFailure(str(exc)) from None
-        except KeyboardInterrupt:
-            click.echo("interrupted while starting; tearing the engine down", err=True)
-            raise click.exceptions.Exit(EXIT_INTERRUPTED) from None
-        for sig in previous:
-            signal.signal(sig, lambda *_: stop.set())
-        info = {
+        return {
             "docker_host": engine.docker_host,
             "data_dir": str(engine.data_dir),
-            "harness_image": tag if images else None,
+            "harness_image": tag,
             "timings_s": timings,
         }
+
+    def announce(info: dict[str, Any]) -> None:
         if as_json:
             click.echo(json.dumps(info, separators=(",", ":")))
         else:
-            click.echo(f"export DOCKER_HOST={engine.docker_host}")
-            click.echo(f"# images in {engine.data_dir}; timings {timings}; Ctrl-C tears it down", err=True)
-        sys.stdout.flush()
-        while not stop.wait(0.5):
-            pass
-    finally:
-        for sig in previous:
-            signal.signal(sig, signal.SIG_IGN)  # a second Ctrl-C must not cut the teardown short
-        engine.stop()
-        for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            click.echo(f"export DOCKER_HOST={info['docker_host']}")
+            click.echo(
+                f"# images in {info['data_dir']}; timings {info['timings_s']}; Ctrl-C tears it down", err=True
+            )
+
+    serve_until_interrupted(start, engine.stop, announce, what="engine")
 
 
 @engine_group.command("check")

@@ -12,6 +12,7 @@ import hashlib
 import os
 import random
 import re
+import threading
 import unicodedata
 from dataclasses import dataclass, field
 from functools import cache
@@ -24,6 +25,7 @@ from faker import Faker
 FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
 DEFAULT_FILE = FIXTURES / "traders.yaml"
 PERSONAS = ("scalper", "swing", "watcher", "backoffice")
+_FAKER_LOCK = threading.Lock()
 _FIELDS = ("locales", "personas", "email_domain", "email_local", "customer_prefix", "actions_per_minute")
 
 
@@ -143,9 +145,10 @@ def identity(seed: int, index: int, population: Population | None = None) -> Ide
     rng = random.Random(f"stack-uat:{seed}:{index}")
     locale = rng.choices(list(pop.locales), weights=list(pop.locales.values()))[0]
     fake = _faker(locale)
-    fake.seed_instance(f"stack-uat:{seed}:{index}")
-    first, last = fake.first_name(), fake.last_name()
-    country = fake.current_country_code()
+    with _FAKER_LOCK:  # one Faker per locale is shared: seeding and drawing must not interleave
+        fake.seed_instance(f"stack-uat:{seed}:{index}")
+        first, last = fake.first_name(), fake.last_name()
+        country = fake.current_country_code()
     local = pop.email_local.format(first=_ascii(first), last=_ascii(last), index=index)
     digest = hashlib.sha256(f"stack-uat:{seed}".encode()).hexdigest()[:6]
     return Identity(

@@ -110,3 +110,14 @@ def test_a_custom_fixture_changes_the_population(tmp_path: Path) -> None:
     population = load_population(path)
     who = identity(5, 1, population)
     assert who.locale == "de_DE" and who.country == "DE" and who.email.endswith("@example.org")
+
+
+def test_identities_drawn_on_many_threads_match_those_drawn_alone() -> None:
+    """uat load onboards on 16 threads; a shared Faker seeded by one thread and drawn by another
+    once gave a trader another's name."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    alone = [identity(3, i) for i in range(400)]
+    with ThreadPoolExecutor(16) as pool:
+        together = list(pool.map(lambda i: identity(3, i), range(400)))
+    assert together == alone

@@ -48,7 +48,8 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
 ) -> None:
     monkeypatch.setenv("UAT_FIXTURES", str(_busy_desk(tmp_path / "fixtures")))
     tmp_path = tmp_path / "report"
-    schedule = parse({"faults": [{"at": "10s", "for": "5s", "venue": "rithmic", "down": True}]}, "inline")
+    # down early, so that 'after' (from its end plus the 15 s recovery SLO) has 7 s of the run
+    schedule = parse({"faults": [{"at": "5s", "for": "3s", "venue": "rithmic", "down": True}]}, "inline")
     ticks: list[dict[str, object]] = []
     with Topology(target.load("reference"), seed=9, backend="embedded") as topo:
         options = LoadOptions(profile("steady", 50, 30), schedule=schedule, seed=9, report_dir=tmp_path)
@@ -75,11 +76,13 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
     phases = summary["phases"]
     assert phases["before"]["order_ack_ms"]["n"] > 0 and phases["after"]["order_ack_ms"]["n"] > 0
     assert all(phases[p]["rps"] for p in ("before", "during", "after"))
-    assert 9 <= phases["during"]["window_s"][0] <= 12
+    assert 4 <= phases["during"]["window_s"][0] <= 7
     # every process of the run was measured, and the middleware did work
     assert set(summary["cpu_percent"]) == {"harness", "middleware", "postgres", "locust"}
     assert summary["cpu_percent"]["middleware"]["mean"] > 1
-    assert all("cpu" in tick for tick in ticks)
+    onboarding = [tick for tick in ticks if "onboarded" in tick]
+    assert onboarding and onboarding[-1] == {"onboarded": 50, "of": 50}  # all onboarded before the load
+    assert all("cpu" in tick for tick in ticks if tick not in onboarding)
     assert summary["invariants"] == {
         "no_duplicate_order": "pass",
         "no_lost_fill": "pass",
@@ -91,7 +94,7 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
         d for _, d in result.history.completions("place_order") if d.type == "fail" and d.status == 503
     ]
     assert refused, "no order was refused while Rithmic was down: the fault did not bite"
-    assert any(tick["faults"] == ("rithmic down",) for tick in ticks), (
+    assert any(tick.get("faults") == ("rithmic down",) for tick in ticks), (
         "progress never showed the active fault"
     )
     assert (tmp_path / "locust_stats.csv").exists() and (tmp_path / "history.jsonl").exists()

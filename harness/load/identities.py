@@ -143,7 +143,8 @@ def identity(seed: int, index: int, population: Population | None = None) -> Ide
     """Trader `index` of the population that `seed` fixes."""
     pop = population or _bundled()
     rng = random.Random(f"stack-uat:{seed}:{index}")
-    locale = rng.choices(list(pop.locales), weights=list(pop.locales.values()))[0]
+    locales = sorted(pop.locales)  # by name: a fixture's key order must not change who trader n is
+    locale = rng.choices(locales, weights=[pop.locales[name] for name in locales])[0]
     fake = _faker(locale)
     with _FAKER_LOCK:  # one Faker per locale is shared: seeding and drawing must not interleave
         fake.seed_instance(f"stack-uat:{seed}:{index}")

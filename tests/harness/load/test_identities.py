@@ -121,3 +121,12 @@ def test_identities_drawn_on_many_threads_match_those_drawn_alone() -> None:
     with ThreadPoolExecutor(16) as pool:
         together = list(pool.map(lambda i: identity(3, i), range(400)))
     assert together == alone
+
+
+def test_the_order_of_the_fixtures_keys_does_not_change_who_a_trader_is(tmp_path: Path) -> None:
+    data = yaml.safe_load(DEFAULT_FILE.read_text())
+    data["locales"] = dict(reversed(list(data["locales"].items())))
+    path = tmp_path / "traders.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    reordered = load_population(path)
+    assert [identity(9, i, reordered) for i in range(50)] == [identity(9, i) for i in range(50)]

@@ -29,7 +29,8 @@ MUTANTS: tuple[Mutant, ...] = (
     ),
     Mutant(
         "no_reconcile",
-        "no show-orders reconciliation after a reconnect: fills made during the drop are lost",
+        "no show-orders reconciliation (after a reconnect or an unknown outcome): fills made during "
+        "the drop are lost",
         "the order plant cut off while a fill happens: positions differ from the venue ledger",
     ),
     Mutant(

@@ -9,6 +9,7 @@ import asyncio
 import collections
 import logging
 import time
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import db
@@ -28,29 +29,12 @@ class Reconciliation:
     cfg: Config
     rithmic: RithmicVenue
     _tasks: set[asyncio.Task[Any]]
+    record_fill: Callable[..., Awaitable[bool]]
+    _set_status: Callable[..., Awaitable[Any]]
 
     def __init__(self) -> None:
         self._reconcile_due: collections.deque[float] = collections.deque()
         self._reconciler: asyncio.Task[Any] | None = None
-
-    # provided by OrderService
-    async def record_fill(
-        self,
-        order: Any,
-        *,
-        venue_fill_id: str,
-        qty: int,
-        price: float,
-        source: str,
-        cumulative: int | None = None,
-        venue: str = "rithmic",
-    ) -> bool:
-        raise NotImplementedError
-
-    async def _set_status(
-        self, coid: str, status: str, *, reason: str | None = None, basket_id: str | None = None
-    ) -> Any:
-        raise NotImplementedError
 
     async def reconcile(self) -> int:
         """Show-orders for every venue account; book missing fills and settle unknown orders."""

@@ -258,13 +258,7 @@ class Trader(FastHttpUser):
         with attempt as response:
             latency = (time.perf_counter() - started) * 1000
             status = response.status_code
-            kind = (
-                "ok"
-                if 200 <= status < 300
-                else "fail"
-                if status in (400, 404, 409, 422, 429, 503)
-                else "info"
-            )
+            kind = _classify(response, PLACE_REFUSALS)
             if kind == "ok":
                 _measure("ORDER", "order ack", latency)
                 if (
@@ -273,15 +267,7 @@ class Trader(FastHttpUser):
                     and coid not in self.ended
                 ):
                     self.working.add(coid)
-            # A refusal is the middleware's answer, not a load failure; unknowns are failures.
-            if kind == "info":
-                response.failure(f"HTTP {status}")
-            else:
-                response.success()
-        if _journal is not None:
-            _journal.write(
-                self.name_, kind, "place_order", journal_value, key=coid, latency_ms=latency, status=status
-            )
+        self._record(kind, "place_order", journal_value, coid, latency, status)
 
     def cancel(self) -> None:
         """Cancel one of our working limit orders (seeded pick, at most MAX_CANCELS a trader).
@@ -301,15 +287,30 @@ class Trader(FastHttpUser):
         ) as response:
             latency = (time.perf_counter() - started) * 1000
             status = response.status_code
-            kind = "ok" if 200 <= status < 300 else "fail" if status in (404, 409, 503) else "info"
-            if kind == "info":
-                response.failure(f"HTTP {status}")
-            else:
-                response.success()
+            kind = _classify(response, CANCEL_REFUSALS)
+        self._record(kind, "cancel_order", value, key, latency, status)
+
+    def _record(
+        self, kind: str, f: str, value: dict[str, Any], key: str, latency_ms: float, status: int
+    ) -> None:
         if _journal is not None:
-            _journal.write(
-                self.name_, kind, "cancel_order", value, key=key, latency_ms=latency, status=status
-            )
+            _journal.write(self.name_, kind, f, value, key=key, latency_ms=latency_ms, status=status)
+
+
+PLACE_REFUSALS = frozenset({400, 404, 409, 422, 429, 503})
+CANCEL_REFUSALS = frozenset({404, 409, 503})
+
+
+def _classify(response: Any, refusals: frozenset[int]) -> str:
+    """ok; fail for a refusal (the middleware's answer, not a load failure); info for an unknown
+    outcome, which is a load failure. Marks the Locust response to match."""
+    status = response.status_code
+    kind = "ok" if 200 <= status < 300 else "fail" if status in refusals else "info"
+    if kind == "info":
+        response.failure(f"HTTP {status}")
+    else:
+        response.success()
+    return kind
 
 
 def _json(response: Any) -> dict[str, Any]:

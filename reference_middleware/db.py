@@ -107,6 +107,32 @@ MIGRATIONS: tuple[str, ...] = (
     """
     CREATE INDEX orders_basket ON orders(basket_id) WHERE basket_id <> '';
     """,
+    # 4: an order's status move in one round trip instead of a transaction of four (lock, read,
+    # update, log): under a busy open every order moves two or three times
+    """
+    CREATE FUNCTION set_order_status(p_coid TEXT, p_status TEXT, p_reason TEXT, p_basket TEXT,
+                                     p_kept TEXT[]) RETURNS SETOF orders LANGUAGE plpgsql AS $$
+    DECLARE
+        current_status TEXT;
+    BEGIN
+        SELECT status INTO current_status FROM orders WHERE client_order_id = p_coid FOR UPDATE;
+        IF NOT FOUND THEN
+            RETURN;
+        END IF;
+        IF current_status = ANY(p_kept) THEN
+            RETURN QUERY UPDATE orders SET basket_id = COALESCE(basket_id, p_basket), updated_at = now()
+                WHERE client_order_id = p_coid RETURNING *;
+            RETURN;
+        END IF;
+        RETURN QUERY UPDATE orders SET status = p_status, reason = COALESCE(p_reason, reason),
+            basket_id = COALESCE(basket_id, p_basket), updated_at = now()
+            WHERE client_order_id = p_coid RETURNING *;
+        IF p_status <> current_status THEN
+            INSERT INTO txlog(kind, detail) VALUES ('order_status', jsonb_build_object(
+                'client_order_id', p_coid, 'status', p_status, 'reason', p_reason));
+        END IF;
+    END $$;
+    """,
 )
 
 
@@ -115,7 +141,9 @@ async def connect(dsn: str, *, attempts: int = 50, size: int = 30) -> asyncpg.Po
     last: Exception | None = None
     for _ in range(attempts):
         try:
-            pool = await asyncpg.create_pool(dsn, min_size=2, max_size=size, command_timeout=10)
+            pool = await asyncpg.create_pool(
+                dsn, min_size=2, max_size=size, command_timeout=10, reset=_keep_session
+            )
             break
         except (OSError, asyncpg.PostgresError) as exc:
             last = exc
@@ -125,6 +153,13 @@ async def connect(dsn: str, *, attempts: int = 50, size: int = 30) -> asyncpg.Po
     assert pool is not None
     await migrate(pool)
     return pool
+
+
+async def _keep_session(conn: asyncpg.Connection) -> None:
+    """A released connection keeps its session: the service sets no session state (no LISTEN,
+    SET or session advisory lock), and asyncpg still rolls back an open transaction first. The
+    default reset costs a round trip on every release, about a tenth of the service's CPU under
+    load."""
 
 
 async def migrate(pool: asyncpg.Pool) -> int:

@@ -10,11 +10,11 @@ were not listening.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 from collections.abc import Callable
 from typing import Any
 
-from . import db
 from .config import Config
 from .order_schema import BadRequest, order_json, validate
 from .positions import net_position, realized_pnl_today
@@ -25,6 +25,34 @@ log = logging.getLogger("refmw.orders")
 FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
 RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
 RISK_REJECTED = 422
+
+# A status move in one round trip: set_order_status (db.py, migration 4) locks the row, keeps a
+# status that is final or further on ($5, from _kept_by), and logs the move when it changed one.
+_SET_STATUS = "SELECT * FROM set_order_status($1, $2, $3, $4, $5)"
+# The order locked for a fill, with whether that fill id was booked already.
+_LOCK_FOR_FILL = (
+    "SELECT o.*, EXISTS (SELECT 1 FROM fills WHERE venue = $2 AND fill_id = $3) AS seen "
+    "FROM orders o WHERE o.client_order_id = $1 FOR UPDATE OF o"
+)
+# The fill, the order's new totals and the log entry, in one round trip.
+_BOOK_FILL = """
+WITH fill AS (
+    INSERT INTO fills (venue, fill_id, client_order_id, account_id, symbol, exchange, side, qty,
+                       price, source)
+    SELECT $1, $2, o.client_order_id, o.account_id, o.symbol, o.exchange, o.side, $4, $5, $6
+    FROM orders o WHERE o.client_order_id = $3
+),
+logged AS (INSERT INTO txlog(kind, detail) VALUES ('fill', $10::jsonb))
+UPDATE orders SET filled_qty = $7, avg_fill_price = $8, status = $9, updated_at = now()
+WHERE client_order_id = $3 RETURNING *
+"""
+
+
+def _kept_by(status: str) -> list[str]:
+    """The current statuses a move to `status` must not replace: final ones, and those further
+    on (a late 'working' never undoes 'partially_filled')."""
+    rank = RANK.get(status, 9)
+    return sorted(FINAL | {current for current, r in RANK.items() if r > rank})
 
 
 class OrderService(Reconciliation):
@@ -69,10 +97,15 @@ class OrderService(Reconciliation):
                 conflict = "DO UPDATE SET status = EXCLUDED.status, updated_at = now()"
             else:
                 conflict = "DO NOTHING"
+            # the order and its order_received entry in one round trip; a conflict inserts neither
             row = await conn.fetchrow(
-                "INSERT INTO orders (client_order_id, account_id, venue, symbol, exchange, side, qty, "
-                "order_type, limit_price, status, reason) VALUES ($1,$2,'rithmic',$3,$4,$5,$6,$7,$8,$9,$10) "
-                f"ON CONFLICT (client_order_id) {conflict} RETURNING *",
+                "WITH ins AS (INSERT INTO orders (client_order_id, account_id, venue, symbol, exchange, "
+                "side, qty, order_type, limit_price, status, reason) "
+                "VALUES ($1,$2,'rithmic',$3,$4,$5,$6,$7,$8,$9,$10) "
+                f"ON CONFLICT (client_order_id) {conflict} RETURNING *), "
+                "logged AS (INSERT INTO txlog(kind, detail) SELECT 'order_received', jsonb_build_object("
+                "'client_order_id', client_order_id, 'status', status, 'reason', reason) FROM ins) "
+                "SELECT * FROM ins",
                 coid,
                 req["account"],
                 req["symbol"],
@@ -87,7 +120,6 @@ class OrderService(Reconciliation):
             if row is None:  # a concurrent request with the same client_order_id won the insert
                 existing = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
                 return self._answer(existing)
-            await db.log(conn, "order_received", client_order_id=coid, status=status, reason=reason)
         if reason:
             return RISK_REJECTED, order_json(row)
         venue_account = account["rithmic_account"] or next(iter(self.rithmic.accounts()), "")
@@ -162,24 +194,10 @@ class OrderService(Reconciliation):
     async def _set_status(
         self, coid: str, status: str, *, reason: str | None = None, basket_id: str | None = None
     ) -> Any:
-        """Move an order forward; a final status is never replaced, a status never goes back."""
-        async with self.pool.acquire() as conn, conn.transaction():
-            row = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1 FOR UPDATE", coid)
-            current = row["status"]
-            keep = current in FINAL or RANK.get(status, 9) < RANK.get(current, 0)
-            new_status = current if keep else status
-            row = await conn.fetchrow(
-                "UPDATE orders SET status = $2, reason = COALESCE($3, reason), "
-                "basket_id = COALESCE(basket_id, $4), updated_at = now() WHERE "
-                "client_order_id = $1 RETURNING *",
-                coid,
-                new_status,
-                reason if not keep else None,
-                basket_id or None,
-            )
-            if new_status != current:
-                await db.log(conn, "order_status", client_order_id=coid, status=new_status, reason=reason)
-            return row
+        """Move an order forward; a final status is never replaced, a status never goes back.
+        The decision is made under the row lock, on the order's latest version."""
+        kept = _kept_by(status)
+        return await self.pool.fetchrow(_SET_STATUS, coid, status, reason, basket_id or None, kept)
 
     # ------------------------------------------------------------------ venue events
     async def on_notification(self, m: Any) -> None:
@@ -194,8 +212,9 @@ class OrderService(Reconciliation):
             return  # not ours (another session of this user)
         coid = row["client_order_id"]
         kind = int(m.notify_type)
+        updated: Any = None
         if kind == 5:  # FILL
-            await self.record_fill(
+            updated = await self.record_fill(
                 row,
                 venue_fill_id=str(m.fill_id),
                 qty=int(m.fill_size),
@@ -204,14 +223,14 @@ class OrderService(Reconciliation):
                 cumulative=int(m.total_fill_size) if m.total_fill_size else None,
             )
         elif kind == 6:
-            await self._set_status(coid, "rejected", reason=str(m.text or m.status or "rejected by exchange"))
+            reason = str(m.text or m.status or "rejected by exchange")
+            updated = await self._set_status(coid, "rejected", reason=reason)
         elif kind == 3:
-            await self._set_status(coid, "cancelled")
+            updated = await self._set_status(coid, "cancelled")
         elif kind == 1 and m.basket_id:
-            await self._set_status(coid, "working", basket_id=str(m.basket_id))
-        updated = await self.get(coid)
-        if updated is not None:
-            self.publish({"type": "order", "order": updated})
+            updated = await self._set_status(coid, "working", basket_id=str(m.basket_id))
+        # the row as the write left it; a notification that changed nothing shows the order as is
+        self.publish({"type": "order", "order": order_json(updated if updated is not None else row)})
 
     async def record_fill(
         self,
@@ -223,54 +242,41 @@ class OrderService(Reconciliation):
         source: str,
         cumulative: int | None = None,
         venue: str = "rithmic",
-    ) -> bool:
-        """Book one fill against an order, once; returns whether it counted."""
+    ) -> Any | None:
+        """Book one fill against an order, once; returns the order as it now stands, or None
+        when the fill did not count (seen before, or beyond the venue's cumulative quantity)."""
         # The order's row lock (FOR UPDATE below) serialises the fills of one order, live or from
         # reconciliation, so other orders' fills go on at the same time.
         async with self.pool.acquire() as conn, conn.transaction():
             coid = order["client_order_id"]
-            fresh = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1 FOR UPDATE", coid)
+            fresh = await conn.fetchrow(_LOCK_FOR_FILL, coid, venue, venue_fill_id)
             counted = qty
             if not self.cfg.mutant("double_count_fills"):
-                seen = await conn.fetchval(
-                    "SELECT 1 FROM fills WHERE venue = $1 AND fill_id = $2", venue, venue_fill_id
-                )
-                if seen:
-                    return False
+                if fresh["seen"]:
+                    return None
                 if cumulative is not None:
                     counted = min(qty, cumulative - fresh["filled_qty"])
                 if counted <= 0:
-                    return False
-            await conn.execute(
-                "INSERT INTO fills (venue, fill_id, client_order_id, account_id, "
-                "symbol, exchange, side, qty, "
-                "price, source) VALUES ($1,$2,$3,$4,$5,$6,$7,$8,$9,$10)",
-                venue,
-                venue_fill_id,
-                coid,
-                fresh["account_id"],
-                fresh["symbol"],
-                fresh["exchange"],
-                fresh["side"],
-                counted,
-                price,
-                source,
-            )
+                    return None
             filled = fresh["filled_qty"] + counted
             notional = (fresh["avg_fill_price"] or 0.0) * fresh["filled_qty"] + price * counted
             status = "filled" if filled >= fresh["qty"] else "partially_filled"
-            await conn.execute(
-                "UPDATE orders SET filled_qty = $2, avg_fill_price = $3, status = $4, updated_at = now() "
-                "WHERE client_order_id = $1",
+            detail = json.dumps(
+                {"client_order_id": coid, "fill_id": venue_fill_id, "qty": counted, "source": source}
+            )
+            return await conn.fetchrow(
+                _BOOK_FILL,
+                venue,
+                venue_fill_id,
                 coid,
+                counted,
+                price,
+                source,
                 filled,
                 notional / filled,
                 status if fresh["status"] not in ("cancelled",) else fresh["status"],
+                detail,
             )
-            await db.log(
-                conn, "fill", client_order_id=coid, fill_id=venue_fill_id, qty=counted, source=source
-            )
-            return True
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)

@@ -29,7 +29,7 @@ class Reconciliation:
     cfg: Config
     rithmic: RithmicVenue
     _tasks: set[asyncio.Task[Any]]
-    record_fill: Callable[..., Awaitable[bool]]
+    record_fill: Callable[..., Awaitable[Any]]
     _set_status: Callable[..., Awaitable[Any]]
 
     def __init__(self) -> None:
@@ -62,14 +62,15 @@ class Reconciliation:
                     missing = total - row["filled_qty"]
                     known = (row["avg_fill_price"] or 0.0) * row["filled_qty"]
                     price = (float(m.avg_fill_price) * total - known) / missing
-                    if await self.record_fill(
+                    booked_row = await self.record_fill(
                         row,
                         venue_fill_id=f"recon-{basket}-{total}",
                         qty=missing,
                         price=round(price, 6),
                         source="reconcile",
                         cumulative=total,
-                    ):
+                    )
+                    if booked_row is not None:
                         booked += 1
                 status = str(m.status or "").lower()
                 mapped = {"open": "working", "cancel": "cancelled", "reject": "rejected"}.get(status)

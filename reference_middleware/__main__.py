@@ -34,7 +34,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     host = os.environ.get("REFMW_HOST", "127.0.0.1")
-    uvicorn.run(create_app(cfg), host=host, port=cfg.port, log_level="warning", lifespan="on")
+    uvicorn.run(
+        create_app(cfg),
+        host=host,
+        port=cfg.port,
+        log_level="warning",
+        lifespan="on",
+        timeout_keep_alive=cfg.keepalive_s,
+    )
     return 0
 
 

@@ -66,6 +66,9 @@ class Config:
     quote_interval_s: float = 1.0  # stream quote conflation (a trader screen at 1 Hz); 0: every quote
     notify_lanes: int = 8  # order notifications handled in parallel across orders
     db_pool: int = 30
+    # idle HTTP keep-alive: trading clients hold their connection between orders, and a short
+    # idle close makes them reconnect for nearly every order (and race the close as they reuse it)
+    keepalive_s: int = 75
     default_max_position: int = 50
     default_max_order_qty: int = 25
     default_daily_loss_limit: float = 25_000.0
@@ -108,6 +111,7 @@ class Config:
             quote_interval_s=_float(env, "REFMW_QUOTE_INTERVAL_MS", 1000.0, allow_zero=True) / 1000,
             notify_lanes=int(_float(env, "REFMW_NOTIFY_LANES", 8)),
             db_pool=int(_float(env, "REFMW_DB_POOL", 30)),
+            keepalive_s=int(_float(env, "REFMW_KEEPALIVE_S", 75)),
         )
 
     def mutant(self, name: str) -> bool:

@@ -29,6 +29,7 @@ from async_rithmic import (
 )
 
 from ..config import Config
+from . import rithmic_requests
 
 log = logging.getLogger("refmw.rithmic")
 PLANTS = ("ticker", "order", "pnl")
@@ -75,6 +76,7 @@ class RithmicVenue:
         )
         if cfg.rithmic_url.startswith("ws://"):
             self.client.ssl_context = None  # the library always builds a wss context
+        rithmic_requests.install(self.client)  # notifications cost O(1), not O(requests in flight)
         self.connected_once = False
         self.last_rx: dict[str, float] = dict.fromkeys(PLANTS, 0.0)
         self.last_probe: dict[str, float] = dict.fromkeys(PLANTS, 0.0)

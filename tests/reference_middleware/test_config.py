@@ -28,6 +28,8 @@ def test_a_full_environment_parses() -> None:
     assert cfg.stripe_secrets == ("whsec_a", "whsec_b")
     assert cfg.mutants == {"no_reconnect", "admin_coupled"}
     assert cfg.mutant("no_reconnect") and not cfg.mutant("no_reconcile")
+    assert cfg.keepalive_s == 75  # a trading client keeps its connection between orders
+    assert Config.from_env(dict(BASE, REFMW_KEEPALIVE_S="5")).keepalive_s == 5
     assert ("ESZ6", "CME") in cfg.symbols
 
 

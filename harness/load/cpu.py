@@ -4,6 +4,7 @@ any figure is who else was using the cores. A group is a process and all its des
 
 from __future__ import annotations
 
+import csv
 import os
 import time
 from dataclasses import dataclass, field
@@ -52,10 +53,12 @@ def _tree_seconds(root: int, tree: dict[int, list[int]], others: set[int]) -> fl
 @dataclass
 class CpuSampler:
     """Call `sample()` about once a second; `summary()` gives each group's mean and peak, in
-    percent of one core (200 is both cores of a 2-core box)."""
+    percent of one core (200 is both cores of a 2-core box), and `write_csv()` every sample, so
+    a peak can be lined up with what the run was doing at that second."""
 
     groups: dict[str, int]
     series: dict[str, list[float]] = field(default_factory=dict)
+    samples: list[tuple[float, str, float]] = field(default_factory=list)  # (epoch s, group, %)
     _last: dict[str, float] = field(default_factory=dict)
     _last_at: float = 0.0
 
@@ -65,12 +68,14 @@ class CpuSampler:
         roots = set(self.groups.values())
         seconds = {name: _tree_seconds(pid, tree, roots) for name, pid in self.groups.items()}
         current: dict[str, float] = {}
+        wall = time.time()
         if self._last_at:
             elapsed = max(now - self._last_at, 1e-3)
             for name, value in seconds.items():
                 # a group whose root exited reads 0 s: no negative CPU
                 current[name] = max(0.0, value - self._last.get(name, value)) / elapsed * 100
                 self.series.setdefault(name, []).append(current[name])
+                self.samples.append((wall, name, current[name]))
         self._last, self._last_at = seconds, now
         return current
 
@@ -80,3 +85,12 @@ class CpuSampler:
             for name, values in self.series.items()
             if values
         }
+
+    def write_csv(self, path: Path, origin: float) -> Path:
+        """cpu.csv: time_s (seconds since `origin`, epoch), group, percent of one core."""
+        with path.open("w", newline="") as handle:
+            out = csv.writer(handle)
+            out.writerow(["time_s", "group", "percent"])
+            for wall, name, percent in self.samples:
+                out.writerow([f"{wall - origin:.1f}", name, f"{percent:.1f}"])
+        return path

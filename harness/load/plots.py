@@ -15,6 +15,7 @@ import matplotlib.pyplot as plt
 
 from ..history import History
 from ..timeline import Timeline
+from .locust_csv import writes
 
 
 def plot_run(
@@ -27,7 +28,7 @@ def plot_run(
     twin = axes[0].twinx()
     twin.plot(*rps, label="requests/s", color="tab:gray", alpha=0.7)
     axes[0].set_ylabel("traders")
-    twin.set_ylabel("requests/s")
+    twin.set_ylabel("HTTP requests/s")
     p50, p99 = _latency_series(history)
     axes[1].plot(*p50, label="order ack p50")
     axes[1].plot(*p99, label="order ack p99")
@@ -55,14 +56,10 @@ def plot_run(
 
 
 def _locust_series(rows: list[dict[str, str]], started: float) -> tuple[tuple[list[float], list[float]], ...]:
-    t, users, rps = [], [], []
-    for row in rows:
-        if row.get("Name") != "Aggregated":
-            continue
-        t.append(float(row["Timestamp"]) - started)
-        users.append(float(row["User Count"] or 0))
-        rps.append(float(row["Requests/s"] or 0))
-    return (t, users), (t, rps)
+    """Traders, and HTTP requests/s (not our stream and latency events), over run time."""
+    history = writes(rows)
+    t = [w.timestamp - started for w in history]
+    return (t, [float(w.users) for w in history]), (t, [w.http_rps for w in history])
 
 
 def _per_second(history: History) -> dict[int, list[Any]]:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 from harness.history import History, Op
+from harness.load.locust_csv import read_csv, writes
 from harness.load.phases import split_by_phase
 from harness.timeline import FaultWindow, Timeline
 
@@ -41,3 +44,22 @@ def test_without_faults_everything_is_before() -> None:
     phases = split_by_phase(_history([(1.0, 5.0)]), Timeline(), [(2.0, 100.0)], [(1.0, 50.0)], grace_s=5.0)
     assert phases["before"]["order_ack_ms"]["n"] == 1 and phases["after"]["order_ack_ms"]["n"] == 0
     assert phases["during"]["window_s"] is None and phases["after"]["rps"] is None
+
+
+def test_phase_rates_count_http_requests_not_our_stream_events(tmp_path: Path) -> None:
+    csv = tmp_path / "locust_stats_history.csv"
+    csv.write_text(
+        "Timestamp,User Count,Type,Name,Requests/s,Failures/s\n"
+        "1005,5,POST,POST /v1/orders,30.0,0.0\n"
+        "1005,5,WS,quote age,500.0,0.0\n"
+        "1005,5,,Aggregated,530.0,0.0\n"
+        "1015,5,POST,POST /v1/orders,4.0,0.0\n"
+        "1015,5,ORDER,order to fill,4.0,0.0\n"
+        "1015,5,,Aggregated,8.0,0.0\n"
+    )
+    timeline = Timeline()
+    timeline.windows.append(FaultWindow("rithmic down", "network", "rithmic", True, start=10.0, end=20.0))
+    started = 1000.0
+    rps = [(w.timestamp - started, w.http_rps) for w in writes(read_csv(csv))]
+    phases = split_by_phase(_history([]), timeline, [], rps, grace_s=5.0)
+    assert (phases["before"]["rps"], phases["during"]["rps"]) == (30.0, 4.0)

@@ -9,12 +9,13 @@ the index, so they stay unique however Faker's names collide.
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import random
 import re
 import threading
 import unicodedata
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -45,6 +46,14 @@ class Population:
     source: str = "fixtures/traders.yaml"
     # Locust tasks a minute for each persona at a rate multiplier of 1 (absent: the class default)
     actions_per_minute: dict[str, float] = field(default_factory=dict)
+
+    def to_json(self) -> str:
+        """For Locust's options: a master sends its population to workers on other machines."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> Population:
+        return cls(**json.loads(text))
 
 
 @dataclass(frozen=True)

@@ -1,17 +1,25 @@
 """Seeded simulated traders for Locust. Each persona is a Locust user class, so this module
 also works as a plain locustfile (`locust -f harness/load/users.py`) against a running
-topology; the environment variables below say where things are.
+topology. What a run shares travels as Locust options (settings.py): the master forwards them to
+its workers, so a worker on another machine needs only `--worker --master-host H --master-port P`.
+Each option also reads the variable named here, for a single local process:
 
-| Variable | Meaning |
-|---|---|
-| UAT_MIDDLEWARE | the middleware's base URL (also Locust's --host) |
-| UAT_STRIPE_CONTROL | the Stripe emitter's control API, for onboarding through the real webhook path |
-| UAT_JOURNAL | directory for this process's history journal (optional) |
-| UAT_SEED, UAT_RUN_STARTED | the run's seed, and its start in epoch seconds (shared by all processes) |
-| UAT_WORKERS | the number of Locust workers (0 or unset: one local process); numbers traders uniquely |
-| UAT_FIXTURES | a directory holding traders.yaml instead of the bundled fixtures/ (optional) |
-| UAT_ONBOARDED | traders 0..n-1 were onboarded before the run: they only look their account up |
-| UAT_PROFILE, UAT_TRADERS, UAT_DURATION | the load shape (see shapes.py) |
+| Option | Variable | Meaning |
+|---|---|---|
+| --host | LOCUST_HOST | the middleware's base URL |
+| --uat-stripe-control | UAT_STRIPE_CONTROL | the Stripe emitter's control API, to onboard traders |
+| --uat-seed | UAT_SEED | the run's seed |
+| --uat-run-started | UAT_RUN_STARTED | the run's start, epoch seconds (0: when the load starts) |
+| --uat-workers | UAT_WORKERS | Locust workers, local and remote (0: one process); numbers traders |
+| --uat-remote-workers | UAT_REMOTE_WORKERS | how many of those ship their journal to the master |
+| --uat-onboarded | UAT_ONBOARDED | traders 0..n-1 were onboarded before the run: they only log in |
+| --uat-profile, --uat-traders, --uat-duration | UAT_PROFILE, UAT_TRADERS, UAT_DURATION | the load shape |
+| --uat-symbols | UAT_SYMBOLS | comma-separated symbols to trade (default ESZ6) |
+| --uat-population | - | the master's traders fixture as JSON (set by the master itself) |
+
+Two variables stay local to each process and never travel: UAT_JOURNAL, the directory for this
+process's journal (a worker without one ships its journal to the master: shipping.py), and
+UAT_FIXTURES, a directory holding traders.yaml instead of the bundled fixtures/.
 
 Trader number n of seed s is `identities.identity(s, n)` (fixtures/traders.yaml), onboarded by a
 Stripe checkout carrying its name and email. Scalpers and swing traders also cancel some of their
@@ -23,46 +31,22 @@ from __future__ import annotations
 
 import itertools
 import json
-import os
 import random
 import time
 from typing import Any
 
 import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
-from locust.env import Environment
 
+from harness.load import locust_hooks
 from harness.load.identities import identity, load_population
-from harness.load.journal import Journal
-from harness.load.shapes import Profile, profile
+from harness.load.settings import Settings
 
-SEED = int(os.environ.get("UAT_SEED", "0"))
-RUN_STARTED = float(os.environ.get("UAT_RUN_STARTED", time.time()))
-SYMBOLS = tuple(os.environ.get("UAT_SYMBOLS", "ESZ6").split(","))
-WORKERS = max(1, int(os.environ.get("UAT_WORKERS", "0") or 0))
-ONBOARDED = int(os.environ.get("UAT_ONBOARDED", "0") or 0)  # traders 0..n-1 exist before the run
-# Traders are the same in every run of a seed, so order ids also carry the run: a second run
-# against a middleware that is still up must place new orders, not replay the first run's.
-RUN_TAG = f"{int(RUN_STARTED) % 1_000_000:06d}"
+# Persona weights, read where users are dispatched (the master); rates travel with the settings.
 POPULATION = load_population()
 MAX_CANCELS = 20  # per trader: cancels are a seasoning of the flow, never most of it
 FINAL = frozenset({"filled", "cancelled", "rejected", "risk_rejected", "failed"})
-_journal: Journal | None = None
 _counter = itertools.count(0)
-
-
-@events.init.add_listener
-def _open_journal(environment: Environment, **_: Any) -> None:
-    global _journal
-    directory = os.environ.get("UAT_JOURNAL")
-    if directory:
-        _journal = Journal(directory, RUN_STARTED)
-
-
-@events.quitting.add_listener
-def _close_journal(environment: Environment, **_: Any) -> None:
-    if _journal is not None:
-        _journal.close()
 
 
 def _measure(request_type: str, name: str, milliseconds: float) -> None:
@@ -77,24 +61,17 @@ def _measure(request_type: str, name: str, milliseconds: float) -> None:
     )
 
 
-def _profile() -> Profile | None:
-    name = os.environ.get("UAT_PROFILE")
-    if not name:
-        return None
-    return profile(
-        name, int(os.environ.get("UAT_TRADERS", "10")), float(os.environ.get("UAT_DURATION", "60"))
-    )
-
-
 class Shape(LoadTestShape):
     """The named profile; Locust asks it every second how many traders to run."""
 
     def tick(self) -> tuple[int, float] | None:
-        shape = _profile()
+        assert self.runner is not None
+        shape = Settings.read(self.runner.environment.parsed_options).profile
         if shape is None:
             return None
         t = self.get_run_time()
         if t >= shape.duration_s:
+            locust_hooks.finish(self.runner)  # a master stops its workers and collects their journals
             return None
         return shape.users_at(t), shape.spawn_rate()
 
@@ -106,16 +83,10 @@ class Trader(FastHttpUser):
     persona = "trader"
     actions_per_s = 0.5  # Locust tasks a second at a rate multiplier of 1, unless the fixture says
 
-    def __init_subclass__(cls, **kwargs: Any) -> None:
-        super().__init_subclass__(**kwargs)
-        rate = POPULATION.actions_per_minute.get(cls.persona)
-        if rate is not None:
-            cls.actions_per_s = rate / 60
-
     concurrency = 2
 
     def wait_time(self) -> float:
-        shape = _profile()
+        shape = self.settings.profile
         multiplier = (
             shape.rate_multiplier(
                 self.environment.runner.stats.total.start_time
@@ -127,18 +98,24 @@ class Trader(FastHttpUser):
         return self.rng.expovariate(self.actions_per_s * multiplier)
 
     def on_start(self) -> None:
-        # Worker k of n numbers its traders k, k+n, k+2n...: unique across processes, and the
-        # same population as one local process when the spawn is balanced.
-        self.number = next(_counter) * WORKERS + getattr(self.environment.runner, "worker_index", 0)
-        self.identity = identity(SEED, self.number, POPULATION)
+        # Read now, not at import: a worker has the master's settings once it is told to spawn.
+        self.settings = settings = Settings.read(self.environment.parsed_options)
+        population = settings.population()
+        rate = population.actions_per_minute.get(self.persona)
+        if rate is not None:
+            self.actions_per_s = rate / 60
+        # Worker k of n numbers its traders k, k+n, k+2n...: unique across processes (local and
+        # remote), and the same population as one local process when the spawn is balanced.
+        self.number = next(_counter) * settings.workers + getattr(self.environment.runner, "worker_index", 0)
+        self.identity = identity(settings.seed, self.number, population)
         self.name_ = f"{self.persona}-{self.number}"
-        self.rng = random.Random(f"{SEED}:{self.name_}")
+        self.rng = random.Random(f"{settings.seed}:{self.name_}")
         self.placed = 0
         self.cancels = 0
         self.working: set[str] = set()  # our limit orders the venue holds open, to cancel
         self.ended: set[str] = set()  # final on the stream, which may beat the order's own 202
         self.sent_at: dict[str, float] = {}
-        self.account = (self._find_account() if self.number < ONBOARDED else None) or self._onboard()
+        self.account = (self._find_account() if self.number < settings.onboarded else None) or self._onboard()
         self._stream = gevent.spawn(self._read_stream)
 
     def on_stop(self) -> None:
@@ -158,7 +135,9 @@ class Trader(FastHttpUser):
         return str(accounts[0]) if accounts else None
 
     def _onboard(self) -> str:
-        control = os.environ["UAT_STRIPE_CONTROL"]
+        control = self.settings.stripe_control
+        if not control:
+            raise RuntimeError(f"trader {self.number} needs onboarding, but --uat-stripe-control is unset")
         customer = self.identity.customer_id
         body = {
             "types": ["checkout.session.completed", "customer.subscription.created"],
@@ -191,11 +170,13 @@ class Trader(FastHttpUser):
         # only the symbols this trader trades: the middleware sends each client what it asked for
         url = (
             self.host.replace("http", "ws", 1)
-            + f"/v1/stream?account={self.account}&symbols={','.join(SYMBOLS)}"
+            + f"/v1/stream?account={self.account}&symbols={','.join(self.settings.symbols)}"
         )
         while True:
             try:
-                ws = websocket.create_connection(url, timeout=30)
+                # json.loads refuses a bad frame anyway; the pure-Python UTF-8 check cost Locust a
+                # seventh of its CPU
+                ws = websocket.create_connection(url, timeout=30, skip_utf8_validation=True)
             except Exception:
                 _measure("WS", "reconnect", 0)
                 gevent.sleep(1.0)
@@ -225,16 +206,17 @@ class Trader(FastHttpUser):
             if sent is not None and order.get("status") == "filled":
                 self.sent_at.pop(str(order["client_order_id"]), None)
                 _measure("ORDER", "order to fill", (now - sent) * 1000)
-                if _journal is not None:
-                    _journal.measured("order to fill", (now - sent) * 1000)
+                journal = locust_hooks.journal()
+                if journal is not None:
+                    journal.measured("order to fill", (now - sent) * 1000)
 
     # -- trading -----------------------------------------------------------------------
     def place(self, order_type: str = "MARKET") -> None:
         self.placed += 1
-        coid = f"load-{SEED}-{RUN_TAG}-{self.name_}-{self.placed}"
+        coid = f"load-{self.settings.seed}-{self.settings.run_tag}-{self.name_}-{self.placed}"
         order: dict[str, Any] = {
             "account": self.account,
-            "symbol": self.rng.choice(SYMBOLS),
+            "symbol": self.rng.choice(self.settings.symbols),
             "side": self.rng.choice(("BUY", "SELL")),
             "qty": self.rng.randint(1, 2),
             "type": order_type,
@@ -244,8 +226,9 @@ class Trader(FastHttpUser):
             order["limit_price"] = float(self.rng.randint(4000, 6000))
         journal_value = {**order, "order_type": order.pop("type")}
         order["type"] = journal_value["order_type"]
-        if _journal is not None:
-            _journal.write(self.name_, "invoke", "place_order", journal_value, key=coid)
+        journal = locust_hooks.journal()
+        if journal is not None:
+            journal.write(self.name_, "invoke", "place_order", journal_value, key=coid)
         self.sent_at[coid] = time.time()
         started = time.perf_counter()
         # A transport error (a keep-alive connection the server closed as we reused it) is retried
@@ -279,8 +262,9 @@ class Trader(FastHttpUser):
         self.working.discard(coid)
         value = {"client_order_id": coid, "account": self.account}
         key = f"cancel:{coid}"
-        if _journal is not None:
-            _journal.write(self.name_, "invoke", "cancel_order", value, key=key)
+        journal = locust_hooks.journal()
+        if journal is not None:
+            journal.write(self.name_, "invoke", "cancel_order", value, key=key)
         started = time.perf_counter()
         with self.client.delete(
             f"/v1/orders/{coid}", name="DELETE /v1/orders/{id}", catch_response=True
@@ -293,8 +277,9 @@ class Trader(FastHttpUser):
     def _record(
         self, kind: str, f: str, value: dict[str, Any], key: str, latency_ms: float, status: int
     ) -> None:
-        if _journal is not None:
-            _journal.write(self.name_, kind, f, value, key=key, latency_ms=latency_ms, status=status)
+        journal = locust_hooks.journal()
+        if journal is not None:
+            journal.write(self.name_, kind, f, value, key=key, latency_ms=latency_ms, status=status)
 
 
 PLACE_REFUSALS = frozenset({400, 404, 409, 422, 429, 503})

@@ -11,6 +11,7 @@ from typing import Any
 import click
 
 from ..netguard import TargetRefused, check_host
+from .processes import WORKER_WAIT_S
 
 
 def _duration(text: str) -> float:
@@ -38,6 +39,26 @@ def _duration(text: str) -> float:
     type=click.IntRange(0, 64),
     help="Locust worker processes under a master (0: one local process).",
 )
+@click.option(
+    "--remote-workers",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 256),
+    help="Locust workers from other machines the master also waits for (implies a master).",
+)
+@click.option(
+    "--master-bind",
+    default="127.0.0.1",
+    show_default=True,
+    help="The interface the Locust master listens on: loopback, or a host the target allowlists.",
+)
+@click.option(
+    "--worker-wait",
+    default=WORKER_WAIT_S,
+    show_default=True,
+    type=click.IntRange(1, 3600),
+    help="Seconds the master waits for all its workers before the run fails (exit 3).",
+)
 @click.option("--faults", "faults_file", type=click.Path(dir_okay=False), help="A YAML fault schedule.")
 @click.option("--target", "target_spec", default="reference", show_default=True, help="Target file or name.")
 @click.option("--seed", default=0, show_default=True, type=int)
@@ -56,6 +77,9 @@ def load_command(
     traders: int,
     duration: str,
     workers: int,
+    remote_workers: int,
+    master_bind: str,
+    worker_wait: int,
     faults_file: str | None,
     target_spec: str,
     seed: int,
@@ -68,6 +92,7 @@ def load_command(
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
     from .onboard import OnboardingFailed
+    from .processes import LocustFailed
     from .run import LoadOptions, LoadRun
     from .schedule import ScheduleError
     from .schedule import load as load_schedule
@@ -79,6 +104,7 @@ def load_command(
         schedule = load_schedule(faults_file) if faults_file else None
         for host in _hosts(target.base_url):
             check_host(host, target.allowed_hosts, what="load target")
+        check_host(master_bind, target.allowed_hosts, what="Locust master bind address")
     except (TargetError, ScheduleError, ValueError, TargetRefused) as exc:
         raise UsageFailure(str(exc)) from None
     report = Path(report_dir or f"reports/load-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -89,8 +115,19 @@ def load_command(
             backend=backend,  # type: ignore[arg-type]
             progress=lambda message: click.echo(message, err=True),
         ) as topo:
-            options = LoadOptions(shape, workers=workers, schedule=schedule, seed=seed, report_dir=report)
-            result = LoadRun(topo, options, progress=_print_progress).run()
+            options = LoadOptions(
+                shape,
+                workers=workers,
+                remote_workers=remote_workers,
+                master_bind=master_bind,
+                worker_wait_s=worker_wait,
+                schedule=schedule,
+                seed=seed,
+                report_dir=report,
+            )
+            result = LoadRun(topo, options, progress=_Progress()).run()
+    except LocustFailed as exc:
+        raise InfraFailure(str(exc)) from None
     except OnboardingFailed as exc:
         click.echo(f"the middleware failed to onboard the traders: {exc}", err=True)
         raise SystemExit(1) from None
@@ -115,7 +152,16 @@ def load_command(
     click.echo(
         "  cpu % of a core (mean/max): " + ", ".join(f"{k} {v['mean']}/{v['max']}" for k, v in cpu.items())
     )
+    journal = summary["journal"]
+    click.echo(
+        f"  journal rows: {journal['local_rows']} local, {journal['remote_rows']} from "
+        f"{journal['remote_workers']} remote worker(s)"
+    )
     click.echo(f"report: {report}")
+    if result.journal_problems:
+        for problem in result.journal_problems:
+            click.echo(f"JOURNAL INCOMPLETE: {problem}", err=True)
+        raise InfraFailure("the merged history is incomplete, so the verdicts above judge part of the run")
     if not result.passed:
         raise SystemExit(1)
 
@@ -125,18 +171,39 @@ def _hosts(url_template: str) -> list[str]:
     return [match.group(1).strip("[]")] if match else []
 
 
-def _print_progress(tick: dict[str, Any]) -> None:
-    if "onboarded" in tick:
-        click.echo(
-            f"  onboarding traders through Stripe webhooks: {tick['onboarded']}/{tick['of']}", err=True
-        )
-        return
+class _Progress:
+    """The run's progress on stderr: onboarding, the wait for workers, then a line a second."""
+
+    def __init__(self) -> None:
+        self.joined = -1
+
+    def __call__(self, tick: dict[str, Any]) -> None:
+        if "onboarded" in tick:
+            click.echo(
+                f"  onboarding traders through Stripe webhooks: {tick['onboarded']}/{tick['of']}", err=True
+            )
+        elif "remote_command" in tick:
+            click.echo(
+                f"  waiting for {tick['remote_workers']} Locust worker(s) from other machines; on each, "
+                "from a stack-uat checkout with its venv (the path is this checkout's), run:\n"
+                f"    {tick['remote_command']}",
+                err=True,
+            )
+        elif "joined" in tick:
+            if tick["joined"] != self.joined:
+                self.joined = tick["joined"]
+                click.echo(f"  Locust workers joined: {tick['joined']}/{tick['expected']}", err=True)
+        else:
+            _print_tick(tick)
+
+
+def _print_tick(tick: dict[str, Any]) -> None:
     faults = ", ".join(tick["faults"]) or "-"
     cpu = " ".join(
         f"{name.replace('locust-', '')} {pct:.0f}%" for name, pct in sorted(tick.get("cpu", {}).items())
     )
     click.echo(
-        f"  t={tick['t']:6.1f}s  traders {tick['users']:>5}  rps {float(tick['rps']):8.1f}  "
+        f"  t={tick['t']:6.1f}s  traders {tick['users']:>5}  http rps {float(tick['rps']):8.1f}  "
         f"failures/s {float(tick['failures_per_s']):5.1f}  fault: {faults}  cpu: {cpu or '-'}",
         err=True,
     )

@@ -1,14 +1,12 @@
-"""One load run: Locust (a master and N workers, or one local process) drives seeded traders
-at the middleware while a fault schedule plays out, then the gate's checkers judge the merged
-history against the venue ledger. Every loop here is bounded in time."""
+"""One load run: Locust (one local process, or a master with local workers and workers from
+other machines) drives seeded traders at the middleware while a fault schedule plays out, then
+the gate's checkers judge the merged history against the venue ledger. Every loop here is
+bounded in time."""
 
 from __future__ import annotations
 
-import csv
 import json
 import os
-import subprocess
-import sys
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +21,6 @@ from ..adapter import DefaultAdapter
 from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
-from ..ports import free_port
 from ..postgres import ThrowawayPostgres
 from ..scenario.faults import FaultStep
 from ..timeline import Timeline
@@ -31,23 +28,29 @@ from ..topology import Topology
 from .allure_results import RunFacts, write_results
 from .cpu import CpuSampler
 from .identities import load_population
-from .journal import merge, read_measures
+from .journal import STATUS, merge, read_measures, read_status
+from .locust_csv import read_csv, writes
 from .onboard import onboard_population
-from .phases import split_by_phase
 from .plots import plot_run
+from .processes import WORKER_WAIT_S, LocustFailed, LocustPlan, LocustProcesses
 from .schedule import Schedule
 from .shapes import Profile
+from .shipping import audit
+from .summary import RunFigures, summarize
 
-LOCUSTFILE = str(Path(__file__).with_name("users.py"))
 INVARIANTS = ("no_duplicate_order", "no_lost_fill", "positions_reconcile", "unknown_outcomes_resolve")
 EXIT_GRACE_S = 60.0  # Locust's own shutdown, on top of the run's duration
+START_GRACE_S = 60.0  # Locust's own start, on top of the wait for its workers
 Progress = Callable[[dict[str, Any]], None]
 
 
 @dataclass
 class LoadOptions:
     profile: Profile
-    workers: int = 0
+    workers: int = 0  # local Locust worker processes (0 and no remote ones: one local process)
+    remote_workers: int = 0  # Locust workers from other machines the master waits for
+    master_bind: str = "127.0.0.1"  # the interface the Locust master listens on
+    worker_wait_s: int = WORKER_WAIT_S  # the master's bound on waiting for its workers
     schedule: Schedule | None = None
     seed: int = 0
     report_dir: Path = Path("reports/load")
@@ -65,6 +68,14 @@ class LoadResult:
     @property
     def passed(self) -> bool:
         return all(v.passed for v in self.verdicts) and self.summary["failures_outside_faults"] == 0
+
+    @property
+    def journal_problems(self) -> list[str]:
+        """Ways the merged history is incomplete (a remote worker's rows lost on the way). The
+        checkers judged a partial history then: a lost completion reads as an unknown outcome, a
+        lost invoke hides an order. Neither verdict says anything about the middleware, so the
+        command reports such a run as a harness failure (exit 3), never as a pass or a fail."""
+        return list(self.summary.get("journal", {}).get("problems", []))
 
 
 class LoadRun:
@@ -92,11 +103,9 @@ class LoadRun:
         report = options.report_dir
         report.mkdir(parents=True, exist_ok=True)
         journal = report / "journal"
-        for stale in [
-            *journal.glob("history-*.jsonl"),
-            *journal.glob("measures-*.jsonl"),
-        ]:  # a report dir reused must not mix two runs
-            stale.unlink()
+        stale = [*journal.glob("history-*.jsonl"), *journal.glob("measures-*.jsonl"), journal / STATUS]
+        for path in [*stale, report / "remote-worker.txt"]:  # a report dir reused must not mix two runs
+            path.unlink(missing_ok=True)
         onboarded = options.profile.peak if options.onboard_first else 0
         self.onboarding_s = 0.0
         if onboarded:
@@ -108,54 +117,59 @@ class LoadRun:
                 population=load_population(),
                 progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
             )
-        started_wall = time.time()
         self.timeline = Timeline()
-        env = dict(
-            os.environ,
-            UAT_MIDDLEWARE=self.topo.base_url,
-            UAT_STRIPE_CONTROL=self.control("stripe"),
-            UAT_JOURNAL=str(journal),
-            UAT_SEED=str(options.seed),
-            UAT_WORKERS=str(options.workers),
-            UAT_ONBOARDED=str(onboarded),
-            UAT_RUN_STARTED=str(started_wall),
-            UAT_PROFILE=options.profile.name,
-            UAT_TRADERS=str(options.profile.traders),
-            UAT_DURATION=str(options.profile.duration_s),
+        locust = LocustProcesses(
+            LocustPlan(
+                self.topo.base_url,
+                report,
+                self._locust_env(journal, onboarded),
+                workers=options.workers,
+                remote_workers=options.remote_workers,
+                master_bind=options.master_bind,
+                worker_wait_s=options.worker_wait_s,
+            )
         )
-        procs = self._spawn(env, report / "locust")
-        self.cpu = CpuSampler(self._process_groups(procs))
         stop = threading.Event()
         faults = threading.Thread(target=self._play_schedule, args=(stop,), daemon=True)
-        faults.start()
         try:
-            self._watch(procs, report / "locust_stats_history.csv", started_wall)
+            locust.start()
+            if options.remote_workers:
+                self.progress(
+                    {"remote_command": locust.remote_command(), "remote_workers": options.remote_workers}
+                )
+            self.cpu = CpuSampler({**self._process_groups(), **locust.groups()})
+            started_wall = self._watch(locust, journal, faults)
         finally:
             stop.set()
-            faults.join(timeout=30)
-            for proc in procs:
-                if proc.poll() is None:
-                    proc.terminate()
-            for proc in procs:
-                try:
-                    proc.wait(timeout=15)
-                except subprocess.TimeoutExpired:
-                    proc.kill()
-                    proc.wait(timeout=5)
+            if faults.is_alive():
+                faults.join(timeout=30)
+            locust.stop()
         history = History(started=self.timeline.started)
         merge(journal, history, faults_at=lambda t: self.timeline.active(t))
         verdicts = self._judge(history)
-        stats = _read_csv(report / "locust_stats.csv")
-        summary = self._summary(history, verdicts, stats, report, started_wall)
+        history_rows = read_csv(report / "locust_stats_history.csv")
+        figures = RunFigures(
+            profile=options.profile,
+            seed=options.seed,
+            workers=options.workers,
+            remote_workers=options.remote_workers,
+            schedule=options.schedule,
+            timeline=self.timeline,
+            started_wall=started_wall,
+            grace_s=self.topo.target.slo.recovery_s,
+            stats=read_csv(report / "locust_stats.csv"),
+            history_rows=history_rows,
+            ledger=httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json(),
+            fills=read_measures(journal, "order to fill"),
+            cpu=self.cpu.summary(),
+            onboarding_s=self.onboarding_s,
+            journal=audit(journal, options.remote_workers),
+        )
+        summary = summarize(history, verdicts, figures)
         (report / "load-summary.json").write_text(json.dumps(summary, indent=2))
         (report / "history.jsonl").write_text(history.to_jsonl())
-        plot_run(
-            report / "load.png",
-            history,
-            self.timeline,
-            _read_csv(report / "locust_stats_history.csv"),
-            started_wall,
-        )
+        self.cpu.write_csv(report / "cpu.csv", origin=started_wall)
+        plot_run(report / "load.png", history, self.timeline, history_rows, started_wall)
         facts = RunFacts(
             summary,
             target=self.topo.target.name,
@@ -164,57 +178,33 @@ class LoadRun:
             plot=report / "load.png",
         )
         write_results(report / "allure-results", verdicts, facts)
-        return LoadResult(summary, verdicts, history, self.timeline, stats)
+        return LoadResult(summary, verdicts, history, self.timeline, figures.stats)
 
-    def _spawn(self, env: dict[str, str], csv_prefix: Path) -> list[subprocess.Popen[bytes]]:
-        base = [sys.executable, "-m", "locust", "-f", LOCUSTFILE, "--host", self.topo.base_url]
-        common = ["--headless", "--csv", str(csv_prefix), "--only-summary", "--stop-timeout", "5"]
-        logs = self.options.report_dir
-        if self.options.workers <= 0:
-            with (logs / "locust.log").open("wb") as log:
-                return [subprocess.Popen([*base, *common], env=env, stdout=log, stderr=subprocess.STDOUT)]
-        port = free_port()
-        procs = []
-        with (logs / "locust-master.log").open("wb") as log:
-            procs.append(
-                subprocess.Popen(
-                    [
-                        *base,
-                        *common,
-                        "--master",
-                        "--master-bind-host",
-                        "127.0.0.1",
-                        "--master-bind-port",
-                        str(port),
-                        "--expect-workers",
-                        str(self.options.workers),
-                    ],
-                    env=env,
-                    stdout=log,
-                    stderr=subprocess.STDOUT,
-                )
-            )
-        for index in range(self.options.workers):
-            with (logs / f"locust-worker-{index}.log").open("wb") as log:
-                procs.append(
-                    subprocess.Popen(
-                        [*base, "--worker", "--master-host", "127.0.0.1", "--master-port", str(port)],
-                        env=env,
-                        stdout=log,
-                        stderr=subprocess.STDOUT,
-                    )
-                )
-        return procs
+    def _locust_env(self, journal: Path, onboarded: int) -> dict[str, str]:
+        """The master's (or the one process's) settings; it forwards them to every worker."""
+        options = self.options
+        return dict(
+            os.environ,
+            UAT_STRIPE_CONTROL=self.control("stripe"),
+            UAT_JOURNAL=str(journal),
+            UAT_SEED=str(options.seed),
+            UAT_WORKERS=str(options.workers + options.remote_workers),
+            UAT_REMOTE_WORKERS=str(options.remote_workers),
+            UAT_ONBOARDED=str(onboarded),
+            UAT_RUN_STARTED="0",  # time zero is when the load starts: after every worker joined
+            UAT_PROFILE=options.profile.name,
+            UAT_TRADERS=str(options.profile.traders),
+            UAT_DURATION=str(options.profile.duration_s),
+        )
 
     def _play_schedule(self, stop: threading.Event) -> None:
         schedule = self.options.schedule
         if schedule is None:
             return
-        began = time.monotonic()
         pending = list(schedule.steps)
         active: list[tuple[float, FaultStep, Any]] = []
         while (pending or active) and not stop.is_set():
-            now = time.monotonic() - began
+            now = self.timeline.now()  # run time: zero is when the load started
             while pending and pending[0].at <= now:
                 step = pending.pop(0)
                 end = step.at + (step.for_s if step.for_s is not None else schedule.duration_s - step.at)
@@ -226,41 +216,69 @@ class LoadRun:
         for _, step, window in active:  # the run ended first: nothing may stay broken
             step.clear(self, window)
 
-    def _process_groups(self, procs: list[subprocess.Popen[bytes]]) -> dict[str, int]:
+    def _process_groups(self) -> dict[str, int]:
         groups = {"harness": os.getpid()}  # uat itself, the in-process mocks and fault plane
         if self.topo.process is not None and self.topo.process.pid:
             groups["middleware"] = self.topo.process.pid
         postmaster = self.topo.postgres.pid() if isinstance(self.topo.postgres, ThrowawayPostgres) else None
         if postmaster:
             groups["postgres"] = postmaster
-        names = (
-            ["locust"]
-            if len(procs) == 1
-            else ["locust-master"] + [f"locust-worker-{i}" for i in range(len(procs) - 1)]
-        )
-        groups.update({name: proc.pid for name, proc in zip(names, procs, strict=True)})
         return groups
 
-    def _watch(self, procs: list[subprocess.Popen[bytes]], history_csv: Path, started_wall: float) -> None:
-        deadline = time.monotonic() + self.options.profile.duration_s + EXIT_GRACE_S
-        master = procs[0]
-        while master.poll() is None:
+    def _watch(self, locust: LocustProcesses, journal: Path, faults: threading.Thread) -> float:
+        """Follow the run until the master exits; returns when the load started (epoch seconds).
+        The fault schedule starts with the load, not with the processes: a master may first wait
+        for workers from other machines."""
+        plan = locust.plan
+        started_wall: float | None = None
+        deadline = time.monotonic() + plan.worker_wait_s + START_GRACE_S
+        history_csv = self.options.report_dir / "locust_stats_history.csv"
+        while locust.master.poll() is None:
+            status = read_status(journal)
+            if started_wall is None and status.get("run_started"):
+                started_wall = float(status["run_started"])
+                self.timeline = Timeline(started=time.monotonic() - (time.time() - started_wall))
+                faults.start()
+                deadline = time.monotonic() + self.options.profile.duration_s + EXIT_GRACE_S
             if time.monotonic() > deadline:
-                raise TimeoutError(
+                raise LocustFailed(
                     f"Locust did not finish within {self.options.profile.duration_s + EXIT_GRACE_S:g} s"
+                    if started_wall is not None
+                    else f"the load did not start within {plan.worker_wait_s + START_GRACE_S:g} s"
                 )
-            last = _last_row(history_csv)
+            cpu = self.cpu.sample()
+            if started_wall is None:
+                if plan.distributed:
+                    joined = len(status.get("joined", []))
+                    self.progress({"joined": joined, "expected": plan.expected_workers, "cpu": cpu})
+                time.sleep(0.2 if plan.distributed else 0.5)
+                continue
+            last = writes(read_csv(history_csv))[-1:]
             self.progress(
                 {
                     "t": time.time() - started_wall,
-                    "users": last.get("User Count", "0"),
-                    "rps": last.get("Requests/s", "0"),
-                    "failures_per_s": last.get("Failures/s", "0"),
+                    "users": last[0].users if last else 0,
+                    "rps": last[0].http_rps if last else 0.0,
+                    "failures_per_s": last[0].failures_per_s if last else 0.0,
                     "faults": self.timeline.active(),
-                    "cpu": self.cpu.sample(),
+                    "cpu": cpu,
                 }
             )
             time.sleep(1.0)
+        if started_wall is None:
+            status = read_status(journal)
+            joined = len(status.get("joined", []))
+            if plan.distributed and joined < plan.expected_workers:
+                raise LocustFailed(
+                    f"{joined} of {plan.expected_workers} Locust workers joined the master within "
+                    f"{plan.worker_wait_s} s ({plan.workers} local, {plan.remote_workers} from other "
+                    f"machines expected at {plan.master_bind}:{locust.port})"
+                )
+            raise LocustFailed(
+                f"Locust exited (code {locust.master.returncode}) before the load started: see "
+                f"{self.options.report_dir}/locust*.log"
+            )
+        return started_wall
 
     def _judge(self, history: History) -> list[Verdict]:
         http = httpx.Client(timeout=30, trust_env=False)
@@ -276,77 +294,6 @@ class LoadRun:
         finally:
             adapter.close()
             http.close()
-
-    def _summary(
-        self,
-        history: History,
-        verdicts: list[Verdict],
-        stats: list[dict[str, str]],
-        report: Path,
-        started_wall: float,
-    ) -> dict[str, Any]:
-        placed = history.completions("place_order")
-        cancels = history.completions("cancel_order")
-        grace = self.topo.target.slo.recovery_s
-        # An operation in flight when a fault began, or within the recovery SLO after it ended,
-        # belongs to that fault; any other unknown outcome is a failure outside the faults.
-        outside = [
-            done
-            for invoked, done in [*placed, *cancels]
-            if done.type == "info"
-            and not any(
-                invoked.time <= (w.end if w.end is not None else invoked.time) + grace
-                and done.time >= w.start
-                for w in self.timeline.windows
-            )
-        ]
-        ledger = httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json()
-        ours = {str(op.value["client_order_id"]) for op, _ in placed}
-        by_name = {row["Name"]: row for row in stats}
-        history_rows = _read_csv(report / "locust_stats_history.csv")
-        return {
-            "profile": self.options.profile.name,
-            "traders": self.options.profile.traders,
-            "peak_traders": max(
-                (int(r["User Count"]) for r in history_rows if r.get("User Count")), default=0
-            ),
-            # HTTP requests only: Locust also counts our stream measurements as "requests".
-            "requests": sum(
-                int(r["Request Count"] or 0) for r in stats if r.get("Type") in ("GET", "POST", "DELETE")
-            ),
-            "locust_failures": int(by_name.get("Aggregated", {}).get("Failure Count", 0) or 0),
-            "failures_outside_faults": len(outside),
-            "orders": len(placed),
-            "fills": sum(
-                1
-                for f in ledger.get("fills", [])
-                if f.get("client_tag") in ours and not f.get("duplicate_of")
-            ),
-            "order_ack_ms": _percentiles(by_name.get("order ack")),
-            "order_to_fill_ms": _percentiles(by_name.get("order to fill")),
-            # Cancels asked for, and taken by the venue (the rest had filled or ended first).
-            "cancels": {"requested": len(cancels), "accepted": sum(1 for _, d in cancels if d.type == "ok")},
-            "ws_messages": int(by_name.get("quote age", {}).get("Request Count", 0) or 0),
-            "phases": split_by_phase(
-                history,
-                self.timeline,
-                read_measures(report / "journal", "order to fill"),
-                [
-                    (float(r["Timestamp"]) - started_wall, float(r["Requests/s"] or 0))
-                    for r in history_rows
-                    if r.get("Name") == "Aggregated" and r.get("Timestamp")
-                ],
-                grace,
-            ),
-            "cpu_percent": self.cpu.summary(),
-            "faults": self.timeline.to_json(),
-            "schedule": self.options.schedule.to_json() if self.options.schedule else None,
-            "invariants": {v.check: "pass" if v.passed else "fail" for v in verdicts},
-            "duration_s": round(time.time() - started_wall, 1),
-            "workers": self.options.workers,
-            "onboarded_before_s": round(self.onboarding_s, 1),
-            "seed": self.options.seed,
-        }
 
 
 def _settle(history: History, adapter: DefaultAdapter, within_s: float) -> dict[str, dict[str, Any]]:
@@ -368,26 +315,6 @@ def _settle(history: History, adapter: DefaultAdapter, within_s: float) -> dict[
             if not tags or time.monotonic() >= deadline:
                 return orders
             time.sleep(0.5)
-
-
-def _percentiles(row: dict[str, str] | None) -> dict[str, float | None]:
-    def value(key: str) -> float | None:
-        raw = (row or {}).get(key, "N/A")
-        return None if raw in ("", "N/A") else float(raw)
-
-    return {"p50": value("50%"), "p95": value("95%"), "p99": value("99%")}
-
-
-def _read_csv(path: Path) -> list[dict[str, str]]:
-    if not path.exists():
-        return []
-    with path.open(newline="") as handle:
-        return list(csv.DictReader(handle))
-
-
-def _last_row(path: Path) -> dict[str, str]:
-    rows = [r for r in _read_csv(path) if r.get("Name") == "Aggregated"]
-    return rows[-1] if rows else {}
 
 
 __all__ = ["LoadOptions", "LoadResult", "LoadRun"]

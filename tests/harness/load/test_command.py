@@ -47,6 +47,34 @@ def test_load_against_a_host_off_loopback_is_refused(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "refusing load target '10.1.2.3'" in result.output
 
 
+def test_a_master_bound_off_loopback_is_refused_naming_the_address(tmp_path: Path) -> None:
+    result = CliRunner().invoke(main, [*BASE, "--workers", "1", "--master-bind", "10.9.8.7"])
+    assert result.exit_code == 2
+    assert "refusing Locust master bind address '10.9.8.7'" in result.output
+    assert "allowlist: ['127.0.0.1']" in result.output  # the reference target allows loopback only
+    for bind in ("0.0.0.0", "example.com"):
+        refused = CliRunner().invoke(main, [*BASE, "--remote-workers", "1", "--master-bind", bind])
+        assert refused.exit_code == 2 and f"refusing Locust master bind address '{bind}'" in refused.output
+
+
+def test_the_command_for_other_machines_names_the_master_and_leaves_settings_to_it(tmp_path: Path) -> None:
+    from harness.load.processes import LocustPlan, LocustProcesses
+
+    locust = LocustProcesses(LocustPlan("http://10.0.0.5:8080", tmp_path, {}, 1, 2, "10.0.0.4"), port=41234)
+    command = locust.remote_instructions().splitlines()[-1]
+    argv = command.split()
+    assert argv[0] == "locust" and argv[-5:] == [
+        "--worker",
+        "--master-host",
+        "10.0.0.4",
+        "--master-port",
+        "41234",
+    ]
+    assert Path(argv[2]).is_absolute() and Path(argv[2]).name == "users.py"
+    assert "UAT_" not in command and "--uat-" not in command, "settings travel from the master"
+    assert "2 other machine(s)" in locust.remote_instructions()
+
+
 @pytest.mark.slow
 def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
     proc = subprocess.run(

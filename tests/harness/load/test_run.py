@@ -4,6 +4,11 @@ proxy down in the middle; the summary and the invariant verdicts are checked."""
 from __future__ import annotations
 
 import json
+import os
+import shlex
+import socket
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -11,10 +16,11 @@ import yaml
 
 from harness import target
 from harness.adapter import DefaultAdapter
-from harness.load.identities import DEFAULT_FILE, identity
+from harness.load.identities import DEFAULT_FILE, identity, load_population
 from harness.load.run import INVARIANTS, LoadOptions, LoadRun
 from harness.load.schedule import parse
 from harness.load.shapes import profile
+from harness.ports import is_listening
 from harness.topology import Topology
 
 FIELDS = {
@@ -33,11 +39,13 @@ FIELDS = {
 }
 
 
-def _busy_desk(directory: Path) -> Path:
+def _busy_desk(directory: Path, customer_prefix: str | None = None) -> Path:
     """The bundled population, twenty times as active: a short run must still place hundreds
     of orders for the invariants to have something to judge."""
     data = yaml.safe_load(DEFAULT_FILE.read_text())
     data["actions_per_minute"] = {"scalper": 120, "swing": 12, "watcher": 12, "backoffice": 30}
+    if customer_prefix:
+        data["customer_prefix"] = customer_prefix
     directory.mkdir()
     (directory / "traders.yaml").write_text(yaml.safe_dump(data))
     return directory
@@ -117,6 +125,121 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
         assert {("suite", "load"), ("profile", "steady"), ("seed", "9")} <= labels
         assert {"load-summary.json", "fault schedule"} <= {a["name"] for a in r["attachments"]}
     assert result.passed
+
+
+def _bindable(host: str) -> bool:
+    try:
+        with socket.socket() as sock:
+            sock.bind((host, 0))
+    except OSError:
+        return False
+    return True
+
+
+def _processes_naming(text: str) -> list[str]:
+    found = []
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            argv = cmdline.read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        if text in argv:
+            found.append(argv)
+    return found
+
+
+@pytest.mark.slow
+def test_a_worker_from_another_machine_trades_with_the_masters_settings_and_ships_its_journal(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """127.0.0.2 stands in for another host's interface; the 'remote' worker is started from the
+    printed command, in another directory, with no UAT_* variable: it must get the seed, the
+    worker count and the population (a fixture with its own customer prefix) from the master."""
+    if not _bindable("127.0.0.2"):
+        pytest.skip("127.0.0.2 cannot be bound here: no second loopback address to stand in for a host")
+    fixtures = _busy_desk(tmp_path / "fixtures", customer_prefix="cus_far_")
+    monkeypatch.setenv("UAT_FIXTURES", str(fixtures))
+    population = load_population(fixtures / "traders.yaml")
+    report, elsewhere = tmp_path / "report", tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    remote: list[subprocess.Popen[bytes]] = []
+    commands: list[str] = []
+
+    def progress(tick: dict[str, object]) -> None:
+        if "remote_command" in tick:
+            commands.append(str(tick["remote_command"]))
+            env = {k: v for k, v in os.environ.items() if not k.startswith("UAT_")}
+            env["PATH"] = f"{Path(sys.executable).parent}{os.pathsep}{env.get('PATH', '')}"  # the venv
+            with (tmp_path / "remote-worker.log").open("wb") as log:
+                remote.append(
+                    subprocess.Popen(
+                        shlex.split(commands[0]), cwd=elsewhere, env=env, stdout=log, stderr=subprocess.STDOUT
+                    )
+                )
+
+    try:
+        with Topology(target.load("reference"), seed=11, backend="embedded") as topo:
+            options = LoadOptions(
+                profile("steady", 40, 30),
+                workers=1,
+                remote_workers=1,
+                master_bind="127.0.0.2",
+                seed=11,
+                report_dir=report,
+            )
+            result = LoadRun(topo, options, progress=progress).run()
+            summary = result.summary
+            (_, shipped), *others = summary["journal"]["shipped"].items()
+            index = shipped["worker_index"]
+            theirs = {
+                op.process: str(op.value["account"])
+                for op, _ in result.history.completions("place_order")
+                if int(op.process.rsplit("-", 1)[1]) % 2 == index
+            }
+            adapter = DefaultAdapter(topo.base_url)
+            customers = {
+                name: adapter.account(account).body["customer_id"] for name, account in theirs.items()
+            }
+            adapter.close()
+        assert len(remote) == 1 and remote[0].wait(timeout=30) == 0, (
+            tmp_path / "remote-worker.log"
+        ).read_text()
+    finally:
+        for proc in remote:
+            if proc.poll() is None:
+                proc.kill()
+                proc.wait()
+    assert (report / "remote-worker.txt").read_text().splitlines()[-1] == commands[0]
+    assert "127.0.0.2" in commands[0]
+    assert result.passed and not result.journal_problems, summary["journal"]
+    assert set(summary["invariants"].values()) == {"pass"}
+    assert (summary["workers"], summary["remote_workers"]) == (2, 1)
+    # the remote worker's traders traded: numbered by its index, under the master's population
+    assert not others and len(theirs) >= 3, theirs
+    for name, customer in customers.items():
+        assert customer == identity(11, int(name.rsplit("-", 1)[1]), population).customer_id
+        assert customer.startswith("cus_far_")
+    remote_rows = [
+        json.loads(line)
+        for path in (report / "journal").glob("history-remote-*.jsonl")
+        for line in path.read_text().splitlines()
+    ]
+    assert {row["process"] for row in remote_rows if row["f"] == "place_order"} == set(theirs)
+    # every row the worker sent arrived, and no row twice
+    assert (
+        shipped["received"] == shipped["sent"] == shipped["on_disk"] == summary["journal"]["remote_rows"] > 0
+    )
+    assert summary["journal"]["local_rows"] > 0
+    keys = [(row["key"], row["type"]) for row in remote_rows]
+    assert len(keys) == len(set(keys))
+    # Locust's figures include the workers' last stats, sent before each reported stopped
+    acks = sum(1 for _, done in result.history.completions("place_order") if done.type == "ok")
+    stats = {row["Name"]: row for row in result.stats}
+    assert int(stats["order ack"]["Request Count"]) == acks
+    # nothing is left: no Locust process of this run, and the master's port is closed
+    port = commands[0].rsplit(" ", 1)[1]
+    assert not is_listening("127.0.0.2", int(port))
+    assert not _processes_naming(f"-port {port}"), _processes_naming(f"-port {port}")
 
 
 def test_journal_merge_pairs_invokes_with_completions(tmp_path: Path) -> None:

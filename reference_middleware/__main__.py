@@ -33,6 +33,9 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stdout,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    from . import gcpolicy
+
+    gcpolicy.apply()
     host = os.environ.get("REFMW_HOST", "127.0.0.1")
     uvicorn.run(
         create_app(cfg),

@@ -15,7 +15,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import cancels, db
+from . import cancels, db, gcpolicy
 from .accounts import AccountService
 from .config import Config
 from .hub import Hub
@@ -208,6 +208,7 @@ async def health(request: Request) -> Response:
             "database": database,
             "venues": venues,
             "uptime_s": round(time.monotonic() - svc.started, 3),
+            "gc": gcpolicy.status(),
         }
     )
 

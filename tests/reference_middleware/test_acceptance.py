@@ -158,6 +158,12 @@ def test_stream_for_an_account_carries_only_that_accounts_orders(fresh: Env) -> 
         assert other_types == {"quote"}
 
 
+def test_health_shows_the_collector_tuned_for_thousands_of_connections(fresh: Env) -> None:
+    gc = fresh.health()["gc"]
+    assert gc["young_threshold"] == 50_000, gc
+    assert gc["full_collections"] >= 0 and gc["longest_pause_ms"] >= 0
+
+
 def test_openapi_lists_the_contract(fresh: Env) -> None:
     spec = fresh.http.get(f"{fresh.base}/openapi.json").json()
     for path in ("/v1/orders", "/v1/orders/{client_order_id}", "/v1/positions", "/v1/accounts/{account_id}"):

@@ -54,7 +54,9 @@ def _time(manager: RequestManager, in_flight: int, messages: list[Any]) -> float
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--in-flight", default="10,100,1000,3000")
     parser.add_argument("--messages", type=int, default=20_000)
     args = parser.parse_args()

@@ -12,6 +12,8 @@ from urllib.parse import urlsplit
 
 import click
 
+from . import gcpolicy
+
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_INFRA = 0, 1, 2, 3
 
 
@@ -42,6 +44,7 @@ def main(log_level: str) -> None:
     # Every control-plane call would otherwise be an INFO line; keep them for --log-level debug.
     for noisy in ("httpx", "testcontainers"):
         logging.getLogger(noisy).setLevel(max(logging.WARNING, logging.getLogger().level))
+    gcpolicy.relax()  # this process may host every mock and the fault plane
 
 
 @main.command()

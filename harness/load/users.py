@@ -38,6 +38,7 @@ from typing import Any
 import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 
+from harness import gcpolicy
 from harness.load import locust_hooks
 from harness.load.identities import identity, load_population
 from harness.load.settings import Settings
@@ -47,6 +48,7 @@ POPULATION = load_population()
 MAX_CANCELS = 20  # per trader: cancels are a seasoning of the flow, never most of it
 FINAL = frozenset({"filled", "cancelled", "rejected", "risk_rejected", "failed"})
 _counter = itertools.count(0)
+gcpolicy.relax()  # thousands of traders in one process: no full collection every few seconds
 
 
 def _measure(request_type: str, name: str, milliseconds: float) -> None:

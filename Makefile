@@ -46,6 +46,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/rithmic_order_rtt.py
 	$(BIN)/python bench/rithmic_fanout.py
+	$(BIN)/python bench/rithmic_matching.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules

@@ -32,27 +32,23 @@ def _key(expected: dict[str, Any]) -> Key:
 
 class Expectations(dict[str, dict[str, Any]]):
     """The library's `expected_responses` dict, keeping an index beside it. The library adds with
-    item assignment and removes with pop, and that is all this has to follow."""
+    item assignment and removes with pop, and that is all this has to follow. The index maps a
+    key to its requests, each with the sequence number it was sent under."""
 
     def __init__(self) -> None:
         super().__init__()
         self._order = itertools.count()
-        self._seq: dict[str, int] = {}
-        self._buckets: dict[Key, dict[str, None]] = {}
-        self._keys: dict[str, Key] = {}
+        self._buckets: dict[Key, dict[str, int]] = {}
 
     def __setitem__(self, request_id: str, expected: dict[str, Any]) -> None:
         if request_id in self:
             self._unindex(request_id)
         super().__setitem__(request_id, expected)
-        key = _key(expected)
-        self._keys[request_id] = key
-        self._seq[request_id] = next(self._order)
-        self._buckets.setdefault(key, {})[request_id] = None
+        self._buckets.setdefault(_key(expected), {})[request_id] = next(self._order)
 
     def __delitem__(self, request_id: str) -> None:
-        super().__delitem__(request_id)
         self._unindex(request_id)
+        super().__delitem__(request_id)
 
     def pop(self, request_id: str, *default: Any) -> Any:
         if request_id in self:
@@ -60,10 +56,9 @@ class Expectations(dict[str, dict[str, Any]]):
         return super().pop(request_id, *default)
 
     def _unindex(self, request_id: str) -> None:
-        key = self._keys.pop(request_id)
-        self._seq.pop(request_id, None)
+        key = _key(self[request_id])
         bucket = self._buckets[key]
-        bucket.pop(request_id, None)
+        del bucket[request_id]
         if not bucket:
             del self._buckets[key]
 
@@ -74,10 +69,10 @@ class Expectations(dict[str, dict[str, Any]]):
         keys = [(template, None), WILDCARD]
         if user_msg:
             keys.append((template, user_msg[0]))
-        found = [rid for key in keys for rid in self._buckets.get(key, ())]
+        found = [(seq, rid) for key in keys for rid, seq in self._buckets.get(key, {}).items()]
         if len(found) > 1:
-            found.sort(key=self._seq.__getitem__)
-        return iter(found)
+            found.sort()
+        return (rid for _, rid in found)
 
 
 class IndexedRequestManager(RequestManager):  # type: ignore[misc]

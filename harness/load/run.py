@@ -29,7 +29,7 @@ from .allure_results import RunFacts, write_results
 from .cpu import CpuSampler
 from .identities import load_population
 from .journal import STATUS, merge, read_measures, read_status
-from .locust_csv import read_csv, writes
+from .locust_csv import last_writes, read_csv
 from .onboard import onboard_population
 from .plots import plot_run
 from .processes import WORKER_WAIT_S, LocustFailed, LocustPlan, LocustProcesses
@@ -146,7 +146,8 @@ class LoadRun:
             locust.stop()
         history = History(started=self.timeline.started)
         merge(journal, history, faults_at=lambda t: self.timeline.active(t))
-        verdicts = self._judge(history)
+        ledger = httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json()
+        verdicts = self._judge(history, ledger)
         history_rows = read_csv(report / "locust_stats_history.csv")
         figures = RunFigures(
             profile=options.profile,
@@ -159,7 +160,7 @@ class LoadRun:
             grace_s=self.topo.target.slo.recovery_s,
             stats=read_csv(report / "locust_stats.csv"),
             history_rows=history_rows,
-            ledger=httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json(),
+            ledger=ledger,
             fills=read_measures(journal, "order to fill"),
             cpu=self.cpu.summary(),
             onboarding_s=self.onboarding_s,
@@ -253,7 +254,7 @@ class LoadRun:
                     self.progress({"joined": joined, "expected": plan.expected_workers, "cpu": cpu})
                 time.sleep(0.2 if plan.distributed else 0.5)
                 continue
-            last = writes(read_csv(history_csv))[-1:]
+            last = last_writes(history_csv)[-1:]
             self.progress(
                 {
                     "t": time.time() - started_wall,
@@ -280,12 +281,11 @@ class LoadRun:
             )
         return started_wall
 
-    def _judge(self, history: History) -> list[Verdict]:
-        http = httpx.Client(timeout=30, trust_env=False)
+    def _judge(self, history: History, ledger: dict[str, Any]) -> list[Verdict]:
+        """The invariants, over the venue's ledger as read once the Locust processes stopped."""
         adapter = DefaultAdapter(self.topo.base_url, allowed_hosts=self.topo.target.allowed_hosts)
         try:
             orders = _settle(history, adapter, self.topo.target.slo.fill_visible_s)
-            ledger = http.get(f"{self.control('rithmic')}/ledger").json()
             accounts = {op.process: str(op.value["account"]) for op, _ in history.completions("place_order")}
             ctx = CheckContext(
                 history, self.timeline, adapter, self.topo.target.slo, ledger, accounts, orders
@@ -293,7 +293,6 @@ class LoadRun:
             return [CHECKERS[name](ctx) for name in INVARIANTS]
         finally:
             adapter.close()
-            http.close()
 
 
 def _settle(history: History, adapter: DefaultAdapter, within_s: float) -> dict[str, dict[str, Any]]:

@@ -6,6 +6,7 @@ of a write is the sum of its GET, POST and DELETE rows."""
 from __future__ import annotations
 
 import csv
+import io
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -50,3 +51,23 @@ def writes(rows: list[dict[str, str]]) -> list[Write]:
         elif row.get("Type") in HTTP_METHODS:
             http += float(row.get("Requests/s") or 0)
     return out
+
+
+TAIL_BYTES = 64 * 1024  # many writes' worth of rows (a write is a row per request name)
+
+
+def last_writes(path: Path) -> list[Write]:
+    """The latest writes of a history still being written, from the file's tail: the progress
+    line reads it every second, and the whole file grows by a row per name each second."""
+    if not path.exists():
+        return []
+    with path.open("rb") as handle:
+        header = handle.readline()
+        size = handle.seek(0, io.SEEK_END)
+        start = max(len(header), size - TAIL_BYTES)
+        handle.seek(start)
+        tail = handle.read().decode(errors="replace").splitlines()
+    if start > len(header):
+        tail = tail[1:]  # the first line may begin mid-row
+    rows = list(csv.DictReader([header.decode(errors="replace"), *tail]))
+    return writes(rows)[1:] if start > len(header) else writes(rows)  # the first write may be partial

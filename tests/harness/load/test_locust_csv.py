@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from harness.load.locust_csv import read_csv, writes
+from harness.load.locust_csv import TAIL_BYTES, Write, last_writes, read_csv, writes
 
 HEADER = "Timestamp,User Count,Type,Name,Requests/s,Failures/s,Total Request Count\n"
 
@@ -35,3 +35,26 @@ def test_each_write_sums_only_its_http_rows_and_two_writes_in_one_second_stay_ap
 
 def test_a_missing_history_reads_as_no_writes(tmp_path: Path) -> None:
     assert writes(read_csv(tmp_path / "absent.csv")) == []
+
+
+def test_the_last_writes_of_a_long_history_come_from_its_tail(tmp_path: Path) -> None:
+    csv = tmp_path / "locust_stats_history.csv"
+    rows = [HEADER]
+    for second in range(5000):  # far more than the tail read: the latest writes must still be whole
+        rows.append(f"{second},{second},GET,GET /v1/positions,2.000000,0.000000,{second}\n")
+        rows.append(f"{second},{second},POST,POST /v1/orders,{second % 7}.000000,0.000000,{second}\n")
+        rows.append(f"{second},{second},WS,quote age,40.000000,0.000000,{second}\n")
+        rows.append(f"{second},{second},,Aggregated,49.000000,0.250000,{second}\n")
+    csv.write_text("".join(rows))
+    assert csv.stat().st_size > 2 * TAIL_BYTES
+    tail = last_writes(csv)
+    assert tail == writes(read_csv(csv))[-len(tail) :]
+    assert tail[-1] == Write(4999.0, 4999, 2.0 + 4999 % 7, 0.25)
+    assert len(tail) > 100
+
+
+def test_the_last_writes_of_a_short_history_are_all_of_them(tmp_path: Path) -> None:
+    csv = tmp_path / "locust_stats_history.csv"
+    csv.write_text(HEADER + "1000,5,GET,GET /x,2.000000,0.000000,10\n1000,5,,Aggregated,2.0,0.0,10\n")
+    assert last_writes(csv) == writes(read_csv(csv)) == [Write(1000.0, 5, 2.0, 0.0)]
+    assert last_writes(tmp_path / "absent.csv") == []

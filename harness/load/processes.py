@@ -56,18 +56,11 @@ class LocustProcesses:
 
     def remote_command(self) -> str:
         """What each other machine runs: a worker that takes every setting from the master."""
-        return shlex.join(
-            [
-                "locust",
-                "-f",
-                LOCUSTFILE,
-                "--worker",
-                "--master-host",
-                self.plan.master_bind,
-                "--master-port",
-                str(self.port),
-            ]
-        )
+        return shlex.join(["locust", "-f", LOCUSTFILE, *self._worker_args()])
+
+    def _worker_args(self) -> list[str]:
+        """A worker's whole configuration: where its master is. The rest comes from the master."""
+        return ["--worker", "--master-host", self.plan.master_bind, "--master-port", str(self.port)]
 
     def start(self) -> None:
         plan = self.plan
@@ -106,7 +99,7 @@ class LocustProcesses:
         for index in range(plan.workers):
             self._spawn(
                 f"locust-worker-{index}",
-                [*base, "--worker", "--master-host", plan.master_bind, "--master-port", str(self.port)],
+                [*base, *self._worker_args()],
                 worker_env,
                 f"locust-worker-{index}.log",
             )

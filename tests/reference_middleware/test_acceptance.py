@@ -161,7 +161,7 @@ def test_stream_for_an_account_carries_only_that_accounts_orders(fresh: Env) -> 
 def test_health_shows_the_collector_tuned_for_thousands_of_connections(fresh: Env) -> None:
     gc = fresh.health()["gc"]
     assert gc["young_threshold"] == 50_000, gc
-    assert gc["full_collections"] >= 0 and gc["longest_pause_ms"] >= 0
+    assert set(gc) == {"young_threshold", "full_collections", "longest_pause_ms"}, gc
 
 
 def test_openapi_lists_the_contract(fresh: Env) -> None:

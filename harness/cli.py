@@ -198,7 +198,17 @@ def target_check(spec: str) -> None:
     click.echo(f"  name        {parsed.name}")
     click.echo(f"  start       {start}")
     click.echo(f"  ready       {parsed.ready_url} (within {parsed.ready_timeout_s:g} s)")
-    click.echo(f"  adapter     {parsed.adapter} at {parsed.base_url}")
+    adapter = parsed.adapter
+    kind = f"python {adapter.python_class}" if adapter.kind == "python" else "http"
+    click.echo(f"  adapter     {kind} at {parsed.base_url}")
+    for name, op in adapter.operations.items():
+        read = ", ".join(f"{k}={v.expression}" for k, v in op.fields.items())
+        click.echo(f"    {name:<22}{op.method} {op.path}" + (f"  -> {read}" if read else ""))
+    if adapter.stream is not None:
+        click.echo(f"    {'stream':<22}{adapter.stream.url}")
+    click.echo(f"  webhooks    {', '.join(f'{k} {v}' for k, v in parsed.webhooks.items()) or '-'}")
+    click.echo(f"  venues      {', '.join(parsed.venues) or '-'}")
+    click.echo(f"  checks sql  {parsed.checks_sql or '- (db_reconcile is skipped)'}")
     click.echo(f"  env         {', '.join(sorted(parsed.env)) or '-'}")
     click.echo(f"  passthrough {', '.join(parsed.passthrough_env) or '-'}")
     click.echo(
@@ -206,6 +216,43 @@ def target_check(spec: str) -> None:
         f"fill visible {parsed.slo.fill_visible_s:g} s"
     )
     click.echo(f"  allowlist   {', '.join(parsed.allowed_hosts) or 'loopback only'}")
+
+
+@target.command("probe")
+@click.argument("spec", default="reference")
+@click.option("--backend", type=click.Choice(["auto", "binary", "docker", "embedded"]), default="auto")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per operation, one per line.")
+def target_probe(spec: str, backend: str, as_json: bool) -> None:
+    """Start the topology and the target, call each read-only operation once, and show what the
+    adapter read from each answer. Exit 1 if an answer could not be read (the mapping or the
+    middleware is wrong), 2 for a bad target file, 3 if the harness could not start."""
+    import json
+
+    from .containers.errors import EngineUnavailable, ImageUnavailable
+    from .probe import probe, render
+    from .target import TargetError, load
+    from .topology import TargetNotReady, Topology
+
+    try:
+        parsed = load(spec)
+    except TargetError as exc:
+        raise UsageFailure(str(exc)) from None
+    try:
+        with Topology(parsed, backend=backend) as topo:  # type: ignore[arg-type]
+            results = probe(topo, note=lambda m: click.echo(m, err=True))
+            redact = topo.redact
+    except TargetNotReady as exc:
+        click.echo(f"the middleware never became ready: {exc}", err=True)
+        raise SystemExit(1) from None
+    except (OSError, EngineUnavailable, ImageUnavailable) as exc:
+        raise InfraFailure(f"the topology failed to start: {exc}") from None
+    if as_json:
+        for result in results:
+            click.echo(redact(json.dumps(result.to_json(), default=str)))
+    else:
+        click.echo(render(results, redact))
+    if not all(r.readable for r in results):
+        raise SystemExit(1)
 
 
 _BACKEND = click.Choice(["auto", "binary", "docker", "embedded"])
@@ -274,23 +321,43 @@ def _run_gate(config: Any, *, show_html: bool) -> None:
     except KeyboardInterrupt:
         click.echo("interrupted: every process, port and temp dir of this run was torn down", err=True)
         sys.exit(130)
+    from .gate.status import counts, strict_violations
+
     for record in outcome.records:
         status = record.get("status")
         line = f"{record['id']}: {status}"
         if status == "failed":
             checks = ", ".join(c["check"] for c in record.get("failing_checks", []))
             line += f" ({checks})"
+        elif status == "skipped":
+            line += f" ({record.get('reason', '')})"
         click.echo(line)
         for check in record.get("failing_checks", []):
             click.echo(f"  {check['check']}: {check['summary']}")
+        for missing in record.get("missing_evidence", []):
+            click.echo(f"  no evidence: {missing}")
+        for check in record.get("skipped_checks", []):
+            click.echo(f"  {check['check']} skipped: {check['summary']}")
         if status == "harness_error":
             click.echo(f"  harness error, not a verdict on the middleware: {record.get('error', '')}")
-        if status != "passed":
+        if status not in ("passed", "skipped"):
             click.echo(f"  reproduce: {record['reproduce']}")
+    if config.strict:
+        for violation in strict_violations(outcome.records):
+            click.echo(f"strict: {violation}")
     verdict = {0: "PASSED", 1: "FAILED", 3: "HARNESS ERROR"}[outcome.exit_code]
+    n = counts(outcome.records)
+    if outcome.records and n["skipped"] == len(outcome.records):
+        click.echo("no selected scenario applies to this target: the gate judged nothing, so it did not pass")
+    others = ", ".join(
+        f"{n[s]} {s.replace('_', ' ')}"
+        for s in ("failed", "inconclusive", "skipped", "harness_error")
+        if n[s]
+    )
     click.echo(
-        f"gate {verdict}: {sum(r.get('status') == 'passed' for r in outcome.records)}/{len(outcome.records)} "
-        f"scenarios passed, seed {outcome.seed}, {outcome.wall_time_s:.0f} s; report in {outcome.report_dir}"
+        f"gate {verdict}{' (strict)' if config.strict else ''}: {n['passed']}/{len(outcome.records)} "
+        f"scenarios passed{f' ({others})' if others else ''}, seed {outcome.seed}, "
+        f"{outcome.wall_time_s:.0f} s; report in {outcome.report_dir}"
     )
     if show_html:
         if outcome.html is not None:
@@ -314,6 +381,11 @@ def _run_gate(config: Any, *, show_html: bool) -> None:
 )
 @click.option("--backend", default="auto", show_default=True, type=_BACKEND, help=_BACKEND_HELP)
 @click.option("--no-html", is_flag=True, help="Skip the single-file HTML (allure-results are still written).")
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Also fail (exit 1) on any skipped scenario (not applicable to the target) or skipped check.",
+)
 @click.option("--list", "list_only", is_flag=True, help="List the suites and scenarios, then exit.")
 def gate(
     target_spec: str,
@@ -323,9 +395,11 @@ def gate(
     report_dir: str | None,
     backend: str,
     no_html: bool,
+    strict: bool,
     list_only: bool,
 ) -> None:
-    """Run the UAT gate. Exit 0 passed, 1 failed, 2 usage or configuration error, 3 harness error.
+    """Run the UAT gate. Exit 0 passed, 1 failed (a scenario failed or was inconclusive: too little
+    evidence to judge; with --strict, also skipped), 2 usage or configuration error, 3 harness error.
 
     Writes allure-results/, html/index.html (one file), gate.json, gate-summary.md and junit.xml
     into the report dir.
@@ -350,6 +424,7 @@ def gate(
         backend=backend,
         report_dir=Path(report_dir) if report_dir else None,
         html=not no_html,
+        strict=strict,
     )
     _run_gate(config, show_html=True)
 

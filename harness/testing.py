@@ -6,6 +6,8 @@ import contextlib
 import socket
 import socketserver
 import threading
+from typing import Any
+from urllib.parse import urlsplit
 
 
 class _EchoHandler(socketserver.BaseRequestHandler):
@@ -44,3 +46,38 @@ class EchoServer:
         self._server.shutdown()
         self._server.server_close()
         self._thread.join(timeout=5)
+
+
+def reference_adapter(base_url: str) -> Any:
+    """The bundled reference target's declared adapter, pointed at a reference middleware that is
+    already running at `base_url` (the tests start one without a whole topology)."""
+    from dataclasses import replace
+
+    from .adapters import build
+    from .target import load
+
+    spec = load("reference").adapter
+    port = urlsplit(base_url).port or 80
+    return build(replace(spec, base_url=base_url), {"port": port})
+
+
+def adapter_toml(base_url: str = "http://127.0.0.1:{port}") -> str:
+    """The smallest valid `[adapter]` table (the four required operations), for targets written
+    inline by tests that are about something else."""
+    return (
+        f'[adapter]\nbase_url = "{base_url}"\n'
+        '[adapter.operations.place_order]\nmethod = "POST"\npath = "/orders"\n'
+        '[adapter.operations.order_status]\nmethod = "GET"\npath = "/orders/{client_order_id}"\n'
+        'fields = { status = "status" }\n'
+        '[adapter.operations.positions]\nmethod = "GET"\npath = "/positions"\nitems = "rows"\n'
+        'fields = { symbol = "symbol", net_qty = "net_qty" }\n'
+        '[adapter.operations.health]\nmethod = "GET"\npath = "/health"\n'
+    )
+
+
+def adapter_table(base_url: str = "http://127.0.0.1:{port}") -> dict[str, Any]:
+    """`adapter_toml()` as the table a parsed target file holds."""
+    import tomllib
+
+    table: dict[str, Any] = tomllib.loads(adapter_toml(base_url))["adapter"]
+    return table

@@ -12,16 +12,18 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import httpx
 
+from .adapters import Adapter
+from .adapters import build as build_adapter
 from .faults.plane import BackendName
 from .mockstack import build_stack
 from .ports import free_port
 from .postgres import ExternalPostgres, ThrowawayPostgres
 from .report import Redactor
-from .target import Target, TargetError, render_template
+from .target import Target, render_template
 
 # What the middleware inherits from our own environment; everything else comes from the target.
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "SSL_CERT_FILE")
@@ -29,6 +31,52 @@ _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV
 
 class TargetNotReady(RuntimeError):
     """The middleware exited or never answered its readiness URL; carries its log tail."""
+
+
+class RunningTarget(Protocol):
+    """What Topology needs of the middleware, whether a process (TargetProcess) or a container
+    (harness.containers.target.TargetContainer)."""
+
+    def start(self) -> None: ...
+    def wait_ready(self) -> float: ...
+    def stop(self) -> None: ...
+    def alive(self) -> bool: ...
+    def log_tail(self, lines: int = 60) -> str: ...
+    @property
+    def pid(self) -> int | None: ...
+
+
+def wait_until_ready(
+    what: str, target: Target, ready_url: str, exit_code: Callable[[], int | None], tail: Callable[[], str]
+) -> float:
+    """Seconds until ready_url answers 200; TargetNotReady (with the log tail) if `what` exits
+    first (exit_code() is not None) or ready.timeout_s passes. One loop for processes and containers."""
+    started = time.monotonic()
+    deadline = started + target.ready_timeout_s
+    with httpx.Client(timeout=1.0, trust_env=False) as http:
+        while time.monotonic() < deadline:
+            code = exit_code()
+            if code is not None:
+                raise TargetNotReady(
+                    f"{what} exited with code {code} before it was ready; last output:\n{tail()}"
+                )
+            with contextlib.suppress(httpx.HTTPError):
+                if http.get(ready_url).status_code == 200:
+                    return time.monotonic() - started
+            time.sleep(0.1)
+    raise TargetNotReady(
+        f"{what} did not answer {ready_url} with 200 within "
+        f"{target.ready_timeout_s:g} s; last output:\n{tail()}"
+    )
+
+
+def read_log_tail(logfile: Path, redact: Redactor, lines: int) -> str:
+    """The last lines of a captured log, secrets redacted ("" if there is none yet)."""
+    try:
+        text = logfile.read_text(errors="replace")
+    except OSError:
+        return ""
+    return redact("\n".join(text.splitlines()[-lines:]))
 
 
 class TargetProcess:
@@ -43,13 +91,6 @@ class TargetProcess:
         logdir: Path,
         redact: Redactor,
     ) -> None:
-        if target.image:
-            raise TargetError(
-                target.source,
-                "start.image",
-                "running the middleware itself from an image is not supported yet (the docker backend "
-                "runs the mocks and the fault plane in containers); use start.command",
-            )
         self.target = target
         self.command = command
         self.env = env
@@ -72,24 +113,9 @@ class TargetProcess:
             )
 
     def wait_ready(self) -> float:
-        started = time.monotonic()
-        deadline = started + self.target.ready_timeout_s
-        with httpx.Client(timeout=1.0, trust_env=False) as http:
-            while time.monotonic() < deadline:
-                assert self._proc is not None
-                if self._proc.poll() is not None:
-                    raise TargetNotReady(
-                        f"{self.target.name} exited with code {self._proc.returncode} "
-                        f"before it was ready; last output:\n{self.log_tail()}"
-                    )
-                with contextlib.suppress(httpx.HTTPError):
-                    if http.get(self.ready_url).status_code == 200:
-                        return time.monotonic() - started
-                time.sleep(0.1)
-        raise TargetNotReady(
-            f"{self.target.name} did not answer {self.ready_url} with 200 within "
-            f"{self.target.ready_timeout_s:g} s; last output:\n{self.log_tail()}"
-        )
+        proc = self._proc
+        assert proc is not None
+        return wait_until_ready(self.target.name, self.target, self.ready_url, proc.poll, self.log_tail)
 
     @property
     def pid(self) -> int | None:
@@ -100,11 +126,7 @@ class TargetProcess:
 
     def log_tail(self, lines: int = 60) -> str:
         """The last lines the middleware printed, secrets redacted."""
-        try:
-            text = self.logfile.read_text(errors="replace")
-        except OSError:
-            return ""
-        return self.redact("\n".join(text.splitlines()[-lines:]))
+        return read_log_tail(self.logfile, self.redact, lines)
 
     def stop(self) -> None:
         proc, self._proc = self._proc, None
@@ -144,7 +166,7 @@ class Topology:
         self.stack = build_stack(seed=seed, backend=backend, venues=venues, progress=progress)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.workdir = workdir
-        self.process: TargetProcess | None = None
+        self.process: RunningTarget | None = None  # a TargetContainer when the target names an image
         self.port = 0
         self.values: dict[str, Any] = {}
 
@@ -152,11 +174,32 @@ class Topology:
     def base_url(self) -> str:
         return render_template(self.target.base_url, self.values, "adapter.base_url", self.target.source)
 
+    def adapter_values(self) -> dict[str, Any]:
+        """What an adapter's placeholders are filled from: the topology, and the target's [env]."""
+        return {**self.values, "env": self.target.render(self.values)}
+
+    def adapter(self) -> Adapter:
+        """The target's declared adapter, bound to this topology; its header values are secrets."""
+        adapter = build_adapter(self.target.adapter, self.adapter_values(), self.target.allowed_hosts)
+        self.redact.add(getattr(getattr(adapter, "api", None), "secrets", ()))
+        return adapter
+
+    def webhook_url(self, provider: str) -> str | None:
+        """Where the target takes `provider`'s webhooks, or None if it declares none."""
+        url = self.target.webhooks.get(provider)
+        if url is None:
+            return None
+        return render_template(url, self.adapter_values(), f"webhooks.{provider}", self.target.source)
+
     def start(self) -> Topology:
         try:
             if self.workdir is None:
                 self._tmp = tempfile.TemporaryDirectory(prefix="uat-run-")
                 self.workdir = Path(self._tmp.name)
+            if self.target.image:  # before anything starts: a missing image is not worth a minute
+                from .containers.target import require_image
+
+                self._phase("target_image", lambda: require_image(self.target))
             self._phase("postgres", self.postgres.start)
             self._phase("mocks", self.stack.start)
             self.port = free_port()
@@ -180,7 +223,7 @@ class Topology:
             raise
         return self
 
-    def _new_process(self, env: dict[str, str]) -> TargetProcess:
+    def _new_process(self, env: dict[str, str]) -> RunningTarget:
         source = self.target.source
         command = [
             render_template(part, self.values, f"start.command[{i}]", source)
@@ -188,6 +231,10 @@ class Topology:
         ]
         ready_url = render_template(self.target.ready_url, self.values, "ready.url", source)
         assert self.workdir is not None
+        if self.target.image:
+            from .containers.target import TargetContainer
+
+            return TargetContainer(self.target, command, env, ready_url, self.workdir, self.redact)
         return TargetProcess(self.target, command, env, ready_url, self.workdir, self.redact)
 
     def reset_world(self) -> None:

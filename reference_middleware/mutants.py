@@ -98,6 +98,12 @@ MUTANTS: tuple[Mutant, ...] = (
         "GET /v1/accounts/{id} asks Rithmic for live P&L and fails when it cannot",
         "the Rithmic proxy down: admin endpoints answer 503 instead of 200",
     ),
+    Mutant(
+        "reject_all_orders",
+        "every POST /v1/orders is answered 503 (venue unavailable); everything else is healthy",
+        "any order-flow scenario: no order reaches the venue, so the scenario is inconclusive (no evidence) "
+        "or failed, never passed",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

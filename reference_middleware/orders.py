@@ -73,6 +73,8 @@ class OrderService(Reconciliation):
         return order_json(row) if row is not None else None
 
     async def place(self, body: Any) -> tuple[int, dict[str, Any]]:
+        if self.cfg.mutant("reject_all_orders"):
+            return 503, {"error": "venue unavailable", "venue": "rithmic"}
         try:
             req = validate(self.cfg, body)
         except BadRequest as exc:

@@ -127,13 +127,18 @@ SCENARIOS = (
         title="Rithmic's session limit logs sessions out for 3 s",
         description=(
             "Rithmic enforces one session per user for 3 s, logging out the earliest sessions as new ones "
-            "log in: a logout storm. Once it ends the middleware must settle on working sessions."
+            "log in: a logout storm, set off by a ForcedLogout of the order plant (its login again is the "
+            "first new one). Once it ends the middleware must settle on working sessions."
         ),
         suite="connectivity",
         venue="rithmic",
         fault_class="connectivity",
         severity="critical",
-        schedule=(protocol("rithmic", "session_limit", max_sessions=1, for_s=3.0),),
+        schedule=(
+            protocol("rithmic", "session_limit", max_sessions=1, for_s=3.0),
+            # The limit is enforced at login: without a login inside the window it never fires.
+            protocol("rithmic", "forced_logout", at=0.2, plant="order", count=1, for_s=1.0),
+        ),
         checks=RECOVERY_CHECKS,
         recovery_s=4.0,
     ),

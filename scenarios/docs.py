@@ -1,10 +1,51 @@
 """Renders scenarios/README.md from the registry, so the page every report links to says
-exactly what the gate runs: `python -m scenarios.docs > scenarios/README.md`."""
+exactly what the gate runs: `python -m scenarios.docs > scenarios/README.md`.
+
+The page ships as package data (read through importlib.resources), and each scenario's own section
+is also attached to its Allure result, so the report carries its documentation offline."""
 
 from __future__ import annotations
 
+from harness.scenario import Scenario
+from harness.scenario.evidence import ADAPTER_OPERATIONS
+
 from . import SUITES
 from .mutants import MUTANT_KILLS
+
+
+def _needs(scenario: Scenario) -> str:
+    settings = [f"`{n.removeprefix('setting:')}`" for n in scenario.requires if n.startswith("setting:")]
+    operations = [f"`{n}`" for n in scenario.requires if n in ADAPTER_OPERATIONS]
+    venues = [
+        f"`{n}`" for n in scenario.requires if n not in ADAPTER_OPERATIONS and not n.startswith("setting:")
+    ]
+    parts = [f"venues {', '.join(venues)}"] if venues else []
+    parts += [f"adapter operations {', '.join(operations)}"] if operations else []
+    parts += [f"target settings {', '.join(settings)} (the target file's [settings])"] if settings else []
+    return "; ".join(parts) or "nothing beyond the required operations"
+
+
+def section(scenario: Scenario) -> list[str]:
+    """One scenario's part of the page: its anchor, what it breaks and what must hold."""
+    return [
+        f'### <a id="{scenario.anchor}"></a>{scenario.id}',
+        "",
+        f"**{scenario.title}** — venue {scenario.venue}, {scenario.fault_class}, "
+        f"severity {scenario.severity}.",
+        "",
+        scenario.description,
+        "",
+        "Faults: " + ("; ".join(step.label for step in scenario.schedule) or "none") + ".",
+        "",
+        "Checks: " + ", ".join(f"`{check}`" for check in scenario.checks) + ".",
+        "",
+        "Minimum evidence (below it: inconclusive): "
+        + ("; ".join(scenario.minimum.describe()) or "what its checks need to judge")
+        + ".",
+        "",
+        f"Needs (without them: skipped, not applicable): {_needs(scenario)}.",
+        "",
+    ]
 
 
 def render() -> str:
@@ -15,31 +56,26 @@ def render() -> str:
         "Each scenario runs setup, steady state, fault, recovery and verdict against the target, and",
         "every failure in a report links here and prints its `uat reproduce` command.",
         "",
+        "No verdict without evidence: each scenario declares the minimum its run must show to be judged",
+        "(orders accepted, fills at the venue, faults that took effect, webhooks delivered, ...). Below it,",
+        "or when a check had nothing to judge, the scenario is `inconclusive`, which fails the gate. What",
+        "the target must offer (venues, optional adapter operations) is declared too: a target without it",
+        "has the scenario `skipped` as not applicable (`uat gate --strict` fails on that as well).",
+        "",
     ]
     for suite, scenarios in SUITES.items():
         lines += [f"## {suite}", ""]
         for scenario in scenarios:
-            lines += [
-                f'### <a id="{scenario.id.lower()}"></a>{scenario.id}',
-                "",
-                f"**{scenario.title}** — venue {scenario.venue}, {scenario.fault_class}, "
-                f"severity {scenario.severity}.",
-                "",
-                scenario.description,
-                "",
-                "Faults: " + ("; ".join(step.label for step in scenario.schedule) or "none") + ".",
-                "",
-                "Checks: " + ", ".join(f"`{check}`" for check in scenario.checks) + ".",
-                "",
-            ]
+            lines += section(scenario)
     lines += [
         "## Which scenario kills which mutant",
         "",
-        "| Mutant | Scenarios | Checkers |",
+        "| Mutant | Scenarios | Killed by |",
         "|---|---|---|",
     ]
     for mutant, kill in sorted(MUTANT_KILLS.items()):
-        lines.append(f"| `{mutant}` | {', '.join(kill.scenarios)} | {', '.join(kill.checks)} |")
+        how = ", ".join([*kill.checks, *(["inconclusive (no evidence)"] if kill.inconclusive else [])])
+        lines.append(f"| `{mutant}` | {', '.join(kill.scenarios)} | {how} |")
     return "\n".join(lines) + "\n"
 
 

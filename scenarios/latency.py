@@ -37,7 +37,7 @@ SCENARIOS = (
         severity="blocker",
         schedule=(toxic("rithmic", "latency", for_s=4.0, latency=1500),),
         checks=RECOVERY_CHECKS,
-        target_env={"REFMW_ORDER_TIMEOUT_S": "1"},
+        settings={"order_timeout_s": 1.0},
         recovery_s=4.0,
     ),
     Scenario(

@@ -14,6 +14,8 @@ from dataclasses import dataclass
 class Kill:
     scenarios: tuple[str, ...]  # any one of them failing with an expected checker kills the mutant
     checks: tuple[str, ...]  # the checkers that match the mutant's documented class
+    # killed by starving the run of evidence: the scenario ends inconclusive (or failed), never passed
+    inconclusive: bool = False
 
 
 MUTANT_KILLS: dict[str, Kill] = {
@@ -33,4 +35,7 @@ MUTANT_KILLS: dict[str, Kill] = {
     "tt_ignore_429": Kill(("TT-429-STORM",), ("tt_rate_limit_honoured",)),
     "tt_first_page_only": Kill(("TT-FILLS-PAGED",), ("tt_positions_reconcile",)),
     "admin_coupled": Kill(("RITHMIC-ORDER-PLANT-DROP",), ("admin_separation",)),
+    # Every order refused (503): nothing reaches the venue, so the order checks have nothing to judge.
+    # tests/scenarios/test_reject_all_orders.py holds it against every order-flow scenario.
+    "reject_all_orders": Kill(("RITHMIC-DUPLICATE-FILL",), (), inconclusive=True),
 }

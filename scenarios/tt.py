@@ -3,9 +3,11 @@ middleware's account provisioning and TT fills reconciliation (TT has no order e
 
 from __future__ import annotations
 
-from harness.scenario import Scenario, action, protocol
+from harness.scenario import Evidence, Scenario, action, protocol
 
 ONBOARD = ("checkout.session.completed",)
+# Without TT fills seeded there is no TT position to reconcile: those scenarios judge provisioning only.
+PROVISIONED = ("tt_provisioned",)
 
 
 def _tt(id_: str, title: str, description: str, *schedule: object, **extra: object) -> Scenario:
@@ -32,6 +34,9 @@ SCENARIOS = (
         "middleware must refresh its token (before expiry, or after a 401) so provisioning still works.",
         action("stripe", "stripe_send", at=2.5, types=ONBOARD),
         mock_setup=(("tt", "/tt/config", {"token_ttl_s": 2}),),
+        checks=PROVISIONED,
+        # the first token expired before the signup: the middleware must have asked for another
+        evidence=Evidence(mock_events=(("tt", "token_request", 2),)),
     ),
     _tt(
         "TT-EARLY-TOKEN-EXPIRY",
@@ -40,6 +45,7 @@ SCENARIOS = (
         "token and retry; a trader signing up then is still provisioned.",
         protocol("tt", "early_token_expiry", count=1, for_s=1.0),
         action("stripe", "stripe_send", at=0.2, types=ONBOARD),
+        checks=PROVISIONED,
     ),
     _tt(
         "TT-429-STORM",
@@ -59,6 +65,8 @@ SCENARIOS = (
         action("stripe", "stripe_send", at=0.2, types=ONBOARD),
         mock_setup=(("tt", "/tt/config", {"redirect": True}),),
         recovery_s=3.0,
+        # the seeded fills, and at least one 303 the middleware was sent (and had to follow)
+        evidence=Evidence(mock_events=(("tt", "fills_seeded", 1), ("tt", "redirected", 1))),
     ),
     _tt(
         "TT-FILLS-PAGED",

@@ -38,17 +38,19 @@ def fast_fail(ctx: CheckContext) -> Verdict:
                     }
                 )
     if slow:
-        return Verdict(
+        return Verdict.fail(
             "fast_fail",
-            False,
             f"{len(slow)} of {considered} orders sent while the venue was down hung or were "
             f"not refused within {bound:g} ms",
             slow,
             "recovery SLO breach",
         )
-    return Verdict(
+    if not ctx.timeline.down_windows():
+        return Verdict.no_evidence("fast_fail", "no venue was down during the run")
+    if not considered:
+        return Verdict.no_evidence("fast_fail", "no order was sent while a venue was down")
+    return Verdict.ok(
         "fast_fail",
-        True,
         f"{considered} order(s) sent while the venue was down: none hung, and all were refused "
         f"within {bound:g} ms (after a {DETECTION_GRACE_S:g} s detection grace)",
     )
@@ -73,40 +75,53 @@ def admin_separation(ctx: CheckContext) -> Verdict:
                         }
                     )
     if failures:
-        return Verdict(
+        return Verdict.fail(
             "admin_separation",
-            False,
             f"{len(failures)} of {probes} admin reads failed while an execution venue was down",
             failures,
             "recovery SLO breach",
         )
-    return Verdict("admin_separation", True, f"{probes} admin read(s) during venue outages all answered")
+    if not ctx.timeline.down_windows():
+        return Verdict.no_evidence("admin_separation", "no venue was down during the run")
+    if not probes:
+        return Verdict.no_evidence("admin_separation", "no admin read was made while a venue was down")
+    return Verdict.ok("admin_separation", f"{probes} admin read(s) during venue outages all answered")
 
 
 @checker("recovery_slo")
 def recovery_slo(ctx: CheckContext) -> Verdict:
     cleared = ctx.timeline.last_end()
     if cleared is None:
-        return Verdict("recovery_slo", True, "no fault window to recover from")
+        return Verdict.no_evidence("recovery_slo", "no fault window to recover from")
     bound = ctx.slo.recovery_s
     recovered_at = None
-    for invoked, done in ctx.history.completions("place_order"):
-        if invoked.time >= cleared and done.type == "ok":
+    after = [
+        (invoked, done) for invoked, done in ctx.history.completions("place_order") if invoked.time >= cleared
+    ]
+    if not after:
+        return Verdict.no_evidence("recovery_slo", "no order was sent after the last fault cleared")
+    for invoked, done in after:
+        if done.type == "ok":
             recovered_at = invoked.time
             break
     if recovered_at is None or recovered_at - cleared > bound:
         taken = "never" if recovered_at is None else f"after {recovered_at - cleared:.1f} s"
-        late = [{"fault_cleared_at": cleared, "first_accepted_order_at": recovered_at, "bound_s": bound}]
-        return Verdict(
+        late = [
+            {
+                "fault_cleared_at": cleared,
+                "first_accepted_order_at": recovered_at,
+                "orders_after_clearing": len(after),
+                "bound_s": bound,
+            }
+        ]
+        return Verdict.fail(
             "recovery_slo",
-            False,
             f"orders were accepted again {taken}; the SLO is {bound:g} s",
             late,
             "recovery SLO breach",
         )
-    return Verdict(
+    return Verdict.ok(
         "recovery_slo",
-        True,
         f"orders accepted again {recovered_at - cleared:.1f} s after the fault cleared (SLO {bound:g} s)",
     )
 
@@ -122,14 +137,15 @@ def quotes_resume(ctx: CheckContext) -> Verdict:
     first fresh health probe after the last stale one, and the last probe fresh."""
     cleared = ctx.timeline.last_end()
     if cleared is None:
-        return Verdict("quotes_resume", True, "no fault window to recover from")
+        return Verdict.no_evidence("quotes_resume", "no fault window to recover from")
+    if not any(invoked.time >= cleared for invoked, _ in ctx.history.completions("health")):
+        return Verdict.no_evidence("quotes_resume", "no health probe was made after the last fault cleared")
     bound = ctx.slo.recovery_s
     probes: list[tuple[float, float | None]] = []
     for invoked, done in ctx.history.completions("health"):
         if invoked.time < cleared or done.type != "ok":
             continue
-        body = done.value.get("response") or {}
-        age = ((body.get("venues") or {}).get("rithmic") or {}).get("last_quote_age_s")
+        age = (done.value.get("view") or {}).get("quote_age_s")
         probes.append((invoked.time, None if age is None else float(age)))
     fresh = [age is not None and age < QUOTE_FRESH_S for _, age in probes]
     resumed_at = None
@@ -138,9 +154,8 @@ def quotes_resume(ctx: CheckContext) -> Verdict:
         resumed_at = probes[stale[-1] + 1][0] if stale else probes[0][0]
     if resumed_at is None or resumed_at - cleared > bound:
         taken = "never" if resumed_at is None else f"only after {resumed_at - cleared:.1f} s"
-        return Verdict(
+        return Verdict.fail(
             "quotes_resume",
-            False,
             f"market data was fresh again {taken} after the fault cleared; the SLO is {bound:g} s",
             [
                 {
@@ -153,6 +168,6 @@ def quotes_resume(ctx: CheckContext) -> Verdict:
             ],
             "recovery SLO breach",
         )
-    return Verdict(
-        "quotes_resume", True, f"market data fresh again {resumed_at - cleared:.1f} s after the fault cleared"
+    return Verdict.ok(
+        "quotes_resume", f"market data fresh again {resumed_at - cleared:.1f} s after the fault cleared"
     )

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any
+from pathlib import Path
+from typing import Any, Literal
 
-from ..adapter import Adapter
+from ..adapters import Adapter, OrderView
 from ..history import History
 from ..target import Slo
 from ..timeline import Timeline
@@ -20,25 +21,60 @@ class CheckContext:
     slo: Slo
     ledger: dict[str, Any]  # the Rithmic venue ledger after the run
     accounts: dict[str, str]  # trader process -> middleware account id
-    orders: dict[str, dict[str, Any]] = field(default_factory=dict)  # coid -> final middleware order
+    orders: dict[str, OrderView] = field(default_factory=dict)  # coid -> final middleware order
     extras: dict[str, Any] = field(default_factory=dict)  # anything a scenario's workload collected
     psql: Callable[[str], str] | None = None  # runs SQL on the middleware's Postgres (tuples, `|`-separated)
+    sql_file: Path | None = None  # the target's reconciliation SQL (its `[checks] sql`), if it names one
 
     def our_tags(self) -> set[str]:
         return {str(op.value["client_order_id"]) for op, _ in self.history.completions("place_order")}
 
 
+# passed: it holds, over the evidence the summary counts; failed: it does not (the evidence shows
+# where); no_evidence: the run gave it nothing to judge (no order reached the venue, no fill, no
+# outage, ...), which is never a pass; skipped: it could not run here (no database access, no SQL
+# declared by the target), with its reason.
+VerdictStatus = Literal["passed", "failed", "no_evidence", "skipped"]
+VERDICT_STATUSES: tuple[VerdictStatus, ...] = ("passed", "failed", "no_evidence", "skipped")
+
+
 @dataclass
 class Verdict:
     check: str
-    passed: bool
-    summary: str
+    status: VerdictStatus
+    summary: str  # why: what held and over how much, what broke, what was missing, why it did not run
     evidence: list[dict[str, Any]] = field(default_factory=list)
     category: str = ""  # data loss, duplicate order, recovery SLO breach, protocol handling, webhook handling
+
+    @property
+    def passed(self) -> bool:
+        return self.status == "passed"
+
+    @classmethod
+    def ok(cls, check: str, summary: str, evidence: list[dict[str, Any]] | None = None) -> Verdict:
+        """It holds; the summary says over how much (evidence: what was examined, e.g. SQL run)."""
+        return cls(check, "passed", summary, list(evidence or []))
+
+    @classmethod
+    def fail(cls, check: str, summary: str, evidence: list[dict[str, Any]], category: str) -> Verdict:
+        """It does not hold: the offending orders, fills, times and faults as evidence."""
+        return cls(check, "failed", summary, evidence, category)
+
+    @classmethod
+    def no_evidence(cls, check: str, summary: str, evidence: list[dict[str, Any]] | None = None) -> Verdict:
+        """The run gave the check nothing to judge; the summary says what was missing (evidence: what
+        was examined all the same, e.g. SQL that found nothing to hold against)."""
+        return cls(check, "no_evidence", summary, list(evidence or []))
+
+    @classmethod
+    def skip(cls, check: str, summary: str) -> Verdict:
+        """The check cannot run against this target or topology; the summary says why."""
+        return cls(check, "skipped", summary)
 
     def to_json(self) -> dict[str, Any]:
         return {
             "check": self.check,
+            "status": self.status,
             "passed": self.passed,
             "summary": self.summary,
             "category": self.category,

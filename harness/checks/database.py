@@ -12,9 +12,14 @@ from .base import CheckContext, Verdict, checker
 @checker("db_reconcile")
 def db_reconcile(ctx: CheckContext) -> Verdict:
     queries, source = sql.load(ctx, "db")
-    if ctx.psql is None or not queries:
-        why = "no database access" if ctx.psql is None else "no reconciliation SQL for this target"
-        return Verdict("db_reconcile", True, f"not run: {why}")
+    if ctx.psql is None:
+        return Verdict.skip("db_reconcile", "not run: no access to the middleware's database")
+    if not source:
+        return Verdict.skip(
+            "db_reconcile", "not run: the target declares no reconciliation SQL ([checks] sql)"
+        )
+    if not queries:
+        return Verdict.skip("db_reconcile", f"not run: {source} has no db.* reconciliation query")
     failed: list[dict[str, Any]] = []
     ran: list[dict[str, Any]] = []
     for query in queries:
@@ -29,16 +34,22 @@ def db_reconcile(ctx: CheckContext) -> Verdict:
             failed.append(entry)
     if failed:
         names = ", ".join(e["query"] for e in failed)
-        return Verdict(
+        return Verdict.fail(
             "db_reconcile",
-            False,
             f"{len(failed)} of {len(queries)} reconciliation queries found offending rows ({names})",
             failed + [e for e in ran if e["passed"]],
             "data loss",
         )
-    return Verdict(
+    tags = ctx.our_tags()
+    if not any(o.get("client_tag") in tags for o in ctx.ledger.get("orders", [])):
+        return Verdict.no_evidence(
+            "db_reconcile",
+            f"the {len(queries)} reconciliation queries hold, but no order of ours reached the venue: "
+            "nothing was booked to reconcile",
+            ran,
+        )
+    return Verdict.ok(
         "db_reconcile",
-        True,
         f"all {len(queries)} reconciliation queries from {source} hold "
         "(fills once, orders match fills, no orphans, transaction log balanced, positions = fills)",
         ran,
@@ -46,7 +57,7 @@ def db_reconcile(ctx: CheckContext) -> Verdict:
 
 
 def _compare_positions(ctx: CheckContext, rows: list[list[str]]) -> list[dict[str, Any]]:
-    """Rows (account, venue, symbol, net) against GET /v1/positions for our accounts."""
+    """Rows (account, venue, symbol, net) against the middleware's positions for our accounts."""
     from_fills: dict[tuple[str, str, str], int] = {}
     for row in rows:
         if len(row) >= 4:
@@ -54,11 +65,10 @@ def _compare_positions(ctx: CheckContext, rows: list[list[str]]) -> list[dict[st
     problems = []
     for account in sorted(set(ctx.accounts.values())):
         outcome = ctx.adapter.positions(account)
-        body = outcome.body if isinstance(outcome.body, dict) else {}
-        api = {
-            (account, str(p.get("venue", "rithmic")), str(p["symbol"])): int(p["net_qty"])
-            for p in body.get("positions", [])
-        }
+        if not outcome.ok:
+            problems.append({"account": account, **outcome.evidence()})
+            continue
+        api = {(account, p.venue, p.symbol): p.net_qty for p in outcome.positions or ()}
         mine = {k: v for k, v in from_fills.items() if k[0] == account}
         for key in sorted(set(api) | set(mine)):
             if api.get(key, 0) != mine.get(key, 0):

@@ -5,24 +5,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from typing import Any
 
+from ..adapters import KNOWN_STATES, OrderView
 from .base import CheckContext, Verdict, checker
-
-# Known outcomes: whether they are true is judged against the venue ledger by the other checkers.
-TERMINAL = {
-    "filled",
-    "failed",
-    "risk_rejected",
-    "rejected",
-    "cancelled",
-    "canceled",
-    "expired",
-    "working",
-    "open",
-    "partial",
-    "partially_filled",
-    "new",
-    "accepted",
-}
 
 
 def _venue_fills(ctx: CheckContext) -> list[dict[str, Any]]:
@@ -46,16 +30,15 @@ def no_duplicate_order(ctx: CheckContext) -> Verdict:
         for tag, n in dupes.items()
     ]
     if dupes:
-        return Verdict(
+        return Verdict.fail(
             "no_duplicate_order",
-            False,
             f"{len(dupes)} client_order_id(s) reached the venue more than once",
             evidence,
             "duplicate order",
         )
-    return Verdict(
-        "no_duplicate_order", True, f"{len(counts)} orders at the venue, each client_order_id once"
-    )
+    if not counts:
+        return Verdict.no_evidence("no_duplicate_order", "no order of ours reached the venue")
+    return Verdict.ok("no_duplicate_order", f"{len(counts)} orders at the venue, each client_order_id once")
 
 
 @checker("no_lost_fill")
@@ -65,27 +48,30 @@ def no_lost_fill(ctx: CheckContext) -> Verdict:
         filled_at_venue[fill["client_tag"]] += int(fill["qty"])
     lost = []
     for tag, qty in sorted(filled_at_venue.items()):
-        seen = int((ctx.orders.get(tag) or {}).get("filled_qty") or 0)
+        view = ctx.orders.get(tag) or OrderView.missing()
+        seen = view.filled_qty
         if seen < qty:
             lost.append(
                 {
                     "client_order_id": tag,
                     "venue_filled_qty": qty,
                     "middleware_filled_qty": seen,
-                    "middleware_order": ctx.orders.get(tag),
+                    "middleware_status": view.status,
+                    "middleware_answer": view.raw,
                 }
             )
     if lost:
-        return Verdict(
+        return Verdict.fail(
             "no_lost_fill",
-            False,
             f"{len(lost)} order(s) filled at the venue are short in the middleware "
             f"{ctx.slo.fill_visible_s:g} s after recovery",
             lost,
             "data loss",
         )
+    if not filled_at_venue:
+        return Verdict.no_evidence("no_lost_fill", "no order of ours filled at the venue: no fill to lose")
     total = sum(filled_at_venue.values())
-    return Verdict("no_lost_fill", True, f"all {total} contracts filled at the venue are in the middleware")
+    return Verdict.ok("no_lost_fill", f"all {total} contracts filled at the venue are in the middleware")
 
 
 @checker("positions_reconcile")
@@ -100,12 +86,7 @@ def positions_reconcile(ctx: CheckContext) -> Verdict:
     mismatches = []
     for account in sorted(set(ctx.accounts.values())):
         outcome = ctx.adapter.positions(account)
-        body = outcome.body if isinstance(outcome.body, dict) else {}
-        actual = {
-            p["symbol"]: int(p["net_qty"])
-            for p in body.get("positions", [])
-            if p.get("venue", "rithmic") == "rithmic"
-        }
+        actual = {p.symbol: p.net_qty for p in outcome.positions or () if p.venue == "rithmic"}
         symbols = {s for (a, s) in expected if a == account} | set(actual)
         for symbol in sorted(symbols):
             want, got = expected.get((account, symbol), 0), actual.get(symbol, 0)
@@ -114,18 +95,19 @@ def positions_reconcile(ctx: CheckContext) -> Verdict:
                     {"account": account, "symbol": symbol, "venue_net_qty": want, "middleware_net_qty": got}
                 )
         if not outcome.ok:
-            mismatches.append({"account": account, "error": outcome.error, "status": outcome.status})
+            mismatches.append({"account": account, **outcome.evidence()})
     if mismatches:
-        return Verdict(
+        return Verdict.fail(
             "positions_reconcile",
-            False,
             f"{len(mismatches)} position(s) differ from the signed sum of the venue's fills",
             mismatches,
             "data loss",
         )
-    return Verdict(
+    if not expected or not ctx.accounts:
+        # Flat positions with no fill prove nothing: a middleware that books nothing shows them too.
+        return Verdict.no_evidence("positions_reconcile", "no order of ours filled at the venue: no position")
+    return Verdict.ok(
         "positions_reconcile",
-        True,
         f"positions of {len(set(ctx.accounts.values()))} account(s) "
         "equal the signed sum of the venue's fills",
     )
@@ -138,12 +120,11 @@ def unknown_outcomes_resolve(ctx: CheckContext) -> Verdict:
     unresolved = []
     for invoked in unknown:
         tag = str(invoked.value["client_order_id"])
-        order = ctx.orders.get(tag) or {}
-        status = str(order.get("status", "missing")).lower()
+        status = (ctx.orders.get(tag) or OrderView.missing()).status
         # A request that never reached the middleware (a transport error) is known too: the
         # middleware has no such order and neither has the venue, so it was never placed.
         never_placed = status == "missing" and tag not in at_venue
-        if status not in TERMINAL and not never_placed:
+        if status not in KNOWN_STATES and not never_placed:
             unresolved.append(
                 {
                     "client_order_id": tag,
@@ -153,15 +134,16 @@ def unknown_outcomes_resolve(ctx: CheckContext) -> Verdict:
                 }
             )
     if unresolved:
-        return Verdict(
+        return Verdict.fail(
             "unknown_outcomes_resolve",
-            False,
             f"{len(unresolved)} of {len(unknown)} orders with an unknown outcome never resolved",
             unresolved,
             "data loss",
         )
-    return Verdict(
+    placed = len(ctx.history.completions("place_order"))
+    if not placed:
+        return Verdict.no_evidence("unknown_outcomes_resolve", "no order was placed: no outcome to resolve")
+    return Verdict.ok(
         "unknown_outcomes_resolve",
-        True,
-        f"{len(unknown)} order(s) with an unknown outcome all resolved after recovery",
+        f"{len(unknown)} of {placed} order(s) had an unknown outcome; all resolved after recovery",
     )

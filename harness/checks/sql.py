@@ -1,18 +1,17 @@
 """Target-specific reconciliation SQL: named queries read from a file, run through `ctx.psql`.
 
-The file (scenarios/sql/<target>.sql) is a list of blocks, each headed `-- name: group.query` and
-`-- what: the invariant`, then one SELECT that returns the offending rows (none: it holds). A block
-marked `-- compare: positions` returns rows the checker holds against the middleware's API instead."""
+The file is the one the target file names (`[checks] sql = "reference.sql"`, relative to the target
+file; the bundled reference's ships beside it as package data, targets/reference.sql). It is a list
+of blocks, each headed `-- name: group.query` and `-- what: the invariant`, then one SELECT that
+returns the offending rows (none: it holds). A block marked `-- compare: positions` returns rows the
+checker holds against the middleware's API instead."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from .base import CheckContext
-
-SQL_DIR = Path(__file__).resolve().parents[2] / "scenarios" / "sql"
 
 
 @dataclass(frozen=True)
@@ -50,9 +49,9 @@ def parse(text: str) -> list[Query]:
 
 
 def load(ctx: CheckContext, group: str) -> tuple[list[Query], str]:
-    """The queries of one group for this run's target, and the file they came from ('' if none)."""
-    path = Path(ctx.extras.get("sql_file") or SQL_DIR / f"{ctx.extras.get('target', 'reference')}.sql")
-    if not path.is_file():
+    """The queries of one group from the target's SQL file, and that file ('' if it names none)."""
+    path = ctx.sql_file
+    if path is None:
         return [], ""
     return [q for q in parse(path.read_text()) if q.name.startswith(f"{group}.")], str(path)
 

@@ -2,7 +2,7 @@
 end state does not depend on delivery order. Inputs (gathered by the runner):
 
 - extras["webhook_sends"]: one entry per Stripe send: customer, faults, deliveries (event_id, status,
-  attempt, ...), events, and accounts (account id -> GET /v1/accounts/{id} body) for that customer;
+  attempt, ...), events, and accounts (account id -> the middleware's AccountView) for that customer;
 - extras["stripe_events"]: every event the emitter built (GET /sent), with its type, created time and object;
 - ctx.psql and the `webhook.*` queries of the target's SQL file, when the database is reachable."""
 
@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import defaultdict
 from typing import Any
 
+from ..adapters import AccountView
 from . import sql
 from .base import CheckContext, Verdict, checker
 
@@ -30,10 +31,11 @@ def _accepted(send: dict[str, Any]) -> set[str]:
     return {str(d["event_id"]) for d in send.get("deliveries", []) if 200 <= int(d.get("status") or 0) < 300}
 
 
-def _payments(send: dict[str, Any]) -> list[dict[str, Any]]:
-    """The customer's payments, as the admin API shows them (every account of a customer shows the same)."""
-    views = list(send.get("accounts", {}).values())
-    return list(views[0].get("payments", []) or []) if views else []
+def _payments(send: dict[str, Any]) -> tuple[str, ...]:
+    """The invoice of each payment booked for the customer, as the admin API shows them (every
+    account of a customer shows the same)."""
+    views: list[AccountView] = list(send.get("accounts", {}).values())
+    return views[0].payment_invoices if views else ()
 
 
 def _invoice_of(event: dict[str, Any]) -> str:
@@ -50,8 +52,8 @@ def webhook_exactly_once(ctx: CheckContext) -> Verdict:
             continue
         accepted = _accepted(send)
         by_invoice: dict[str, int] = defaultdict(int)
-        for payment in _payments(send):
-            by_invoice[str(payment.get("invoice_id"))] += 1
+        for invoice_id in _payments(send):
+            by_invoice[invoice_id] += 1
         for event_id in sorted({str(d["event_id"]) for d in send.get("deliveries", [])}):
             event = events.get(event_id) or {}
             kind, invoice = str(event.get("type", "")), _invoice_of(event)
@@ -81,16 +83,18 @@ def webhook_exactly_once(ctx: CheckContext) -> Verdict:
             if rows:
                 problems.append({"problem": f"SQL {query.name}: {query.what}", "rows": rows[:20]})
     if problems:
-        return Verdict(
+        return Verdict.fail(
             "webhook_exactly_once",
-            False,
             f"{len(problems)} Stripe event(s) did not have exactly one effect",
             problems + ran,
             "webhook handling",
         )
-    return Verdict(
+    if not checked:
+        return Verdict.no_evidence(
+            "webhook_exactly_once", "no genuine Stripe event was sent to the middleware"
+        )
+    return Verdict.ok(
         "webhook_exactly_once",
-        True,
         f"{checked} Stripe event(s) each had exactly one effect, whatever the duplicates and retries",
         ran,
     )
@@ -128,16 +132,16 @@ def webhook_authentic(ctx: CheckContext) -> Verdict:
                     }
                 )
     if problems:
-        return Verdict(
+        return Verdict.fail(
             "webhook_authentic",
-            False,
             f"{len(problems)} webhook send(s) were judged wrongly on their signature",
             problems,
             "webhook handling",
         )
-    return Verdict(
+    if not forged and not genuine:
+        return Verdict.no_evidence("webhook_authentic", "no Stripe webhook was sent to the middleware")
+    return Verdict.ok(
         "webhook_authentic",
-        True,
         f"{forged} forged send(s) refused with no effect; {genuine} genuine send(s) accepted",
     )
 
@@ -177,7 +181,7 @@ def webhook_state(ctx: CheckContext) -> Verdict:
         if not views:
             problems.append({"customer": send["customer"], "problem": "no account was created"})
         for account, view in views.items():
-            got = view.get("trading_enabled")
+            got = view.trading_enabled
             if got is not want:
                 problems.append(
                     {
@@ -189,13 +193,16 @@ def webhook_state(ctx: CheckContext) -> Verdict:
                     }
                 )
     if problems:
-        return Verdict(
+        return Verdict.fail(
             "webhook_state",
-            False,
             f"{len(problems)} account(s) ended in a state that depends on webhook delivery order",
             problems,
             "webhook handling",
         )
-    return Verdict(
-        "webhook_state", True, f"{judged} customer(s) ended in the state their events mean, in event time"
+    if not judged:
+        return Verdict.no_evidence(
+            "webhook_state", "no genuine Stripe send whose events say whether the customer may trade"
+        )
+    return Verdict.ok(
+        "webhook_state", f"{judged} customer(s) ended in the state their events mean, in event time"
     )

@@ -83,3 +83,29 @@ def engine_check() -> None:
     if reason is not None:
         raise InfraFailure(reason)
     click.echo("engine reachable")
+
+
+_BUILDABLE = ("harness", "express-sample")
+
+
+@engine_group.command("build")
+@click.argument("name", type=click.Choice(_BUILDABLE))
+def engine_build(name: str) -> None:
+    """Build one of the project's images on the engine at DOCKER_HOST, unless this source tree's
+    is there already, and print its tag: `harness` (the mocks and the fault plane) or
+    `express-sample` (the Express sample target, run by `--target express-sample-image`).
+    Base images are built with debootstrap first when missing. Exit 3 if it cannot be built."""
+    from ..cli import InfraFailure
+
+    reason = engine_unavailable()
+    if reason is not None:
+        raise InfraFailure(reason)
+    images = Images(progress=lambda m: click.echo(m, err=True))
+    try:
+        tag = images.ensure_harness() if name == "harness" else images.ensure_express_sample()
+    except ImageUnavailable as exc:
+        raise InfraFailure(str(exc)) from None
+    timings = {k: round(v, 1) for k, v in images.timings.items()}
+    if timings:
+        click.echo(f"built in {timings} s", err=True)
+    click.echo(tag)

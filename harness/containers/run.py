@@ -64,15 +64,36 @@ class HarnessContainer:
             f"the {self.role} container was not ready within {timeout:.0f} s; its output:\n{self.logs_tail()}"
         )
 
+    def state(self) -> dict[str, Any]:
+        """The engine's State of the container (Status, ExitCode, Pid, ...); {} once it is gone."""
+        with contextlib.suppress(Exception):
+            wrapped = self._tc.get_wrapped_container()
+            wrapped.reload()
+            return dict(wrapped.attrs.get("State") or {})
+        return {}
+
+    def terminate(self, timeout: float) -> None:
+        """SIGTERM, then SIGKILL after timeout seconds (`docker stop`); remove() still follows."""
+        with contextlib.suppress(Exception):
+            self._tc.get_wrapped_container().stop(timeout=max(1, round(timeout)))
+
     def remove(self) -> None:
         with contextlib.suppress(Exception):
             self._tc.stop(force=True)
 
 
 def run_container(
-    image: str, command: list[str], *, role: str, run_id: str | None = None
+    image: str,
+    command: list[str] | None,
+    *,
+    role: str,
+    run_id: str | None = None,
+    env: dict[str, str] | None = None,
+    init: bool = False,
 ) -> HarnessContainer:
-    """Start image with command on the host network (never a bridge: only loopback is allowed)."""
+    """Start image with command (None: the image's CMD) and env on the host network (never a
+    bridge: only loopback is allowed); `init` runs it under the engine's tini, so a process that
+    sets no SIGTERM handler still stops on SIGTERM, as it would outside a container."""
     # Ryuk needs a bridge and a pulled image, neither of which exists here; we reap by label.
     os.environ.setdefault("TESTCONTAINERS_RYUK_DISABLED", "true")
     from testcontainers.core.container import DockerContainer
@@ -81,12 +102,10 @@ def run_container(
     labels = {LABEL: "1", OWNER_LABEL: str(os.getpid()), f"{LABEL}.role": role}
     if run_id:
         labels[f"{LABEL}.run"] = run_id
-    container = (
-        DockerContainer(image)
-        .with_name(name)
-        .with_command(command)
-        .with_kwargs(network_mode="host", labels=labels)
-    )
+    container = DockerContainer(image).with_name(name).with_envs(**(env or {}))
+    if command is not None:
+        container = container.with_command(command)
+    container = container.with_kwargs(network_mode="host", labels=labels, **({"init": True} if init else {}))
     try:
         container.start()
     except BaseException:

@@ -43,6 +43,12 @@ def pytest_addoption(parser: pytest.Parser) -> None:
     )
     group.addoption("--suite", action="append", default=[], help="Only this suite (repeatable).")
     group.addoption("--scenario", action="append", default=[], help="Only this scenario id (repeatable).")
+    group.addoption(
+        "--uat-strict",
+        action="store_true",
+        default=False,
+        help="Also fail on any skipped scenario (not applicable to the target) or skipped check.",
+    )
 
 
 def select(suites: list[str] | tuple[str, ...], ids: list[str] | tuple[str, ...]) -> list[Any]:
@@ -82,6 +88,13 @@ def pytest_unconfigure(config: pytest.Config) -> None:
 def pytest_sessionfinish(session: pytest.Session) -> None:
     state = session.config.stash.get(STATE, None)
     results = getattr(session.config.option, "allure_report_dir", None)
+    if state is not None and state.strict and session.exitstatus == pytest.ExitCode.OK:
+        from .status import strict_violations
+
+        violations = strict_violations(state.records)
+        if violations:  # a skipped scenario or check passes pytest, but not a strict gate
+            print("strict: " + "; ".join(violations), file=sys.stderr, flush=True)
+            session.exitstatus = pytest.ExitCode.TESTS_FAILED
     if state is not None and results and state.records:
         from pathlib import Path
 
@@ -142,6 +155,7 @@ class GateState:
         self.seed = seed
         self.target_spec: str = config.getoption("target")
         self.backend: str = config.getoption("backend")
+        self.strict = bool(config.getoption("uat_strict", False))
         self.records: list[dict[str, Any]] = []
         self._topology: Any = None
         self._startup_error: BaseException | None = None
@@ -230,6 +244,7 @@ class GateState:
         from harness.scenario import HarnessError, ScenarioRunner
         from harness.target import TargetError
         from harness.topology import TargetNotReady
+        from scenarios.docs import section
 
         dynamic: Any = allure.dynamic  # allure-python is untyped
         dynamic.title(f"{scenario.id}: {scenario.title}")
@@ -238,7 +253,10 @@ class GateState:
         dynamic.feature(scenario.fault_class)
         dynamic.story(scenario.suite)
         dynamic.severity(scenario.severity)
-        dynamic.link(scenario.doc_url, name=f"{scenario.id} documentation")
+        if scenario.doc_url:  # the installed scenarios/README.md, on the machine that ran the gate
+            dynamic.link(scenario.doc_url, name=f"{scenario.id} documentation")
+        # The same section inside the report itself: it travels with the single-file HTML, offline.
+        allure.attach("\n".join(section(scenario)), "scenario documentation", "text/markdown", "md")
         dynamic.label("scenario_id", scenario.id)
         dynamic.parameter("seed", self.seed)
         dynamic.parameter("uat_scenario", scenario.id)
@@ -255,6 +273,9 @@ class GateState:
         self.records.append(record)
         began = time.monotonic()
         hook = self.progress()
+        unmet = self._unmet_needs(scenario)
+        if unmet:
+            self._not_applicable(record, "; ".join(unmet))
         steps = _Steps()
 
         def progress(sid: str, phase: str, faults: tuple[str, ...]) -> None:
@@ -283,10 +304,26 @@ class GateState:
             self._harness_error(record, began, exc)
         self._report(record, result)
 
+    def _unmet_needs(self, scenario: Any) -> list[str]:
+        """What the target lacks for this scenario: venues it is not wired to, adapter operations its
+        file does not declare (Scenario.requires)."""
+        from harness.scenario.evidence import unmet_needs
+
+        target = self.target()
+        return unmet_needs(scenario.requires, target.venues, target.adapter.supports, target.settings)
+
+    def _not_applicable(self, record: dict[str, Any], why: str) -> None:
+        """Skipped, with its reason: never run, never passed (and a failure under --strict)."""
+        reason = f"not applicable to this target: {why}"
+        record.update(status="skipped", duration_s=0.0, reason=reason, missing_evidence=[])
+        self.progress()(record["id"], f"SKIPPED: {reason}", ())
+        pytest.skip(reason)
+
     def _middleware_did_not_start(self, record: dict[str, Any], began: float, exc: BaseException) -> None:
         import allure
 
         record.update(status="failed", duration_s=round(time.monotonic() - began, 2), error=str(exc))
+        record["reason"] = f"failed: the middleware did not start ({str(exc).splitlines()[0]})"
         self.progress()(record["id"], "FAILED: the middleware did not start", ())
         record["failing_checks"] = [
             {
@@ -306,6 +343,7 @@ class GateState:
 
         message = f"{type(exc).__name__}: {exc}"
         record.update(status="harness_error", duration_s=round(time.monotonic() - began, 2), error=message)
+        record["reason"] = f"harness error, not a verdict on the middleware: {message}"
         self.progress()(record["id"], "HARNESS ERROR", ())
         allure.attach(message, "harness error (not a verdict on the middleware)", allure.attachment_type.TEXT)
         raise HarnessFailure(f"[harness error] {message}") from exc
@@ -315,35 +353,74 @@ class GateState:
 
         from harness.report.attachments import attach_result
 
-        failed = [v for v in result.verdicts if not v.passed]
-        try:
-            with allure.step(f"verdict per check: {len(failed)} of {len(result.verdicts)} failed"):
-                for verdict in result.verdicts:
-                    with contextlib.suppress(AssertionError):
-                        status = "ok" if verdict.passed else "FAILED"
-                        with allure.step(f"{verdict.check}: {status}: {verdict.summary}"):
-                            if not verdict.passed:
-                                raise AssertionError(verdict.summary)
-                if failed:
-                    raise AssertionError(", ".join(v.check for v in failed))
-        except AssertionError:
-            pass  # the step is marked failed; the test fails below with the whole verdict
+        by_status: dict[str, list[Any]] = {}
+        for verdict in result.verdicts:
+            by_status.setdefault(verdict.status, []).append(verdict)
+        failed, thin = by_status.get("failed", []), by_status.get("no_evidence", [])
+        skipped = by_status.get("skipped", [])
+        title = (
+            f"verdict per check: {len(failed)} failed, {len(thin)} without evidence, {len(skipped)} skipped "
+            f"of {len(result.verdicts)}"
+        )
+        with contextlib.suppress(AssertionError), allure.step(title):  # a failed step, not a raise
+            for verdict in result.verdicts:
+                _verdict_step(verdict)
+            if failed or thin:
+                raise AssertionError(", ".join(v.check for v in [*failed, *thin]))
+        measured = json.dumps(result.measured.to_json() if result.measured else {})
+        with contextlib.suppress(AssertionError), allure.step(f"evidence measured: {measured}"):
+            if result.missing:
+                raise AssertionError("; ".join(result.missing))
         attach_result(result, record["reproduce"])
         data = result.to_json()
         record.update(
-            status="passed" if result.passed else "failed",
+            status=result.status,
+            reason=result.reason,
+            missing_evidence=result.missing_evidence,
+            evidence=data["evidence"],
             duration_s=data["duration_s"],
             phases=data["phases"],
             faults=data["faults"],
             verdicts=[{k: v for k, v in verdict.items() if k != "evidence"} for verdict in data["verdicts"]],
             failing_checks=[v.to_json() for v in failed],
+            inconclusive_checks=[v.to_json() for v in thin],
+            skipped_checks=[v.to_json() for v in skipped],
         )
-        done = f"FAILED ({', '.join(v.check for v in failed)})" if failed else "passed"
+        done = {
+            "passed": "passed",
+            "failed": f"FAILED ({', '.join(v.check for v in failed)})",
+            "inconclusive": f"INCONCLUSIVE (no evidence: {_first(result.missing_evidence)})",
+        }.get(result.status, result.status)
         self.progress()(record["id"], f"{done} in {record['duration_s']:.1f} s", ())
-        if failed:
+        if result.status == "failed":
             lines = [f"[{v.category or 'protocol handling'}] {v.check}: {v.summary}" for v in failed]
+            if result.missing_evidence:
+                lines.append("the run was also short of evidence: " + "; ".join(result.missing_evidence))
             lines.append(f"reproduce: {record['reproduce']}")
             pytest.fail("\n".join(lines), pytrace=False)
+        if result.status == "inconclusive":
+            lines = ["[no evidence] inconclusive: not enough evidence to judge the middleware"]
+            lines += [f"missing: {what}" for what in result.missing_evidence]
+            lines.append(f"reproduce: {record['reproduce']}")
+            pytest.fail("\n".join(lines), pytrace=False)
+
+
+def _first(items: list[str], shown: int = 2) -> str:
+    more = f"; and {len(items) - shown} more" if len(items) > shown else ""
+    return "; ".join(items[:shown]) + more
+
+
+def _verdict_step(verdict: Any) -> None:
+    """One Allure step per check: passed, failed, no evidence (failed, its own words) or skipped."""
+    import allure
+
+    label = {"passed": "ok", "failed": "FAILED", "no_evidence": "NO EVIDENCE", "skipped": "skipped"}
+    title = f"{verdict.check}: {label.get(verdict.status, verdict.status)}: {verdict.summary}"
+    with contextlib.suppress(AssertionError, pytest.skip.Exception), allure.step(title):
+        if verdict.status in ("failed", "no_evidence"):
+            raise AssertionError(verdict.summary)
+        if verdict.status == "skipped":
+            pytest.skip(verdict.summary)
 
 
 def dumps(records: list[dict[str, Any]]) -> str:

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from . import plugin
+from . import plugin, status
 
 SUITE_FILE = Path(__file__).with_name("suite.py")
 
@@ -28,6 +28,7 @@ class GateConfig:
     backend: str = "auto"
     report_dir: Path | None = None
     html: bool = True
+    strict: bool = False  # also fail on a skipped scenario (not applicable) or a skipped check
 
 
 @dataclass
@@ -59,9 +60,15 @@ def validate(config: GateConfig) -> list[Any]:
     from harness.target import TargetError, load
 
     try:
-        load(config.target)
+        target = load(config.target)
     except TargetError as exc:
         raise GateUsageError(str(exc)) from None
+    if target.image:
+        from harness.containers.target import missing_image
+
+        problem = missing_image(target)  # an image the engine lacks is the file's error: nothing is pulled
+        if problem:
+            raise GateUsageError(problem)
     try:
         return plugin.select(config.suites, config.scenarios)
     except ValueError as exc:
@@ -73,7 +80,8 @@ def default_report_dir() -> Path:
 
 
 def run_gate(config: GateConfig, progress: plugin.ProgressHook, on_result: Any = None) -> GateOutcome:
-    """Exit codes: 0 passed, 1 failed, 3 harness error; GateUsageError for 2; KeyboardInterrupt
+    """Exit codes (harness.gate.status): 0 passed; 1 a scenario failed or was inconclusive (or, with
+    strict, was skipped or skipped a check); 3 harness error; GateUsageError for 2; KeyboardInterrupt
     propagates after everything is torn down."""
     from harness.report.allure import write_metadata
     from harness.report.junit import junit_xml
@@ -100,6 +108,8 @@ def run_gate(config: GateConfig, progress: plugin.ProgressHook, on_result: Any =
     ]  # fmt: skip
     if config.seed is not None:
         args += ["--seed", str(config.seed)]
+    if config.strict:
+        args.append("--uat-strict")
     for scenario in selected:
         args += ["--scenario", scenario.id]
     began = time.monotonic()
@@ -112,24 +122,21 @@ def run_gate(config: GateConfig, progress: plugin.ProgressHook, on_result: Any =
         raise KeyboardInterrupt
     if rc == pytest.ExitCode.USAGE_ERROR:
         raise GateUsageError("pytest refused the gate's arguments (see above)")
-    if any(r.get("status") == "harness_error" for r in records) or rc not in (0, 1):
-        exit_code = 3
-    elif any(r.get("status") == "failed" for r in records):
-        exit_code = 1
-    elif len(records) != len(selected) or rc != 0:
-        exit_code = 3  # a scenario never ran, or pytest failed outside the scenarios
-    else:
-        exit_code = 0
+    exit_code = status.exit_code(records, len(selected), int(rc), strict=config.strict)
     outcome = GateOutcome(exit_code, report, records, seed, wall)
     meta = {
-        "verdict": {0: "passed", 1: "failed"}.get(exit_code, "harness_error"),
+        "verdict": status.VERDICTS.get(exit_code, "harness_error"),
         "exit_code": exit_code,
+        "strict": config.strict,
+        "counts": status.counts(records),
         "target": config.target,
         "seed": seed,
         "backend": config.backend,
         "wall_time_s": round(wall, 1),
         "started_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - wall)),
     }
+    if config.strict:
+        meta["strict_violations"] = status.strict_violations(records)
     if state is not None and not (results / "environment.properties").exists():
         write_metadata(results, state.environment(), name=f"seed {seed}")
     (report / "gate.json").write_text(gate_json(meta, records))

@@ -69,9 +69,9 @@ def _result(logger: _Files, verdict: Verdict, facts: RunFacts, shared: list[Atta
     profile, seed = str(summary.get("profile")), str(summary.get("seed"))
     evidence = json.dumps(verdict.to_json(), indent=2, default=str)
     own = _attach(logger, evidence, f"{verdict.check}: verdict and evidence", "json")
-    message = (
-        verdict.summary if verdict.passed else f"[{verdict.category}] {verdict.check}: {verdict.summary}"
-    )
+    label = {"no_evidence": "no evidence", "skipped": "skipped"}.get(verdict.status, verdict.category)
+    message = verdict.summary if verdict.passed else f"[{label}] {verdict.check}: {verdict.summary}"
+    status = {"passed": Status.PASSED, "skipped": Status.SKIPPED}.get(verdict.status, Status.FAILED)
     return TestResult(
         uuid=str(uuid.uuid4()),
         historyId=_md5("load", profile, verdict.check),
@@ -83,7 +83,7 @@ def _result(logger: _Files, verdict: Verdict, facts: RunFacts, shared: list[Atta
             f"(seed {seed}, {summary.get('workers')} workers). "
             f"Failures outside fault windows: {summary.get('failures_outside_faults')}."
         ),
-        status=Status.PASSED if verdict.passed else Status.FAILED,
+        status=status,  # no evidence is never a pass
         statusDetails=None if verdict.passed else StatusDetails(message=message),
         stage="finished",
         start=facts.started_ms,

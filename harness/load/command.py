@@ -89,6 +89,7 @@ def load_command(
     """Drive seeded traders at the middleware with Locust while faults play, then check the
     invariants. Exit 0 when every invariant holds and nothing failed outside a fault window."""
     from ..cli import InfraFailure, UsageFailure
+    from ..containers.errors import EngineUnavailable, ImageUnavailable
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
     from .onboard import OnboardingFailed
@@ -133,13 +134,15 @@ def load_command(
         raise SystemExit(1) from None
     except TargetNotReady as exc:
         raise click.ClickException(str(exc)) from None
-    except OSError as exc:
+    except (OSError, EngineUnavailable, ImageUnavailable) as exc:
         raise InfraFailure(f"the topology failed to start: {exc}") from None
     summary = result.summary
     click.echo(
         f"\n{summary['orders']} orders, {summary['fills']} fills, peak {summary['peak_traders']} traders, "
         f"ack p99 {summary['order_ack_ms']['p99']} ms, fill p99 {summary['order_to_fill_ms']['p99']} ms"
     )
+    if summary.get("stream") != "measured":
+        click.echo(f"  stream measures (quote age, order to fill): {summary.get('stream')}")
     for name, verdict in summary["invariants"].items():
         click.echo(f"  {verdict:4}  {name}")
     click.echo(f"  failures outside fault windows: {summary['failures_outside_faults']}")

@@ -17,14 +17,16 @@ import threading
 import unicodedata
 from dataclasses import asdict, dataclass, field
 from functools import cache
+from importlib.resources.abc import Traversable
 from pathlib import Path
 from typing import Any
 
 import yaml
 from faker import Faker
 
-FIXTURES = Path(__file__).resolve().parents[2] / "fixtures"
-DEFAULT_FILE = FIXTURES / "traders.yaml"
+from ..resources import FIXTURES, data
+
+DEFAULT_FILE = data(FIXTURES, "traders.yaml")  # package data: found installed or checked out
 PERSONAS = ("scalper", "swing", "watcher", "backoffice")
 _FAKER_LOCK = threading.Lock()
 _FIELDS = ("locales", "personas", "email_domain", "email_local", "customer_prefix", "actions_per_minute")
@@ -82,15 +84,16 @@ class Identity:
 
 def load_population(path: str | os.PathLike[str] | None = None) -> Population:
     """Read and validate a traders fixture; `$UAT_FIXTURES` overrides the bundled directory."""
-    if path is None:
-        path = (
-            Path(os.environ["UAT_FIXTURES"]) / "traders.yaml"
-            if os.environ.get("UAT_FIXTURES")
-            else DEFAULT_FILE
-        )
-    source = str(path)
+    fixture: Traversable
+    if path is not None:
+        fixture = Path(path)
+    elif os.environ.get("UAT_FIXTURES"):
+        fixture = Path(os.environ["UAT_FIXTURES"]) / "traders.yaml"
+    else:
+        fixture = DEFAULT_FILE
+    source = str(fixture)
     try:
-        raw = yaml.safe_load(Path(path).read_text())
+        raw = yaml.safe_load(fixture.read_text())
     except OSError as exc:
         raise FixtureError(f"{source}: cannot read: {exc.strerror or exc}") from None
     except yaml.YAMLError as exc:

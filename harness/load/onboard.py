@@ -16,6 +16,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import httpx
 
+from ..adapters import Adapter
 from .identities import Population, identity
 
 ONBOARD_TYPES = ["checkout.session.completed", "customer.subscription.created"]
@@ -30,7 +31,8 @@ class OnboardingFailed(RuntimeError):
 def onboard_population(
     *,
     stripe_control: str,
-    middleware: str,
+    webhook_url: str,
+    adapter: Adapter,
     seed: int,
     count: int,
     population: Population,
@@ -50,14 +52,13 @@ def onboard_population(
             body = {
                 "types": ONBOARD_TYPES,
                 "customer": who.customer_id,
-                "url": f"{middleware}/v1/webhooks/stripe",
+                "url": webhook_url,
                 "metadata": who.metadata(),
             }
             http.post(f"{stripe_control}/send", json=body).raise_for_status()
             deadline = time.monotonic() + account_wait_s
             while time.monotonic() < deadline:
-                reply = http.get(f"{middleware}/v1/accounts", params={"customer": who.customer_id})
-                if reply.status_code == 200 and reply.json().get("accounts"):
+                if adapter.accounts_for_customer(who.customer_id).accounts:
                     return None
                 time.sleep(0.1)
             return who.customer_id

@@ -10,19 +10,19 @@ import os
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import httpx
 
-from ..adapter import DefaultAdapter
 from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
 from ..postgres import ThrowawayPostgres
 from ..scenario.faults import FaultStep
+from ..settle import settle_orders
+from ..target import TargetError
 from ..timeline import Timeline
 from ..topology import Topology
 from .allure_results import RunFacts, write_results
@@ -37,6 +37,7 @@ from .schedule import Schedule
 from .shapes import Profile
 from .shipping import audit
 from .summary import RunFigures, summarize
+from .wire import AdapterWire
 
 INVARIANTS = ("no_duplicate_order", "no_lost_fill", "positions_reconcile", "unknown_outcomes_resolve")
 EXIT_GRACE_S = 60.0  # Locust's own shutdown, on top of the run's duration
@@ -109,14 +110,24 @@ class LoadRun:
         onboarded = options.profile.peak if options.onboard_first else 0
         self.onboarding_s = 0.0
         if onboarded:
-            self.onboarding_s = onboard_population(
-                stripe_control=self.control("stripe"),
-                middleware=self.topo.base_url,
-                seed=options.seed,
-                count=onboarded,
-                population=load_population(),
-                progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
-            )
+            webhook_url = self.topo.webhook_url("stripe")
+            if webhook_url is None:
+                raise TargetError(
+                    self.topo.target.source, "webhooks.stripe", "onboarding needs the Stripe URL"
+                )
+            adapter = self.topo.adapter()
+            try:
+                self.onboarding_s = onboard_population(
+                    stripe_control=self.control("stripe"),
+                    webhook_url=webhook_url,
+                    adapter=adapter,
+                    seed=options.seed,
+                    count=onboarded,
+                    population=load_population(),
+                    progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
+                )
+            finally:
+                adapter.close()
         self.timeline = Timeline()
         locust = LocustProcesses(
             LocustPlan(
@@ -165,6 +176,7 @@ class LoadRun:
             cpu=self.cpu.summary(),
             onboarding_s=self.onboarding_s,
             journal=audit(journal, options.remote_workers),
+            stream=self.topo.target.adapter.supports("stream"),
         )
         summary = summarize(history, verdicts, figures)
         (report / "load-summary.json").write_text(json.dumps(summary, indent=2))
@@ -187,6 +199,13 @@ class LoadRun:
         return dict(
             os.environ,
             UAT_STRIPE_CONTROL=self.control("stripe"),
+            UAT_ADAPTER=AdapterWire(
+                self.topo.target.adapter_table,
+                self.topo.adapter_values(),
+                self.topo.target.allowed_hosts,
+                self.topo.webhook_url("stripe") or "",
+                self.topo.target.source,
+            ).to_json(),
             UAT_JOURNAL=str(journal),
             UAT_SEED=str(options.seed),
             UAT_WORKERS=str(options.workers + options.remote_workers),
@@ -283,9 +302,10 @@ class LoadRun:
 
     def _judge(self, history: History, ledger: dict[str, Any]) -> list[Verdict]:
         """The invariants, over the venue's ledger as read once the Locust processes stopped."""
-        adapter = DefaultAdapter(self.topo.base_url, allowed_hosts=self.topo.target.allowed_hosts)
+        adapter = self.topo.adapter()
         try:
-            orders = _settle(history, adapter, self.topo.target.slo.fill_visible_s)
+            tags = [str(op.value["client_order_id"]) for op, _ in history.completions("place_order")]
+            orders = settle_orders(adapter, tags, self.topo.target.slo.fill_visible_s, poll_s=0.5)
             accounts = {op.process: str(op.value["account"]) for op, _ in history.completions("place_order")}
             ctx = CheckContext(
                 history, self.timeline, adapter, self.topo.target.slo, ledger, accounts, orders
@@ -293,27 +313,6 @@ class LoadRun:
             return [CHECKERS[name](ctx) for name in INVARIANTS]
         finally:
             adapter.close()
-
-
-def _settle(history: History, adapter: DefaultAdapter, within_s: float) -> dict[str, dict[str, Any]]:
-    """The middleware's final view of every order, once pending ones settle (bounded). Reads
-    run on a few threads and re-read only what is still pending: a big run has tens of
-    thousands of orders."""
-    tags = [str(op.value["client_order_id"]) for op, _ in history.completions("place_order")]
-    deadline = time.monotonic() + within_s
-    orders: dict[str, dict[str, Any]] = {}
-
-    def read(tag: str) -> tuple[str, dict[str, Any]]:
-        outcome = adapter.order_status(tag)
-        return tag, outcome.body if outcome.ok and isinstance(outcome.body, dict) else {"status": "missing"}
-
-    with ThreadPoolExecutor(max_workers=8) as pool:
-        while True:
-            orders.update(pool.map(read, tags))
-            tags = [t for t in tags if orders[t].get("status") in ("pending_new", "unknown")]
-            if not tags or time.monotonic() >= deadline:
-                return orders
-            time.sleep(0.5)
 
 
 __all__ = ["LoadOptions", "LoadResult", "LoadRun"]

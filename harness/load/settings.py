@@ -30,6 +30,7 @@ OPTIONS: tuple[tuple[str, str, type, Any, str], ...] = (
     ("--uat-duration", "UAT_DURATION", float, 60.0, "the profile's length in seconds"),
     ("--uat-symbols", "UAT_SYMBOLS", str, "ESZ6", "comma-separated symbols the traders trade"),
     ("--uat-stripe-control", "UAT_STRIPE_CONTROL", str, "", "the Stripe emitter's control API"),
+    ("--uat-adapter", "UAT_ADAPTER", str, "", "the target's adapter, bound to the topology (JSON)"),
 )
 POPULATION_OPTION = "uat_population"  # the master's traders fixture, as JSON; set at its init
 
@@ -59,6 +60,7 @@ class Settings:
     symbols: tuple[str, ...] = ("ESZ6",)
     stripe_control: str = ""
     population_json: str = ""
+    adapter_json: str = ""  # wire.AdapterWire as JSON: how to talk to the target
 
     @classmethod
     def read(cls, options: argparse.Namespace | None) -> Settings:
@@ -81,6 +83,7 @@ class Settings:
             symbols=symbols or ("ESZ6",),
             stripe_control=str(values.get("uat_stripe_control") or ""),
             population_json=str(values.get(POPULATION_OPTION) or ""),
+            adapter_json=str(values.get("uat_adapter") or ""),
         )
 
     @property

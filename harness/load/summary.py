@@ -15,6 +15,8 @@ from .phases import split_by_phase
 from .schedule import Schedule
 from .shapes import Profile
 
+INVARIANT_WORDS = {"passed": "pass", "failed": "fail", "no_evidence": "no evidence", "skipped": "skip"}
+
 
 @dataclass
 class RunFigures:
@@ -35,6 +37,7 @@ class RunFigures:
     cpu: dict[str, dict[str, float]]
     onboarding_s: float
     journal: dict[str, Any]  # shipping.audit()
+    stream: bool = True  # the target declares a stream: quote age and order-to-fill are measured on it
 
 
 def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dict[str, Any]:
@@ -75,6 +78,7 @@ def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dic
         # Cancels asked for, and taken by the venue (the rest had filled or ended first).
         "cancels": {"requested": len(cancels), "accepted": sum(1 for _, d in cancels if d.type == "ok")},
         "ws_messages": int(by_name.get("quote age", {}).get("Request Count", 0) or 0),
+        "stream": "measured" if run.stream else "not applicable: the target file declares no stream",
         "phases": split_by_phase(
             history,
             run.timeline,
@@ -85,7 +89,7 @@ def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dic
         "cpu_percent": run.cpu,
         "faults": run.timeline.to_json(),
         "schedule": run.schedule.to_json() if run.schedule else None,
-        "invariants": {v.check: "pass" if v.passed else "fail" for v in verdicts},
+        "invariants": {v.check: INVARIANT_WORDS.get(v.status, v.status) for v in verdicts},
         "duration_s": round(time.time() - run.started_wall, 1),
         "workers": run.workers + run.remote_workers,  # every Locust worker, local and remote
         "remote_workers": run.remote_workers,

@@ -34,14 +34,17 @@ import json
 import random
 import time
 from typing import Any
+from urllib.parse import urlencode
 
 import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 
 from harness import gcpolicy
+from harness.adapters import Outcome
 from harness.load import locust_hooks
 from harness.load.identities import identity, load_population
 from harness.load.settings import Settings
+from harness.load.wire import Bound, bind
 
 # Persona weights, read where users are dispatched (the master); rates travel with the settings.
 POPULATION = load_population()
@@ -117,23 +120,60 @@ class Trader(FastHttpUser):
         self.working: set[str] = set()  # our limit orders the venue holds open, to cancel
         self.ended: set[str] = set()  # final on the stream, which may beat the order's own 202
         self.sent_at: dict[str, float] = {}
+        if not settings.adapter_json:
+            raise RuntimeError("--uat-adapter is unset: `uat load` sets it from the target file")
+        self.bound: Bound = bind(settings.adapter_json)
         self.account = (self._find_account() if self.number < settings.onboarded else None) or self._onboard()
         self._stream = gevent.spawn(self._read_stream)
 
     def on_stop(self) -> None:
         self._stream.kill(block=False)
 
+    # -- the target's operations, through Locust's client ------------------------------
+    def call(self, operation: str, name: str | None = None, **args: Any) -> Outcome:
+        """One declared operation. A declared HTTP API goes through Locust's own client, so its
+        statistics see every request; a coded adapter is timed and reported to Locust here.
+        An unknown outcome, or an answer the target file's fields cannot read, is a failure."""
+        api = self.bound.api
+        if api is None:
+            assert self.bound.adapter is not None
+            started = time.perf_counter()
+            outcome: Outcome = getattr(self.bound.adapter, operation)(**args)
+            failed = outcome.type == "info" or bool(outcome.malformed)
+            events.request.fire(
+                request_type=operation,
+                name=name or operation,
+                response_time=(time.perf_counter() - started) * 1000,
+                response_length=0,
+                exception=RuntimeError(outcome.error) if failed else None,
+                context={},
+            )
+            return outcome
+        request = api.request(operation, args)
+        url = request.url + ("?" + urlencode(request.params) if request.params else "")
+        started = time.perf_counter()
+        with self.client.request(
+            request.method,
+            url,
+            name=name or request.name,
+            headers=request.headers or None,
+            json=request.json,
+            catch_response=True,
+        ) as response:
+            latency = (time.perf_counter() - started) * 1000
+            outcome = api.interpret(operation, response.status_code, _body(response), latency)
+            if outcome.type == "info" or outcome.malformed:
+                response.failure(outcome.error or f"HTTP {response.status_code}")
+            else:
+                response.success()
+        return outcome
+
     # -- onboarding ------------------------------------------------------------------
     def _find_account(self) -> str | None:
         """A trader `uat load` onboarded before the run: log in, i.e. find the account."""
-        with self.client.get(
-            f"/v1/accounts?customer={self.identity.customer_id}",
-            name="login: find account",
-            catch_response=True,
-        ) as response:
-            accounts = response.json().get("accounts", []) if response.status_code == 200 else []
-            if not accounts:
-                response.failure(f"no account for {self.identity.customer_id}; onboarding it now")
+        accounts = self.call(
+            "accounts_for_customer", "login: find account", customer=self.identity.customer_id
+        ).accounts
         return str(accounts[0]) if accounts else None
 
     def _onboard(self) -> str:
@@ -144,7 +184,7 @@ class Trader(FastHttpUser):
         body = {
             "types": ["checkout.session.completed", "customer.subscription.created"],
             "customer": customer,
-            "url": f"{self.host}/v1/webhooks/stripe",
+            "url": self.bound.webhook_url,
             "metadata": self.identity.metadata(),
         }
         with self.client.post(
@@ -154,11 +194,7 @@ class Trader(FastHttpUser):
                 response.failure(f"stripe emitter answered {response.status_code}")
         deadline = time.time() + 15
         while time.time() < deadline:
-            with self.client.get(
-                f"/v1/accounts?customer={customer}", name="onboard: find account", catch_response=True
-            ) as response:
-                accounts = response.json().get("accounts", []) if response.status_code == 200 else []
-                response.success()
+            accounts = self.call("accounts_for_customer", "onboard: find account", customer=customer).accounts
             if accounts:
                 return str(accounts[0])
             gevent.sleep(0.2)
@@ -168,12 +204,18 @@ class Trader(FastHttpUser):
     def _read_stream(self) -> None:
         import websocket
 
-        assert self.host is not None
+        api = self.bound.api
+        adapter = self.bound.adapter
         # only the symbols this trader trades: the middleware sends each client what it asked for
         url = (
-            self.host.replace("http", "ws", 1)
-            + f"/v1/stream?account={self.account}&symbols={','.join(self.settings.symbols)}"
+            api.stream(self.account, self.settings.symbols)
+            if api is not None
+            else adapter.stream_url(self.account, self.settings.symbols)
+            if adapter is not None
+            else None
         )
+        if url is None:
+            return  # the target declares no stream: its measures are not applicable
         while True:
             try:
                 # json.loads refuses a bad frame anyway; the pure-Python UTF-8 check cost Locust a
@@ -191,22 +233,24 @@ class Trader(FastHttpUser):
             finally:
                 ws.close()
 
-    def _on_message(self, message: dict[str, Any]) -> None:
+    def _on_message(self, message: Any) -> None:
         now = time.time()
-        if message.get("type") == "quote":
-            at = message["quote"].get("at")
-            if at:
-                _measure("WS", "quote age", (now - float(at)) * 1000)
-        elif message.get("type") == "order":
-            order = message["order"]
-            if order.get("status") in FINAL:
-                self.working.discard(str(order.get("client_order_id")))
-                self.ended.add(str(order.get("client_order_id")))
-                if order.get("status") != "filled":  # cancelled or rejected: no fill to time
-                    self.sent_at.pop(str(order.get("client_order_id")), None)
-            sent = self.sent_at.get(str(order.get("client_order_id")))
-            if sent is not None and order.get("status") == "filled":
-                self.sent_at.pop(str(order["client_order_id"]), None)
+        if self.bound.api is None:
+            return  # a coded adapter's stream messages have no declared shape to read
+        kind, key, status = self.bound.api.stream_message(message)
+        if kind == "quote":
+            if key:
+                _measure("WS", "quote age", (now - float(key)) * 1000)
+        elif kind == "order":
+            coid = str(key)
+            if status in FINAL:
+                self.working.discard(coid)
+                self.ended.add(coid)
+                if status != "filled":  # cancelled or rejected: no fill to time
+                    self.sent_at.pop(coid, None)
+            sent = self.sent_at.get(coid)
+            if sent is not None and status == "filled":
+                self.sent_at.pop(coid, None)
                 _measure("ORDER", "order to fill", (now - sent) * 1000)
                 journal = locust_hooks.journal()
                 if journal is not None:
@@ -221,13 +265,12 @@ class Trader(FastHttpUser):
             "symbol": self.rng.choice(self.settings.symbols),
             "side": self.rng.choice(("BUY", "SELL")),
             "qty": self.rng.randint(1, 2),
-            "type": order_type,
+            "order_type": order_type,
             "client_order_id": coid,
         }
         if order_type == "LIMIT":
             order["limit_price"] = float(self.rng.randint(4000, 6000))
-        journal_value = {**order, "order_type": order.pop("type")}
-        order["type"] = journal_value["order_type"]
+        journal_value = dict(order)
         journal = locust_hooks.journal()
         if journal is not None:
             journal.write(self.name_, "invoke", "place_order", journal_value, key=coid)
@@ -235,23 +278,22 @@ class Trader(FastHttpUser):
         started = time.perf_counter()
         # A transport error (a keep-alive connection the server closed as we reused it) is retried
         # once with the same client_order_id, as a trading client does: the API is idempotent by it.
-        attempt = self.client.post("/v1/orders", json=order, name="POST /v1/orders", catch_response=True)
-        if attempt.status_code == 0:
-            with attempt:
-                attempt.failure("HTTP 0 (transport error), retried with the same client_order_id")
-            attempt = self.client.post("/v1/orders", json=order, name="POST /v1/orders", catch_response=True)
-        with attempt as response:
-            latency = (time.perf_counter() - started) * 1000
-            status = response.status_code
-            kind = _classify(response, PLACE_REFUSALS)
-            if kind == "ok":
-                _measure("ORDER", "order ack", latency)
-                if (
-                    order_type == "LIMIT"
-                    and _json(response).get("status") == "working"
-                    and coid not in self.ended
-                ):
-                    self.working.add(coid)
+        outcome = self.call("place_order", **order)
+        if outcome.status in (None, 0):
+            outcome = self.call("place_order", **order)
+        latency = (time.perf_counter() - started) * 1000
+        status = outcome.status or 0
+        kind = outcome.type
+        if kind == "ok":
+            _measure("ORDER", "order ack", latency)
+            placed = outcome.order
+            if (
+                order_type == "LIMIT"
+                and placed is not None
+                and placed.status == "working"
+                and coid not in self.ended
+            ):
+                self.working.add(coid)
         self._record(kind, "place_order", journal_value, coid, latency, status)
 
     def cancel(self) -> None:
@@ -268,12 +310,10 @@ class Trader(FastHttpUser):
         if journal is not None:
             journal.write(self.name_, "invoke", "cancel_order", value, key=key)
         started = time.perf_counter()
-        with self.client.delete(
-            f"/v1/orders/{coid}", name="DELETE /v1/orders/{id}", catch_response=True
-        ) as response:
-            latency = (time.perf_counter() - started) * 1000
-            status = response.status_code
-            kind = _classify(response, CANCEL_REFUSALS)
+        outcome = self.call("cancel_order", client_order_id=coid, account=self.account)
+        latency = (time.perf_counter() - started) * 1000
+        status = outcome.status or 0
+        kind = outcome.type
         self._record(kind, "cancel_order", value, key, latency, status)
 
     def _record(
@@ -284,28 +324,11 @@ class Trader(FastHttpUser):
             journal.write(self.name_, kind, f, value, key=key, latency_ms=latency_ms, status=status)
 
 
-PLACE_REFUSALS = frozenset({400, 404, 409, 422, 429, 503})
-CANCEL_REFUSALS = frozenset({404, 409, 503})
-
-
-def _classify(response: Any, refusals: frozenset[int]) -> str:
-    """ok; fail for a refusal (the middleware's answer, not a load failure); info for an unknown
-    outcome, which is a load failure. Marks the Locust response to match."""
-    status = response.status_code
-    kind = "ok" if 200 <= status < 300 else "fail" if status in refusals else "info"
-    if kind == "info":
-        response.failure(f"HTTP {status}")
-    else:
-        response.success()
-    return kind
-
-
-def _json(response: Any) -> dict[str, Any]:
+def _body(response: Any) -> Any:
     try:
-        body = response.json()
+        return response.json()
     except Exception:
-        return {}
-    return body if isinstance(body, dict) else {}
+        return response.text
 
 
 class Scalper(Trader):
@@ -327,7 +350,7 @@ class Scalper(Trader):
 
     @task(2)
     def positions(self) -> None:
-        self.client.get(f"/v1/positions?account={self.account}", name="GET /v1/positions")
+        self.call("positions", account=self.account)
 
 
 class Swing(Trader):
@@ -349,7 +372,7 @@ class Swing(Trader):
 
     @task(2)
     def positions(self) -> None:
-        self.client.get(f"/v1/positions?account={self.account}", name="GET /v1/positions")
+        self.call("positions", account=self.account)
 
 
 class Watcher(Trader):
@@ -373,5 +396,5 @@ class BackOffice(Trader):
 
     @task
     def account_view(self) -> None:
-        self.client.get(f"/v1/accounts/{self.account}", name="GET /v1/accounts/{id}")
-        self.client.get(f"/v1/positions?account={self.account}", name="GET /v1/positions")
+        self.call("account", account_id=self.account)
+        self.call("positions", account=self.account)

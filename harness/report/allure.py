@@ -8,9 +8,18 @@ import subprocess
 from pathlib import Path
 from typing import Any
 
-# Failure messages start with "[category] check: summary" (see harness.gate.suite), so each
-# class below matches on that prefix. A harness error is never a failed test: it is "broken".
-CATEGORIES = ("data loss", "duplicate order", "recovery SLO breach", "protocol handling", "webhook handling")
+# Failure messages start with "[category] check: summary" (see harness.gate.plugin), so each
+# class below matches on that prefix. A harness error is never a failed test: it is "broken". An
+# inconclusive scenario (too little evidence to judge) is failed with its own "[no evidence]" class;
+# a scenario not applicable to the target is skipped, with its reason.
+CATEGORIES = (
+    "data loss",
+    "duplicate order",
+    "recovery SLO breach",
+    "protocol handling",
+    "webhook handling",
+    "middleware fault",  # readiness, onboarding or provisioning never completed, with the last answer
+)
 
 
 def categories() -> list[dict[str, Any]]:
@@ -29,6 +38,14 @@ def categories() -> list[dict[str, Any]]:
             "matchedStatuses": ["failed"],
         }
     )
+    found.append(
+        {
+            "name": "No evidence",
+            "messageRegex": r"[\s\S]*\[no evidence\][\s\S]*",
+            "matchedStatuses": ["failed"],
+        }
+    )
+    found.append({"name": "Not applicable to this target", "matchedStatuses": ["skipped"]})
     found.append({"name": "Harness error (not the middleware)", "matchedStatuses": ["broken"]})
     return found
 

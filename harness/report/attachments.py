@@ -1,6 +1,7 @@
-"""A scenario result's Allure attachments: the fault timeline (JSON and a plot), the history
-excerpt that convicts the middleware, SQL queries with their results, the redacted log tail,
-and the exact `uat reproduce` command."""
+"""A scenario result's Allure attachments: the fault timeline (JSON and a plot), the evidence the
+run showed against the minimum its scenario declares, the history excerpt that convicts the
+middleware, SQL queries with their results, the redacted log tail, and the exact `uat reproduce`
+command."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ def offending_times(evidence: list[dict[str, Any]]) -> list[float]:
 def history_excerpt(result: Any, limit: int = 200) -> list[dict[str, Any]]:
     """The operations a failed verdict's evidence points at: by order tag, else by time (±1 s),
     else every operation that did not succeed while a fault was active."""
-    evidence = [e for v in result.verdicts if not v.passed for e in v.evidence if isinstance(e, dict)]
+    evidence = [e for v in result.verdicts if v.status == "failed" for e in v.evidence if isinstance(e, dict)]
     tags = offending_tags(evidence)
     times = offending_times(evidence)
     if tags:
@@ -42,7 +43,7 @@ def sql_evidence(result: Any) -> str:
             if not isinstance(item, dict) or not isinstance(item.get("sql"), str):
                 continue
             rows = item.get("rows", item.get("result", item.get("results")))
-            head = f"-- {verdict.check} ({'ok' if verdict.passed else 'FAILED'})"
+            head = f"-- {verdict.check} ({'ok' if verdict.passed else verdict.status.upper()})"
             if item.get("query"):
                 head += f": {item['query']}"
             if item.get("what"):
@@ -69,7 +70,21 @@ def attach_result(result: Any, reproduce: str) -> None:
         allure.attach(f"plot failed: {exc}", "faults vs latency and errors", kind.TEXT)
     else:
         allure.attach(png, "faults vs latency and errors", kind.PNG)
-    failed = [v for v in result.verdicts if not v.passed]
+    allure.attach(
+        json.dumps(
+            {
+                "status": result.status,
+                "reason": result.reason,
+                "minimum": result.scenario.minimum.to_json(),
+                "measured": result.measured.to_json() if result.measured else None,
+                "missing": result.missing_evidence,
+            },
+            indent=2,
+        ),
+        "evidence: the minimum to judge, and what the run showed",
+        kind.JSON,
+    )
+    failed = [v for v in result.verdicts if v.status == "failed"]
     if failed:
         evidence = {v.check: {"summary": v.summary, "evidence": v.evidence[:50]} for v in failed}
         allure.attach(json.dumps(evidence, indent=2, default=str), "failing checks with evidence", kind.JSON)

@@ -1,5 +1,7 @@
-"""JUnit XML for CI: a failed scenario is a <failure> (the middleware), a harness error is an
-<error> (never blamed on the middleware)."""
+"""JUnit XML for CI: a failed scenario is a <failure> (the middleware), an inconclusive one a
+<failure type="inconclusive"> (too little evidence to judge: it fails the gate too), a scenario not
+applicable to the target is <skipped>, and a harness error is an <error> (never blamed on the
+middleware)."""
 
 from __future__ import annotations
 
@@ -15,14 +17,14 @@ def junit_xml(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
         "testsuite",
         name="uat-gate",
         tests=str(len(records)),
-        failures=str(sum(r.get("status") == "failed" for r in records)),
+        failures=str(sum(r.get("status") in ("failed", "inconclusive") for r in records)),
         errors=str(sum(r.get("status") == "harness_error" for r in records)),
-        skipped="0",
+        skipped=str(sum(r.get("status") == "skipped" for r in records)),
         time=f"{sum(float(r.get('duration_s') or 0) for r in records):.2f}",
         timestamp=str(meta.get("started_at", "")),
     )
     props = ET.SubElement(suite, "properties")
-    for key in ("target", "seed", "backend"):
+    for key in ("target", "seed", "backend", "strict"):
         ET.SubElement(props, "property", name=key, value=str(meta.get(key, "")))
     for r in records:
         case = ET.SubElement(
@@ -36,6 +38,13 @@ def junit_xml(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
                 + [f"reproduce: {r['reproduce']}"]
             )
             ET.SubElement(case, "failure", message=message, type="gate failure").text = body
+        elif r.get("status") == "inconclusive":
+            missing = r.get("missing_evidence", [])
+            message = "not enough evidence to judge: " + "; ".join(missing)
+            body = "\n".join([*(f"missing: {m}" for m in missing), f"reproduce: {r['reproduce']}"])
+            ET.SubElement(case, "failure", message=message, type="inconclusive").text = body
+        elif r.get("status") == "skipped":
+            ET.SubElement(case, "skipped", message=str(r.get("reason", "not applicable to this target")))
         elif r.get("status") == "harness_error":
             ET.SubElement(
                 case, "error", message=str(r.get("error", "")), type="harness error"

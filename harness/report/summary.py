@@ -1,47 +1,89 @@
-"""gate.json and gate-summary.md: the gate's verdict, one line per scenario, and for each
-failure its checks, evidence and the command that reproduces it."""
+"""gate.json and gate-summary.md: the gate's verdict, one line per scenario with its status and why,
+and for each scenario that did not pass its checks, missing evidence, and the command that
+reproduces it."""
 
 from __future__ import annotations
 
 import json
 from typing import Any
 
+from ..gate.status import counts
+
 VERDICT = {0: "PASSED", 1: "FAILED", 3: "HARNESS ERROR (not a verdict on the middleware)"}
+SHOWN = {
+    "passed": "pass",
+    "failed": "**FAIL**",
+    "inconclusive": "**INCONCLUSIVE**",
+    "skipped": "skipped",
+    "harness_error": "harness error",
+}
 
 
 def gate_json(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
     return json.dumps({**meta, "scenarios": records}, indent=2, default=str) + "\n"
 
 
+def _why(r: dict[str, Any]) -> str:
+    if r.get("status") == "failed":
+        return ", ".join(c["check"] for c in r.get("failing_checks", [])) or "-"
+    if r.get("status") == "inconclusive":
+        return "no evidence: " + "; ".join(r.get("missing_evidence", []))
+    if r.get("status") == "skipped":
+        return str(r.get("reason", ""))
+    skipped = [c["check"] for c in r.get("skipped_checks", [])]
+    return f"skipped checks: {', '.join(skipped)}" if skipped else "-"
+
+
 def gate_markdown(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
-    counts = {s: sum(r.get("status") == s for r in records) for s in ("passed", "failed", "harness_error")}
+    n = counts(records)
+    strict = " (strict)" if meta.get("strict") else ""
     lines = [
-        f"# UAT gate: {VERDICT.get(meta['exit_code'], meta['verdict'])}",
+        f"# UAT gate: {VERDICT.get(meta['exit_code'], meta['verdict'])}{strict}",
         "",
         f"- target: `{meta['target']}`  seed: `{meta['seed']}`  backend: `{meta['backend']}`",
-        f"- scenarios: {len(records)} ({counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['harness_error']} harness errors), wall time {meta['wall_time_s']:.0f} s",
+        f"- scenarios: {len(records)} ({n['passed']} passed, {n['failed']} failed, "
+        f"{n['inconclusive']} inconclusive, {n['skipped']} skipped, {n['harness_error']} harness errors), "
+        f"wall time {meta['wall_time_s']:.0f} s",
+        "- passed: every check held over enough evidence; inconclusive: too little evidence to judge "
+        "(fails the gate); skipped: not applicable to this target"
+        + (" (fails a strict gate)" if meta.get("strict") else ""),
         "",
-        "| Scenario | Suite | Verdict | Time | Failing checks |",
+        "| Scenario | Suite | Verdict | Time | Why |",
         "|---|---|---|---:|---|",
     ]
     for r in records:
-        failing = ", ".join(c["check"] for c in r.get("failing_checks", [])) or "-"
-        status = {"passed": "pass", "failed": "**FAIL**", "harness_error": "harness error"}.get(
-            r.get("status", ""), r.get("status", "?")
+        status = SHOWN.get(r.get("status", ""), r.get("status", "?"))
+        lines.append(
+            f"| {r['id']} | {r['suite']} | {status} | {r.get('duration_s', 0):.1f} s | {_why(r)[:300]} |"
         )
-        lines.append(f"| {r['id']} | {r['suite']} | {status} | {r.get('duration_s', 0):.1f} s | {failing} |")
+    for violation in meta.get("strict_violations", []):
+        lines.append(f"\nstrict: {violation}")
     for r in records:
-        if r.get("status") == "passed":
+        if r.get("status") == "passed" and not r.get("skipped_checks"):
             continue
         lines += ["", f"## {r['id']}: {r['title']}", ""]
-        if r.get("status") == "harness_error":
+        status = r.get("status")
+        if status == "harness_error":
             lines.append(f"Harness error, not a verdict on the middleware: {r.get('error', '')}")
+        elif status == "skipped":
+            lines.append(f"Skipped, {r.get('reason', 'not applicable to this target')}.")
+            continue
+        elif status == "inconclusive":
+            lines += [
+                "Inconclusive: the run did not show enough to judge the middleware (fails the gate).",
+                "",
+            ]
+        elif status == "passed":
+            lines += ["Passed, but some checks could not run here:", ""]
         for check in r.get("failing_checks", []):
             lines.append(
                 f"- **{check['check']}** ({check.get('category') or 'protocol handling'}): {check['summary']}"
             )
             for item in check.get("evidence", [])[:3]:
                 lines.append(f"  - `{json.dumps(item, default=str)[:300]}`")
+        for missing in r.get("missing_evidence", []):
+            lines.append(f"- missing evidence: {missing}")
+        for check in r.get("skipped_checks", []):
+            lines.append(f"- {check['check']} skipped: {check['summary']}")
         lines += ["", "```sh", r["reproduce"], "```"]
     return "\n".join(lines) + "\n"

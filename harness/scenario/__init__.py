@@ -1,16 +1,22 @@
 """Scenarios: declared in scenarios/, run through their phases by the runner here."""
 
+from .evidence import SCENARIO_STATUSES, Measured, ScenarioStatus
 from .faults import FaultStep, action, down, expect_down, protocol, toxic
-from .model import ORDER_CHECKS, Scenario
+from .model import ORDER_CHECKS, Evidence, Minimum, Scenario
 from .runner import HarnessError, ScenarioResult, ScenarioRunner
 
 __all__ = [
     "ORDER_CHECKS",
+    "SCENARIO_STATUSES",
+    "Evidence",
     "FaultStep",
     "HarnessError",
+    "Measured",
+    "Minimum",
     "Scenario",
     "ScenarioResult",
     "ScenarioRunner",
+    "ScenarioStatus",
     "action",
     "down",
     "expect_down",

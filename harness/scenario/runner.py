@@ -13,24 +13,50 @@ from typing import Any
 
 import httpx
 
-from ..adapter import DefaultAdapter
+from ..adapters import AccountView, Adapter, OrderView
 from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
+from ..settle import settle_orders
 from ..timeline import Timeline
-from ..topology import Topology
+from ..topology import TargetNotReady, Topology
+from .evidence import (
+    Measured,
+    ScenarioStatus,
+    event_kinds,
+    measure,
+    missing_evidence,
+    scenario_status,
+    shortfall,
+    status_reason,
+)
 from .faults import FaultStep
 from .model import Scenario
 from .workload import Prober, Trader, start_all
 
 Progress = Callable[[str, str, tuple[str, ...]], None]  # scenario id, phase, active faults
 SETTLE_POLL_S = 0.25
+ONBOARD_WAIT_S = 10.0
 TT_CHECKS = frozenset({"tt_provisioned", "tt_positions_reconcile", "tt_rate_limit_honoured"})
 WEBHOOK_CHECKS = frozenset({"webhook_exactly_once", "webhook_authentic", "webhook_state"})
 
 
 class HarnessError(RuntimeError):
     """The harness could not run the scenario: never a verdict on the middleware (exit 3)."""
+
+
+class MiddlewareFault(RuntimeError):
+    """The middleware failed a step the scenario needs (readiness, onboarding, provisioning): a
+    failed check with its evidence (exit 1), never a harness error."""
+
+    def __init__(self, check: str, summary: str, evidence: list[dict[str, Any]]) -> None:
+        super().__init__(summary)
+        self.check = check
+        self.summary = summary
+        self.evidence = evidence
+
+    def verdict(self) -> Verdict:
+        return Verdict.fail(self.check, self.summary, self.evidence, "middleware fault")
 
 
 @dataclass
@@ -44,10 +70,30 @@ class ScenarioResult:
     started_at: float = field(default_factory=time.time)
     duration_s: float = 0.0
     log_tail: str = ""
+    measured: Measured | None = None  # the evidence the run showed (None: the run stopped short)
+    missing: list[str] = field(default_factory=list)  # where it fell short of the scenario's minimum
+    not_applicable: str = ""  # why the scenario does not apply to this target (it is then skipped)
+
+    @property
+    def status(self) -> ScenarioStatus:
+        if self.not_applicable:
+            return "skipped"
+        return scenario_status(self.verdicts, self.missing)
 
     @property
     def passed(self) -> bool:
-        return all(v.passed for v in self.verdicts)
+        return self.status == "passed"
+
+    @property
+    def reason(self) -> str:
+        """One line: why this status (the failed checks, what evidence was missing, why skipped)."""
+        if self.not_applicable:
+            return f"not applicable to this target: {self.not_applicable}"
+        return status_reason(self.status, self.verdicts, self.missing)
+
+    @property
+    def missing_evidence(self) -> list[str]:
+        return missing_evidence(self.verdicts, self.missing)
 
     @property
     def reproduce(self) -> str:
@@ -58,7 +104,14 @@ class ScenarioResult:
             "id": self.scenario.id,
             "title": self.scenario.title,
             "suite": self.scenario.suite,
+            "status": self.status,
             "passed": self.passed,
+            "reason": self.reason,
+            "missing_evidence": self.missing_evidence,
+            "evidence": {
+                "minimum": self.scenario.minimum.to_json(),
+                "measured": self.measured.to_json() if self.measured else None,
+            },
             "seed": self.seed,
             "duration_s": round(self.duration_s, 2),
             "phases": {k: round(v, 2) for k, v in self.phases.items()},
@@ -81,7 +134,7 @@ class ScenarioRunner:
         self.accounts: list[str] = []
         self.customers: dict[str, str] = {}  # account id -> Stripe customer
         self.webhook_sends: list[dict[str, Any]] = []
-        self.adapter: DefaultAdapter | None = None
+        self.adapter: Adapter | None = None
 
     # FaultContext
     def proxy(self, venue: str) -> Proxy:
@@ -105,14 +158,18 @@ class ScenarioRunner:
         self.timeline = timeline = Timeline()
         history = History(timeline.active, started=timeline.started)
         phases: dict[str, float] = {}
-        adapter = DefaultAdapter(self.topo.base_url, allowed_hosts=self.topo.target.allowed_hosts)
+        adapter = self.topo.adapter()
         self.adapter = adapter
         self.http = httpx.Client(timeout=30, trust_env=False)
         try:
             phase = self._phase_timer(scenario, timeline, phases)
             with phase("setup"):
-                accounts = self._setup(scenario, adapter)
+                try:
+                    accounts = self._setup(scenario, adapter)
+                except MiddlewareFault as fault:
+                    return self._result(scenario, [fault.verdict()], history, timeline, phases, started)
             stop = threading.Event()
+            aborted: MiddlewareFault | None = None
             traders = [
                 Trader(f"t{i + 1}", account, scenario, self.seed, adapter, history, stop)
                 for i, account in enumerate(accounts)
@@ -126,9 +183,13 @@ class ScenarioRunner:
                     self._inject(scenario)
                 with phase("recovery"):
                     time.sleep(scenario.recovery_s)
+            except MiddlewareFault as fault:
+                aborted = fault
             finally:
                 stop.set()
                 join()
+            if aborted is not None:
+                return self._result(scenario, [aborted.verdict()], history, timeline, phases, started)
             with phase("verdict"):
                 orders = self._settle(history, adapter)
                 ledger = self.http.get(f"{self.control('rithmic')}/ledger").json()
@@ -142,11 +203,42 @@ class ScenarioRunner:
                     orders,
                     extras=self._extras(scenario, adapter),
                     psql=self.topo.postgres.psql,
+                    sql_file=self.topo.target.checks_sql,
                 )
                 verdicts = [CHECKERS[name](ctx) for name in scenario.checks]
+                measured = measure(
+                    scenario,
+                    history,
+                    timeline,
+                    venue_fills=ledger.get("fills", []),
+                    venue_orders=ledger.get("orders", []),
+                    mock_events={
+                        venue: [e for kind in kinds for e in self._mock_events(venue, kind)]
+                        for venue, kinds in event_kinds(scenario).items()
+                    },
+                    webhook_sends=self.webhook_sends,
+                )
         finally:
             adapter.close()
             self.http.close()
+        return self._result(scenario, verdicts, history, timeline, phases, started, measured)
+
+    def _mock_events(self, venue: str, kind: str) -> list[dict[str, Any]]:
+        """A mock's events of one kind during this run (its event log is reset with the world)."""
+        answer = self.http.get(f"{self.control(venue)}/events", params={"kind": kind})
+        answer.raise_for_status()
+        return list(answer.json()["events"])
+
+    def _result(
+        self,
+        scenario: Scenario,
+        verdicts: list[Verdict],
+        history: History,
+        timeline: Timeline,
+        phases: dict[str, float],
+        started: float,
+        measured: Measured | None = None,
+    ) -> ScenarioResult:
         log_tail = self.topo.process.log_tail(80) if self.topo.process else ""
         return ScenarioResult(
             scenario,
@@ -157,6 +249,8 @@ class ScenarioRunner:
             phases,
             duration_s=time.monotonic() - started,
             log_tail=log_tail,
+            measured=measured,
+            missing=shortfall(scenario.minimum, measured) if measured is not None else [],
         )
 
     def _phase_timer(self, scenario: Scenario, timeline: Timeline, phases: dict[str, float]) -> Any:
@@ -171,17 +265,27 @@ class ScenarioRunner:
 
         return phase
 
-    def _setup(self, scenario: Scenario, adapter: DefaultAdapter) -> list[str]:
+    def _setup(self, scenario: Scenario, adapter: Adapter) -> list[str]:
         """A clean world, a fresh middleware, and `traders` accounts onboarded through Stripe."""
         try:
             self.topo.reset_world()
             for venue, path, body in scenario.mock_setup:
                 self.http.post(f"{self.control(venue)}{path}", json=body).raise_for_status()
-            self.topo.restart_target(dict(scenario.target_env))
+            self.topo.restart_target(self.topo.target.setting_env(scenario.settings))
+        except TargetNotReady as exc:
+            raise MiddlewareFault(
+                "target_ready",
+                f"the middleware did not become ready within {self.topo.target.ready_timeout_s:g} s",
+                [{"error": str(exc).splitlines()[0], "log_tail": str(exc)[-2000:]}],
+            ) from exc
         except Exception as exc:
             raise HarnessError(f"could not reset the world for {scenario.id}: {exc}") from exc
         self._wait(
-            lambda: adapter.health().ok, self.topo.target.slo.recovery_s, "the middleware to be healthy"
+            lambda: adapter.health().ok,
+            self.topo.target.slo.recovery_s,
+            "the middleware to be healthy",
+            check="target_ready",
+            probe=adapter.health,
         )
         self.rng = rng = random.Random(f"{self.seed}:{scenario.id}:customers")
         self.customers = {}
@@ -191,25 +295,39 @@ class ScenarioRunner:
         self.accounts = list(self.customers)
         return self.accounts
 
-    def _onboard(self, adapter: DefaultAdapter, customer: str, index: int) -> str:
+    def _onboard(self, adapter: Adapter, customer: str, index: int) -> str:
         """Checkout and subscription webhooks for a new customer; the account they create."""
         body = {
             "types": ["checkout.session.completed", "customer.subscription.created"],
             "customer": customer,
-            "url": f"{self.topo.base_url}/v1/webhooks/stripe",
+            "url": self._webhook_url(),
         }
-        self.http.post(f"{self.control('stripe')}/send", json=body).raise_for_status()
+        try:
+            sent = self.http.post(f"{self.control('stripe')}/send", json=body)
+            sent.raise_for_status()
+        except httpx.HTTPError as exc:
+            raise HarnessError(f"the Stripe mock could not send onboarding webhooks: {exc}") from exc
         found: list[str] = []
 
         def onboarded() -> bool:
-            outcome = adapter.accounts_for_customer(customer)
-            found[:] = (
-                outcome.body.get("accounts", []) if outcome.ok and isinstance(outcome.body, dict) else []
-            )
+            found[:] = adapter.accounts_for_customer(customer).accounts or ()
             return bool(found)
 
-        self._wait(onboarded, 10, f"trader {index + 1} to be onboarded by the Stripe webhook")
+        self._wait(
+            onboarded,
+            ONBOARD_WAIT_S,
+            f"trader {index + 1} ({customer}) to be onboarded by the Stripe webhooks",
+            check="onboarding",
+            probe=lambda: adapter.accounts_for_customer(customer),
+            extra={"customer": customer, "deliveries": sent.json().get("deliveries", [])},
+        )
         return found[0]
+
+    def _webhook_url(self) -> str:
+        url = self.topo.webhook_url("stripe")
+        if url is None:
+            raise HarnessError("the target file declares no [webhooks] stripe URL; onboarding needs it")
+        return url
 
     def _inject(self, scenario: Scenario) -> None:
         began = time.monotonic()
@@ -229,30 +347,20 @@ class ScenarioRunner:
                 self.progress(scenario.id, "fault", self.timeline.active())
             time.sleep(0.02)
 
-    def _settle(self, history: History, adapter: DefaultAdapter) -> dict[str, dict[str, Any]]:
+    def _settle(self, history: History, adapter: Adapter) -> dict[str, OrderView]:
         """Final middleware view of every order placed, after fills have had time to arrive."""
         tags = [str(op.value["client_order_id"]) for op, _ in history.completions("place_order")]
-        deadline = time.monotonic() + self.topo.target.slo.fill_visible_s
-        ledger_filled: dict[str, int] = {}
-        orders: dict[str, dict[str, Any]] = {}
-        while True:
-            ledger = self.http.get(f"{self.control('rithmic')}/ledger").json()
-            ledger_filled = {}
-            for fill in ledger.get("fills", []):
+
+        def venue_filled() -> dict[str, int]:
+            filled: dict[str, int] = {}
+            for fill in self.http.get(f"{self.control('rithmic')}/ledger").json().get("fills", []):
                 if not fill.get("duplicate_of"):
-                    ledger_filled[fill["client_tag"]] = ledger_filled.get(fill["client_tag"], 0) + int(
-                        fill["qty"]
-                    )
-            for tag in tags:
-                outcome = adapter.order_status(tag)
-                orders[tag] = (
-                    outcome.body if outcome.ok and isinstance(outcome.body, dict) else {"status": "missing"}
-                )
-            behind = [t for t in tags if int(orders[t].get("filled_qty") or 0) < ledger_filled.get(t, 0)]
-            unknown = [t for t in tags if str(orders[t].get("status")) in ("unknown", "pending", "sending")]
-            if (not behind and not unknown) or time.monotonic() >= deadline:
-                return orders
-            time.sleep(SETTLE_POLL_S)
+                    filled[fill["client_tag"]] = filled.get(fill["client_tag"], 0) + int(fill["qty"])
+            return filled
+
+        return settle_orders(
+            adapter, tags, self.topo.target.slo.fill_visible_s, venue_filled=venue_filled, workers=4
+        )
 
     # ------------------------------------------------------------------ actions and verdict inputs
     def _stripe_send(self, step: FaultStep) -> None:
@@ -264,7 +372,7 @@ class ScenarioRunner:
         body: dict[str, Any] = {
             "types": list(params.pop("types")),
             "customer": customer,
-            "url": f"{self.topo.base_url}/v1/webhooks/stripe",
+            "url": self._webhook_url(),
             **params,
         }
         response = self.http.post(f"{self.control('stripe')}/send", json=body, timeout=120)
@@ -273,15 +381,16 @@ class ScenarioRunner:
             {"customer": customer, "faults": list(params.get("faults", ())), **response.json()}
         )
 
-    def _tt_account(self, account: str, timeout: float) -> dict[str, Any]:
+    def _tt_account(self, account: str, timeout: float) -> AccountView:
+        """The account as the middleware shows it, once provisioned at TT or the bound passes."""
         assert self.adapter is not None
         adapter = self.adapter
-        info: list[dict[str, Any]] = [{}]
+        info = [AccountView(account)]
 
         def provisioned() -> bool:
             outcome = adapter.account(account)
-            info[0] = outcome.body if outcome.ok and isinstance(outcome.body, dict) else {}
-            return (info[0].get("tt") or {}).get("status") == "provisioned"
+            info[0] = outcome.account or AccountView(account, raw=outcome.evidence())
+            return info[0].tt_status == "provisioned"
 
         deadline = time.monotonic() + timeout
         while not provisioned() and time.monotonic() < deadline:
@@ -290,13 +399,19 @@ class ScenarioRunner:
 
     def _tt_fills(self, step: FaultStep) -> None:
         account = self.accounts[0]
-        tt_id = (self._tt_account(account, 15).get("tt") or {}).get("account_id")
+        view = self._tt_account(account, self.topo.target.slo.fill_visible_s)
+        tt_id = view.tt_account_id if view.tt_status == "provisioned" else None
         if tt_id is None:
-            raise HarnessError(f"account {account} was never provisioned at TT; cannot seed TT fills")
+            raise MiddlewareFault(
+                "tt_provisioned",
+                f"account {account} was never provisioned at TT within "
+                f"{self.topo.target.slo.fill_visible_s:g} s, so the scenario's TT fills could not be booked",
+                [{"account": account, "tt_status": view.tt_status, "answer": view.raw}],
+            )
         body = {"account": tt_id, **step.params}
         self.http.post(f"{self.control('tt')}/tt/fills", json=body).raise_for_status()
 
-    def _extras(self, scenario: Scenario, adapter: DefaultAdapter) -> dict[str, Any]:
+    def _extras(self, scenario: Scenario, adapter: Adapter) -> dict[str, Any]:
         """What the webhook and TT checkers judge, gathered once the run has settled (bounded waits)."""
         checks = set(scenario.checks)
         extras: dict[str, Any] = {
@@ -310,16 +425,14 @@ class ScenarioRunner:
         if checks & WEBHOOK_CHECKS:
             extras["stripe_events"] = self.http.get(f"{self.control('stripe')}/sent").json()["events"]
             for send in self.webhook_sends:
-                outcome = adapter.accounts_for_customer(send["customer"])
-                found = outcome.body.get("accounts", []) if isinstance(outcome.body, dict) else []
+                found = adapter.accounts_for_customer(send["customer"]).accounts or ()
                 send["accounts"] = {a: self._account_view(adapter, a) for a in found}
         if checks & TT_CHECKS:
             customers = dict(self.customers)
             for send in self.webhook_sends:
                 customers.update({a: send["customer"] for a in send.get("accounts", {})})
-                outcome = adapter.accounts_for_customer(send["customer"])
-                if outcome.ok and isinstance(outcome.body, dict):
-                    customers.update({a: send["customer"] for a in outcome.body.get("accounts", [])})
+                found = adapter.accounts_for_customer(send["customer"]).accounts or ()
+                customers.update({a: send["customer"] for a in found})
             bound = self.topo.target.slo.fill_visible_s
             deadline = time.monotonic() + bound
             extras["admin"] = {
@@ -333,15 +446,15 @@ class ScenarioRunner:
             )
         return extras
 
-    def _account_view(self, adapter: DefaultAdapter, account: str) -> dict[str, Any]:
+    def _account_view(self, adapter: Adapter, account: str) -> AccountView:
         outcome = adapter.account(account)
-        return outcome.body if outcome.ok and isinstance(outcome.body, dict) else {"status": outcome.status}
+        return outcome.account or AccountView(account, raw=outcome.evidence())
 
     def _settle_tt(
-        self, adapter: DefaultAdapter, admin: dict[str, dict[str, Any]], deadline: float
+        self, adapter: Adapter, admin: dict[str, AccountView], deadline: float
     ) -> tuple[dict[str, dict[str, int]], dict[str, dict[str, int]]]:
         """TT positions as the middleware and as TT see them, once they agree or the bound passes."""
-        tt_ids = {a: str((v.get("tt") or {}).get("account_id")) for a, v in admin.items()}
+        tt_ids = {a: str(v.tt_account_id) for a, v in admin.items()}
         while True:
             rows = self.http.get(f"{self.control('tt')}/ledger").json().get("positions", [])
             venue: dict[str, dict[str, int]] = {}
@@ -350,23 +463,33 @@ class ScenarioRunner:
                 venue[account] = {
                     r["symbol"]: int(r["net_qty"])
                     for r in rows
-                    if str(r["account"]) == tt_id and r["net_qty"]
+                    if str(r["account"]) == tt_id  # a flat position is still evidence of fills
                 }
-                outcome = adapter.positions(account)
-                body = outcome.body if isinstance(outcome.body, dict) else {}
-                ours[account] = {
-                    p["symbol"]: int(p["net_qty"])
-                    for p in body.get("positions", [])
-                    if p.get("venue") == "tt" and p.get("net_qty")
-                }
-            if ours == venue or time.monotonic() >= deadline:
+                shown = adapter.positions(account).positions or ()
+                ours[account] = {p.symbol: p.net_qty for p in shown if p.venue == "tt" and p.net_qty}
+            nonzero = {a: {k: q for k, q in pos.items() if q} for a, pos in venue.items()}
+            if ours == nonzero or time.monotonic() >= deadline:
                 return ours, venue
             time.sleep(SETTLE_POLL_S)
 
-    def _wait(self, predicate: Callable[[], bool], timeout: float, what: str) -> None:
+    def _wait(
+        self,
+        predicate: Callable[[], bool],
+        timeout: float,
+        what: str,
+        *,
+        check: str,
+        probe: Callable[[], Any],
+        extra: dict[str, Any] | None = None,
+    ) -> None:
+        """Wait for the middleware; past the bound it has failed `check`, with the last answer."""
         deadline = time.monotonic() + timeout
         while not predicate():
             if time.monotonic() >= deadline:
-                log = self.topo.process.log_tail(30) if self.topo.process else ""
-                raise HarnessError(f"timed out after {timeout:g} s waiting for {what}\n{log}")
+                last = probe()
+                raise MiddlewareFault(
+                    check,
+                    f"timed out after {timeout:g} s waiting for {what}",
+                    [{**(extra or {}), "last_answer": last.evidence(), "waited_s": timeout}],
+                )
             time.sleep(0.1)

@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..adapter import Adapter
+from ..adapters import Adapter
 from ..history import History
 from .model import Scenario
 

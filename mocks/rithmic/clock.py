@@ -87,6 +87,9 @@ class MarketClock:
         if fills:
             gw.deliver_fills(fills)
         stale = self._stale is not None and self._stale.params["symbol"] in ("", key[0])
+        if stale and self._stale is not None and not self._stale.fired:
+            self._stale.fired = 1  # a mode is reported fired once, when it first freezes a quote
+            gw.events.add("fault_fired", fault="stale_quotes", symbol=key[0])
         gw.feed.publish(path, quote, stale=stale, skip=self._skip)
         self.tick_seconds.append(time.perf_counter() - started)
 

@@ -8,6 +8,10 @@ Three kinds of firing:
 - **event** faults (`order_reject`, `duplicate_fill`, `out_of_order`, `hold_fills`, `tick_gap`,
   `slow_login`) fire on the next matching event; `count` is the number of events affected.
 - **modes** (`silent`, `stale_quotes`, `session_limit`) hold while armed and are never used up.
+
+Every firing is a `fault_fired` event on `GET /events` (a push fault's names the sessions it hit; a
+mode's `silent` and `stale_quotes` are reported once per arming, when they first take effect), which
+is how the harness knows a scenario's fault actually happened.
 """
 
 from __future__ import annotations

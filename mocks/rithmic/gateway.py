@@ -176,7 +176,12 @@ class RithmicGateway(MockVenue):
 
     def is_silenced(self, session: Session) -> bool:
         fault = self.faults.active("silent")
-        return fault is not None and session.matches(fault.params["plant"])
+        if fault is None or not session.matches(fault.params["plant"]):
+            return False
+        if not fault.fired:  # a mode is reported fired once, when it first holds something back
+            fault.fired = 1
+            self.events.add("fault_fired", fault="silent", session=session.id, plant=session.plant)
+        return True
 
     def spawn(self, coro: Coroutine[Any, Any, Any]) -> None:
         task = asyncio.create_task(coro)

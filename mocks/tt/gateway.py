@@ -8,7 +8,7 @@ Order of checks, each answering on its own:
 5. armed faults `rate_limit_storm` (429 + Retry-After) and `server_error` (5xx);
 6. outside `ttid`: a missing, unknown or expired bearer token is 401 (and `early_token_expiry`
    expires every live token before the check); a missing or malformed `requestId` is 400;
-7. with the redirect switch on, a GET is answered 303 to the same URL once;
+7. with the redirect switch on, a GET is answered 303 to the same URL once (a `redirected` event);
 8. after the service answered 200: armed faults `malformed_json` and `slow_body`.
 """
 
@@ -191,6 +191,7 @@ def make_gateway(venue: TTMock) -> Any:
                     return gateway_error(429, "POST requests too close together")
         if config.redirect and request.method == "GET" and REDIRECT_MARK not in request.query:
             location = request.rel_url.update_query({REDIRECT_MARK: "1"})
+            venue.events.add("redirected", path=path)
             return web.Response(status=303, headers={"Location": str(location)})
         response = await handler(request)
         if request.method == "POST" and response.status < 300 and service != "ttid":

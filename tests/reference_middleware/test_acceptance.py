@@ -10,8 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from websockets.sync.client import connect
 
-from harness.adapter import DefaultAdapter
 from harness.load.identities import identity
+from harness.testing import reference_adapter
 
 from .conftest import Env, wait_for
 
@@ -174,7 +174,7 @@ def test_openapi_lists_the_contract(fresh: Env) -> None:
 def test_a_working_limit_order_is_cancelled_at_the_venue_and_never_fills(fresh: Env) -> None:
     placed = fresh.order("cxl-1", type="LIMIT", limit_price=5000.0, qty=2)  # far below the market
     assert placed.status_code == 202 and placed.json()["status"] == "working", placed.text
-    adapter = DefaultAdapter(fresh.base)
+    adapter = reference_adapter(fresh.base)
     try:
         outcome = adapter.cancel_order("cxl-1")
     finally:

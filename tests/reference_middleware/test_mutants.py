@@ -36,6 +36,11 @@ def _after_fault(env: Env, ctl: str, fault: str, timeout: float = 5) -> None:
 
 
 # ---------------------------------------------------------------------- Rithmic connection
+def reject_all_orders(env: Env) -> Outcome:
+    answer = env.order("every-order-refused")
+    return answer.status_code == 202, f"an order with the venue up: {answer.status_code}"
+
+
 def no_reconnect(env: Env) -> Outcome:
     env.arm(env.rithmic_ctl, "forced_logout", {"plant": "order"}, count=1)
     _after_fault(env, env.rithmic_ctl, "forced_logout")
@@ -229,6 +234,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tt_ignore_429": Scenario(tt_ignore_429),
     "tt_first_page_only": Scenario(tt_first_page_only),
     "admin_coupled": Scenario(admin_coupled),
+    "reject_all_orders": Scenario(reject_all_orders),
 }
 SLOW = {
     "no_reconnect",

@@ -38,8 +38,10 @@ def test_healthy_build_passes(topology: Topology, monkeypatch: pytest.MonkeyPatc
     started = time.monotonic()
     result = ScenarioRunner(topology, seed=SEED).run(SCENARIOS[scenario_id])
     WALL["healthy"] += time.monotonic() - started
-    failed = {v.check: (v.summary, v.evidence[:3]) for v in result.verdicts if not v.passed}
-    assert not failed, f"{result.reproduce}: {failed}\n{result.log_tail[-3000:]}"
+    failed = {v.check: (v.summary, v.evidence[:3]) for v in result.verdicts if v.status == "failed"}
+    assert result.status == "passed", (
+        f"{result.reproduce}: {result.reason} {failed}\n{result.log_tail[-3000:]}"
+    )
 
 
 @pytest.mark.parametrize("mutant", list(MUTANT_KILLS))
@@ -54,8 +56,10 @@ def test_mutant_is_killed_by_its_documented_class(
     try:
         for sid in kill.scenarios:
             result = ScenarioRunner(topology, seed=SEED).run(SCENARIOS[sid])
-            seen[sid] = {v.check: v.summary for v in result.verdicts if not v.passed}
+            seen[sid] = {v.check: v.summary for v in result.verdicts if v.status == "failed"}
             matching = sorted(set(seen[sid]) & set(kill.checks))
+            if kill.inconclusive and result.status in ("inconclusive", "failed"):
+                matching.append(f"{result.status}: {result.reason}")
             if matching:
                 KILLED[mutant] = f"{sid} / {', '.join(matching)}"
                 print(f"\nmutant {mutant}: killed by {KILLED[mutant]}")

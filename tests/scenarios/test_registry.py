@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 from harness.checks import CHECKERS
+from harness.target import SETTINGS
 from scenarios import SCENARIOS, SUITES
 from scenarios.mutants import MUTANT_KILLS
 
@@ -39,19 +40,48 @@ def test_every_mutant_is_mapped_to_scenarios_that_run_its_checkers() -> None:
     mutants = {line.split(":")[0].strip() for line in listed.splitlines() if line.strip()}
     assert set(MUTANT_KILLS) == mutants
     for name, kill in MUTANT_KILLS.items():
-        assert kill.scenarios and kill.checks, name
+        assert kill.scenarios and (kill.checks or kill.inconclusive), name
         for sid in kill.scenarios:
-            assert set(kill.checks) & set(SCENARIOS[sid].checks), (name, sid)
+            if kill.checks:
+                assert set(kill.checks) & set(SCENARIOS[sid].checks), (name, sid)
+            else:  # killed for want of evidence: the scenario must declare some to want
+                assert SCENARIOS[sid].minimum.describe(), (name, sid)
+
+
+def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
+    """Needs name a venue the mock stack runs or an adapter operation; the minimum evidence names the
+    schedule's own faults and the mocks' own venues, so a typo cannot make a scenario unjudgeable."""
+    from harness.mockstack import VENUES
+    from harness.scenario.evidence import ADAPTER_OPERATIONS
+    from harness.scenario.model import fault_key
+
+    for scenario in SCENARIOS.values():
+        settings = {f"setting:{name}" for name in SETTINGS}
+        assert set(scenario.requires) <= set(VENUES) | set(ADAPTER_OPERATIONS) | settings, scenario.id
+        minimum = scenario.minimum
+        assert set(minimum.faults_fired) <= {fault_key(s) for s in scenario.schedule}, scenario.id
+        assert {venue for venue, _, _ in minimum.mock_events} <= set(VENUES), scenario.id
+        if scenario.workload == "orders":
+            assert minimum.accepted_orders and minimum.venue_fills, scenario.id
+        protocol = {fault_key(s) for s in scenario.schedule if s.kind == "protocol"}
+        assert protocol <= set(minimum.faults_fired), f"{scenario.id}: a protocol fault need not fire"
 
 
 def test_the_scenario_docs_page_is_in_step_with_the_registry() -> None:
-    """Every report links to scenarios/README.md#<id>: the page must say what the gate runs."""
+    """Every report links to the packaged scenarios/README.md#<id> and attaches the scenario's
+    section of it: the page must exist where the link points and say what the gate runs."""
     from pathlib import Path
+    from urllib.parse import urlsplit
+    from urllib.request import url2pathname
 
-    from scenarios import SCENARIOS
-    from scenarios.docs import render
+    from harness import resources
+    from scenarios.docs import render, section
 
-    page = (Path(__file__).parents[2] / "scenarios" / "README.md").read_text()
+    page = resources.data(resources.SCENARIOS, "README.md").read_text()
     assert page == render(), "regenerate with: python -m scenarios.docs > scenarios/README.md"
-    for scenario_id in SCENARIOS:
-        assert f'<a id="{scenario_id.lower()}"></a>' in page
+    for scenario in SCENARIOS.values():
+        link = urlsplit(scenario.doc_url)
+        assert link.scheme == "file" and link.fragment == scenario.id.lower(), scenario.doc_url
+        target = Path(url2pathname(link.path))
+        assert target.is_file() and f'<a id="{link.fragment}"></a>' in target.read_text()
+        assert "\n".join(section(scenario)) in page

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness.adapter import Outcome
+from harness.adapters import AccountView, OrderView, Outcome, PositionsView, PositionView
 from harness.checks import CheckContext
-from harness.history import History, Op
+from harness.history import History, Op, completion_value
 from harness.target import Slo
 from harness.timeline import FaultWindow, Timeline
 
@@ -35,10 +36,15 @@ class FakeAdapter:
     positions_by_account: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
 
     def positions(self, account: str) -> Outcome:
-        return ok({"account": account, "positions": self.positions_by_account.get(account, [])})
+        rows = self.positions_by_account.get(account, [])
+        view = PositionsView(
+            tuple(PositionView(r["symbol"], int(r["net_qty"]), r.get("venue", "rithmic")) for r in rows)
+        )
+        body = {"account": account, "positions": rows}
+        return Outcome("ok", 200, body, 5.0, view=view)
 
     def account(self, account_id: str) -> Outcome:
-        return ok({"id": account_id})
+        return Outcome("ok", 200, {"id": account_id}, 5.0, view=AccountView(account_id))
 
 
 class Recorder:
@@ -50,9 +56,7 @@ class Recorder:
 
     def op(self, process: str, f: str, value: dict[str, Any], at: float, outcome: Outcome) -> None:
         invoke = Op(self._next(), process, "invoke", f, dict(value), at)
-        done_value = dict(value)
-        if isinstance(outcome.body, dict):
-            done_value["response"] = outcome.body
+        done_value = completion_value(value, outcome)
         done = Op(
             self._next(),
             process,
@@ -93,12 +97,13 @@ def make_ctx() -> MakeCtx:
         tl: Timeline | None = None,
         *,
         ledger: dict[str, Any] | None = None,
-        orders: dict[str, dict[str, Any]] | None = None,
+        orders: dict[str, OrderView] | None = None,
         adapter: FakeAdapter | None = None,
         accounts: dict[str, str] | None = None,
         extras: dict[str, Any] | None = None,
         psql: Callable[[str], str] | None = None,
         slo: Slo | None = None,
+        sql_file: Path | None = None,
     ) -> CheckContext:
         return CheckContext(
             (recorder or Recorder()).history,
@@ -110,6 +115,7 @@ def make_ctx() -> MakeCtx:
             orders or {},
             extras=extras or {},
             psql=psql,
+            sql_file=sql_file,
         )
 
     return build

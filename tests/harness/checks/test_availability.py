@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.adapters import HealthView, Outcome
 from harness.checks import CHECKERS
 
 from .conftest import MakeCtx, Recorder, fail, info, ok, timeline
@@ -48,19 +49,19 @@ def test_recovery_slo(make_ctx: MakeCtx) -> None:
     assert not verdict.passed and "never" in verdict.summary
 
 
-def _health(age: float | None) -> dict[str, object]:
-    return {"status": "ok", "venues": {"rithmic": {"status": "up", "last_quote_age_s": age}}}
+def _health(age: float | None) -> Outcome:
+    return Outcome("ok", 200, {"status": "ok"}, 5.0, view=HealthView(True, age))
 
 
 def test_quotes_resume_needs_fresh_quotes_that_stay_fresh(make_ctx: MakeCtx) -> None:
     fault = ("rithmic forced_logout", 10.0, 11.0, False)
     rec = Recorder()
     for at, age in ((11.2, 1.2), (11.6, 3.0), (12.0, 0.1), (12.4, 0.2)):
-        rec.op("prober", "health", {}, at, ok(_health(age)))
+        rec.op("prober", "health", {}, at, _health(age))
     verdict = CHECKERS["quotes_resume"](make_ctx(rec, timeline(fault)))
     assert verdict.passed, verdict.summary
     frozen = Recorder()
     for at, age in ((11.2, 1.2), (11.6, 1.6), (12.0, 2.0), (12.4, 2.4)):  # young at first, then only older
-        frozen.op("prober", "health", {}, at, ok(_health(age)))
+        frozen.op("prober", "health", {}, at, _health(age))
     verdict = CHECKERS["quotes_resume"](make_ctx(frozen, timeline(fault)))
     assert not verdict.passed and verdict.evidence[0]["last_quote_age_s"] == 2.4

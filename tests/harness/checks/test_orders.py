@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from harness.adapters import OrderView
 from harness.checks import CHECKERS
 
 from .conftest import FakeAdapter, MakeCtx, Recorder, info, ok
@@ -27,8 +28,10 @@ def test_no_lost_fill_holds_the_middleware_to_the_ledger(make_ctx: MakeCtx) -> N
     rec = Recorder()
     rec.order("c1", 1.0, ok())
     ledger = {"orders": [], "fills": [_fill("c1", 2), _fill("c1", 2, dup="f1")]}  # the duplicate is ignored
-    assert CHECKERS["no_lost_fill"](make_ctx(rec, ledger=ledger, orders={"c1": {"filled_qty": 2}})).passed
-    verdict = CHECKERS["no_lost_fill"](make_ctx(rec, ledger=ledger, orders={"c1": {"filled_qty": 0}}))
+    assert CHECKERS["no_lost_fill"](
+        make_ctx(rec, ledger=ledger, orders={"c1": OrderView("filled", 2)})
+    ).passed
+    verdict = CHECKERS["no_lost_fill"](make_ctx(rec, ledger=ledger, orders={"c1": OrderView("working", 0)}))
     assert not verdict.passed and verdict.category == "data loss"
     assert verdict.evidence[0]["venue_filled_qty"] == 2 and verdict.evidence[0]["middleware_filled_qty"] == 0
 
@@ -52,9 +55,9 @@ def test_unknown_outcomes_must_resolve(make_ctx: MakeCtx) -> None:
     rec = Recorder()
     rec.order("c1", 1.0, info())
     rec.order("c2", 1.0, ok())
-    assert CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": {"status": "filled"}})).passed
-    assert CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": {"status": "failed"}})).passed
-    verdict = CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": {"status": "unknown"}}))
+    assert CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": OrderView("filled", 1)})).passed
+    assert CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": OrderView("failed")})).passed
+    verdict = CHECKERS["unknown_outcomes_resolve"](make_ctx(rec, orders={"c1": OrderView("unknown")}))
     assert not verdict.passed and verdict.evidence[0]["client_order_id"] == "c1"
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from harness import resources
+from harness.adapters import AccountView
 from harness.checks import CHECKERS
 from harness.checks.webhooks import expected_enabled
 
@@ -28,11 +30,14 @@ def _send(
 def test_exactly_once_counts_payments_per_invoice(make_ctx: MakeCtx) -> None:
     events = [_event("evt_1", "invoice.paid", "cus_a", 1, id="in_1")]
     once = _send(
-        "cus_a", [("evt_1", 200), ("evt_1", 200)], ("duplicate",), A1={"payments": [{"invoice_id": "in_1"}]}
+        "cus_a",
+        [("evt_1", 200), ("evt_1", 200)],
+        ("duplicate",),
+        A1=AccountView("A1", payment_invoices=("in_1",)),
     )
     extras = {"stripe_events": events, "webhook_sends": [once]}
     assert CHECKERS["webhook_exactly_once"](make_ctx(extras=extras)).passed
-    twice = dict(once, accounts={"A1": {"payments": [{"invoice_id": "in_1"}, {"invoice_id": "in_1"}]}})
+    twice = dict(once, accounts={"A1": AccountView("A1", payment_invoices=("in_1", "in_1"))})
     verdict = CHECKERS["webhook_exactly_once"](
         make_ctx(extras={"stripe_events": events, "webhook_sends": [twice]})
     )
@@ -51,9 +56,14 @@ def test_exactly_once_fails_an_event_never_accepted_and_offending_sql_rows(make_
     assert not verdict.passed and verdict.evidence[0]["problem"] == "never accepted"
     fine = _send("cus_a", [("evt_1", 200)])
     extras = {"stripe_events": events, "webhook_sends": [fine]}
-    verdict = CHECKERS["webhook_exactly_once"](make_ctx(extras=extras, psql=lambda sql: "evt_1|2\n"))
+    reference_sql = resources.real_path(resources.TARGETS, "reference.sql")
+    verdict = CHECKERS["webhook_exactly_once"](
+        make_ctx(extras=extras, psql=lambda sql: "evt_1|2\n", sql_file=reference_sql)
+    )
     assert not verdict.passed and any("SQL webhook." in str(e.get("problem")) for e in verdict.evidence)
-    assert CHECKERS["webhook_exactly_once"](make_ctx(extras=extras, psql=lambda sql: "")).passed
+    assert CHECKERS["webhook_exactly_once"](
+        make_ctx(extras=extras, psql=lambda sql: "", sql_file=reference_sql)
+    ).passed
 
 
 def test_authentic_refuses_forgeries_and_accepts_genuine_sends(make_ctx: MakeCtx) -> None:
@@ -84,19 +94,19 @@ def test_webhook_state_fails_an_order_dependent_end_state(make_ctx: MakeCtx) -> 
         _event("e3", "customer.subscription.deleted", "cus_r", 3, status="canceled"),
         _event("e1", "checkout.session.completed", "cus_r", 1),
     ]
-    send = _send("cus_r", [("e3", 200), ("e1", 200)], A1={"trading_enabled": False})
+    send = _send("cus_r", [("e3", 200), ("e1", 200)], A1=AccountView("A1", trading_enabled=False))
     assert CHECKERS["webhook_state"](
         make_ctx(extras={"stripe_events": events, "webhook_sends": [send]})
     ).passed
-    wrong = dict(send, accounts={"A1": {"trading_enabled": True}})
+    wrong = dict(send, accounts={"A1": AccountView("A1", trading_enabled=True)})
     verdict = CHECKERS["webhook_state"](make_ctx(extras={"stripe_events": events, "webhook_sends": [wrong]}))
     assert not verdict.passed and verdict.evidence[0]["expected_trading_enabled"] is False
 
 
 def test_tt_provisioned(make_ctx: MakeCtx) -> None:
-    good = {"A1": {"tt": {"status": "provisioned", "account_id": 7}}}
+    good = {"A1": AccountView("A1", tt_status="provisioned", tt_account_id="7")}
     assert CHECKERS["tt_provisioned"](make_ctx(extras={"admin": good})).passed
-    bad = {**good, "A2": {"tt": {"status": "failed", "error": "401 Unauthorized"}}}
+    bad = {**good, "A2": AccountView("A2", tt_status="failed")}
     verdict = CHECKERS["tt_provisioned"](make_ctx(extras={"admin": bad}))
     assert not verdict.passed and verdict.evidence[0]["account"] == "A2"
 

@@ -56,6 +56,21 @@ def test_bad_target_file_exits_2_naming_the_field(tmp_path: Path) -> None:
     assert not (tmp_path / "r").exists(), "nothing may run on a bad target file"
 
 
+def test_an_off_loopback_ready_url_is_refused_before_anything_is_polled(tmp_path: Path) -> None:
+    from harness.resources import data
+
+    text = data("targets", "reference.toml").read_text()
+    off = tmp_path / "off.toml"
+    (tmp_path / "reference.sql").write_text(data("targets", "reference.sql").read_text())
+    off.write_text(
+        text.replace('url = "http://127.0.0.1:{port}/health"', 'url = "http://192.0.2.1:{port}/health"')
+    )
+    result = CliRunner().invoke(main, ["gate", "--target", str(off), "--report", str(tmp_path / "r")])
+    assert result.exit_code == 2, result.output
+    assert "ready.url: refusing" in result.output and "192.0.2.1" in result.output
+    assert not (tmp_path / "r").exists(), "nothing may start for a refused target"
+
+
 def test_missing_target_file_exits_2(tmp_path: Path) -> None:
     result = CliRunner().invoke(main, ["gate", "--target", str(tmp_path / "nope.toml")])
     assert result.exit_code == 2
@@ -115,6 +130,47 @@ def test_fault_plane_that_cannot_start_exits_3_not_1(tmp_path: Path) -> None:
     assert suite is not None and (suite.get("failures"), suite.get("errors")) == ("0", "1")
     results = [json.loads(p.read_text()) for p in (tmp_path / "r" / "allure-results").glob("*-result.json")]
     assert [r["status"] for r in results] == ["broken"]
+
+
+# -- not applicable: skipped with its reason before anything starts; --strict fails on it
+
+
+def _target_without_tt(tmp_path: Path) -> Path:
+    """The reference target, declared wired to Rithmic and Stripe only."""
+    from harness import resources
+
+    text = resources.data(resources.TARGETS, "reference.toml").read_text()
+    sql = resources.data(resources.TARGETS, "reference.sql")
+    text = text.replace('name = "reference"', 'name = "no-tt"\nvenues = ["rithmic", "stripe"]', 1)
+    text = text.replace('sql = "reference.sql"', f"sql = {json.dumps(str(sql))}", 1)
+    path = tmp_path / "no-tt.toml"
+    path.write_text(text)
+    return path
+
+
+def test_a_scenario_the_target_cannot_run_is_skipped_and_strict_fails_the_gate(tmp_path: Path) -> None:
+    target = str(_target_without_tt(tmp_path))
+    done = uat("gate", "--target", target, "--scenario", "TT-429-STORM", "--seed", "1", "--no-html",
+               "--report", str(tmp_path / "r"))  # fmt: skip
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "TT-429-STORM: skipped (not applicable to this target: the target is not wired to venue `tt`)" in (
+        done.stdout
+    )
+    (record,) = json.loads((tmp_path / "r" / "gate.json").read_text())["scenarios"]
+    assert record["status"] == "skipped" and "not wired to venue `tt`" in record["reason"]
+    case = ET.parse(tmp_path / "r" / "junit.xml").getroot().find(".//testcase")
+    assert case is not None and case.find("skipped") is not None
+    results = [json.loads(p.read_text()) for p in (tmp_path / "r" / "allure-results").glob("*-result.json")]
+    assert [r["status"] for r in results] == ["skipped"]
+    assert "not wired to venue `tt`" in results[0]["statusDetails"]["message"]
+
+    strict = uat("gate", "--target", target, "--scenario", "TT-429-STORM", "--seed", "1", "--no-html",
+                 "--strict", "--report", str(tmp_path / "s"))  # fmt: skip
+    assert strict.returncode == 1, strict.stdout + strict.stderr
+    assert "strict: TT-429-STORM: skipped (not applicable" in strict.stdout
+    assert "gate FAILED (strict): 0/1 scenarios passed (1 skipped)" in strict.stdout
+    gate = json.loads((tmp_path / "s" / "gate.json").read_text())
+    assert gate["verdict"] == "failed" and gate["strict"] is True and gate["strict_violations"]
 
 
 # -- real runs against the reference middleware
@@ -313,13 +369,16 @@ def test_sigint_mid_gate_leaves_no_process_port_or_temp_dir(tmp_path: Path) -> N
 
 def test_middleware_that_never_gets_ready_fails_the_gate_with_exit_1(tmp_path: Path) -> None:
     """The harness came up fine and the middleware did not: that is the middleware's failure."""
+    from harness.resources import data
+
     target = tmp_path / "sleepy.toml"
-    target.write_text(
-        'name = "sleepy"\n'
-        '[start]\ncommand = ["{python}", "-c", "import time; time.sleep(30)"]\n'
-        '[ready]\nurl = "http://127.0.0.1:{port}/health"\ntimeout_s = 2\n'
-        '[adapter]\nkind = "default"\nbase_url = "http://127.0.0.1:{port}"\n'
-    )
+    (tmp_path / "reference.sql").write_text(data("targets", "reference.sql").read_text())
+    reference = data("targets", "reference.toml").read_text()
+    target.write_text(  # the reference's wiring and API, a process that never answers, a short wait
+        reference.replace('command = ["{python}", "-m", "reference_middleware"]',
+                          'command = ["{python}", "-c", "import time; time.sleep(30)"]')
+        .replace("timeout_s = 60", "timeout_s = 2")
+    )  # fmt: skip
     done = uat("gate", "--target", str(target), "--scenario", SCENARIO, "--seed", "1", "--no-html",
                "--report", str(tmp_path / "r"))  # fmt: skip
     assert done.returncode == 1, done.stdout + done.stderr

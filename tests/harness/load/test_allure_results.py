@@ -28,13 +28,9 @@ SUMMARY = {
 
 def test_one_result_per_verdict_with_status_labels_and_attachments(tmp_path: Path) -> None:
     verdicts = [
-        Verdict("no_lost_fill", True, "all 3 contracts filled at the venue are in the middleware"),
-        Verdict(
-            "no_duplicate_order",
-            False,
-            "1 reached the venue twice",
-            [{"client_order_id": "a"}],
-            "duplicate order",
+        Verdict.ok("no_lost_fill", "all 3 contracts filled at the venue are in the middleware"),
+        Verdict.fail(
+            "no_duplicate_order", "1 reached the venue twice", [{"client_order_id": "a"}], "duplicate order"
         ),
     ]
     results = tmp_path / "allure-results"

@@ -12,6 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.testing import adapter_toml
 
 BASE = ["load", "--profile", "steady", "--traders", "5", "--duration", "10"]
 
@@ -41,10 +42,11 @@ def test_load_against_a_host_off_loopback_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "far.toml"
     target.write_text(
         'name = "far"\n[start]\ncommand = ["true"]\n[ready]\nurl = "http://10.1.2.3:8080/health"\n'
-        '[adapter]\nbase_url = "http://10.1.2.3:8080"\n'
+        + adapter_toml("http://10.1.2.3:8080")
     )
     result = CliRunner().invoke(main, [*BASE, "--target", str(target)])
-    assert result.exit_code == 2 and "refusing load target '10.1.2.3'" in result.output
+    # refused when the file is read, naming the first URL that is neither loopback nor allowlisted
+    assert result.exit_code == 2 and "ready.url: refusing ready.url '10.1.2.3'" in result.output
 
 
 def test_a_master_bound_off_loopback_is_refused_naming_the_address(tmp_path: Path) -> None:

@@ -9,7 +9,6 @@ import httpx
 import pytest
 
 from harness import target
-from harness.adapter import DefaultAdapter
 from harness.load.identities import identity, load_population
 from harness.load.onboard import OnboardingFailed, onboard_population
 from harness.topology import Topology
@@ -24,20 +23,21 @@ def topo() -> Iterator[Topology]:
 def test_every_trader_gets_an_account_under_its_identity(topo: Topology) -> None:
     seen: list[tuple[int, int]] = []
     stripe = topo.stack.describe()["mocks"]["stripe"]["control"]
+    adapter = topo.adapter()
     took = onboard_population(
         stripe_control=stripe,
-        middleware=topo.base_url,
+        webhook_url=str(topo.webhook_url("stripe")),
+        adapter=adapter,
         seed=4,
         count=30,
         population=load_population(),
         progress=lambda done, of: seen.append((done, of)),
     )
     assert took > 0 and seen[-1] == (30, 30)
-    adapter = DefaultAdapter(topo.base_url)
     try:
         for index in (0, 17, 29):
             who = identity(4, index)
-            (account,) = adapter.accounts_for_customer(who.customer_id).body["accounts"]
+            (account,) = adapter.accounts_for_customer(who.customer_id).accounts or ()
             assert adapter.account(account).body["trader"]["email"] == who.email
     finally:
         adapter.close()
@@ -49,5 +49,6 @@ def test_a_middleware_that_rejects_the_webhooks_is_named(topo: Topology) -> None
     armed = httpx.post(f"{stripe}/faults", json={"fault": "bad_signature", "count": 2}, timeout=5)
     assert armed.status_code == 201, armed.text
     with pytest.raises(OnboardingFailed, match=r"1 of 1 traders have no account .* \(first: cus_"):
-        onboard_population(stripe_control=stripe, middleware=topo.base_url, seed=99, count=1,
-                           population=load_population(), account_wait_s=2)  # fmt: skip
+        onboard_population(stripe_control=stripe, webhook_url=str(topo.webhook_url("stripe")),
+                           adapter=topo.adapter(), seed=99, count=1, population=load_population(),
+                           account_wait_s=2)  # fmt: skip

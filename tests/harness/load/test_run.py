@@ -15,7 +15,6 @@ import pytest
 import yaml
 
 from harness import target
-from harness.adapter import DefaultAdapter
 from harness.load.identities import DEFAULT_FILE, identity, load_population
 from harness.load.run import INVARIANTS, LoadOptions, LoadRun
 from harness.load.schedule import parse
@@ -66,7 +65,7 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
             op.process: str(op.value["account"]) for op, _ in result.history.completions("place_order")
         }
         trader, account = sorted(accounts.items())[0]
-        adapter = DefaultAdapter(topo.base_url)
+        adapter = topo.adapter()
         onboarded = adapter.account(account).body
         adapter.close()
     # Each trader was onboarded under the seeded identity its number gives (fixtures/traders.yaml).
@@ -196,7 +195,7 @@ def test_a_worker_from_another_machine_trades_with_the_masters_settings_and_ship
                 for op, _ in result.history.completions("place_order")
                 if int(op.process.rsplit("-", 1)[1]) % 2 == index
             }
-            adapter = DefaultAdapter(topo.base_url)
+            adapter = topo.adapter()
             customers = {
                 name: adapter.account(account).body["customer_id"] for name, account in theirs.items()
             }

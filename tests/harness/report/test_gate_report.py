@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from harness.adapters import Outcome
 from harness.cli import main
 from harness.history import History
 from harness.report.allure import categories, write_metadata
@@ -100,6 +101,82 @@ def test_junit_failure_for_the_middleware_error_for_the_harness() -> None:
     assert cases["C-ERR"].find("error") is not None and cases["C-ERR"].find("failure") is None
 
 
+THIN = "0 order(s) accepted (2xx), at least 3 needed"
+NO_EVIDENCE = {
+    "id": "D-THIN",
+    "title": "every order refused",
+    "suite": "execution",
+    "status": "inconclusive",
+    "duration_s": 8.0,
+    "reproduce": "uat reproduce D-THIN --seed 4",
+    "reason": f"inconclusive, not enough evidence to judge: {THIN}",
+    "missing_evidence": [THIN, "no_duplicate_order: no order of ours reached the venue"],
+}
+NOT_APPLICABLE = {
+    "id": "E-TT",
+    "title": "a TT scenario",
+    "suite": "tt",
+    "status": "skipped",
+    "duration_s": 0.0,
+    "reproduce": "uat reproduce E-TT --seed 4",
+    "reason": "not applicable to this target: the target is not wired to venue `tt`",
+}
+SKIPPED_CHECK = {
+    "id": "F-NODB",
+    "title": "no database",
+    "suite": "separation",
+    "status": "passed",
+    "duration_s": 7.0,
+    "reproduce": "uat reproduce F-NODB --seed 4",
+    "skipped_checks": [
+        {"check": "db_reconcile", "summary": "not run: no access to the middleware's database"}
+    ],
+}
+STATUSES = [*RECORDS, NO_EVIDENCE, NOT_APPLICABLE, SKIPPED_CHECK]
+
+
+def test_summary_shows_every_status_and_why() -> None:
+    text = gate_markdown({**META, "strict": True, "strict_violations": ["E-TT: skipped (...)"]}, STATUSES)
+    assert text.startswith("# UAT gate: FAILED (strict)")
+    assert "6 (2 passed, 1 failed, 1 inconclusive, 1 skipped, 1 harness errors)" in text
+    why = f"no evidence: {THIN}; no_duplicate_order: no order of ours reached the venue"
+    assert f"| D-THIN | execution | **INCONCLUSIVE** | 8.0 s | {why} |" in text
+    assert "| E-TT | tt | skipped | 0.0 s | not applicable to this target: the target is not wired" in text
+    assert "| F-NODB | separation | pass | 7.0 s | skipped checks: db_reconcile |" in text
+    assert f"- missing evidence: {THIN}" in text
+    assert "Skipped, not applicable to this target: the target is not wired to venue `tt`." in text
+    assert "- db_reconcile skipped: not run: no access to the middleware's database" in text
+    assert "strict: E-TT: skipped (...)" in text
+
+
+def test_junit_inconclusive_is_a_failure_of_its_own_type_and_not_applicable_is_skipped() -> None:
+    root = ET.fromstring(junit_xml(META, STATUSES).split("\n", 1)[1])
+    suite = root.find("testsuite")
+    assert suite is not None
+    assert (suite.get("tests"), suite.get("failures"), suite.get("errors"), suite.get("skipped")) == (
+        "6", "2", "1", "1",
+    )  # fmt: skip
+    cases = {c.get("name"): c for c in suite.findall("testcase")}
+    thin = cases["D-THIN"].find("failure")
+    assert thin is not None and thin.get("type") == "inconclusive"
+    assert THIN in (thin.get("message") or "")
+    skipped = cases["E-TT"].find("skipped")
+    assert skipped is not None and "not wired to venue `tt`" in (skipped.get("message") or "")
+    assert cases["E-TT"].find("failure") is None
+    assert cases["F-NODB"].find("failure") is None and cases["F-NODB"].find("skipped") is None
+
+
+def test_categories_give_no_evidence_and_not_applicable_their_own_class() -> None:
+    import re
+
+    rules = {c["name"]: c for c in categories()}
+    assert rules["No evidence"]["matchedStatuses"] == ["failed"]
+    message = "[no evidence] inconclusive: not enough evidence to judge the middleware\nmissing: ..."
+    assert re.fullmatch(rules["No evidence"]["messageRegex"], message)
+    assert not re.fullmatch(rules["Data loss"]["messageRegex"], message)
+    assert rules["Not applicable to this target"]["matchedStatuses"] == ["skipped"]
+
+
 def test_plot_is_a_png_with_or_without_orders() -> None:
     timeline = Timeline(started=0.0)
     window = timeline.begin("rithmic down", kind="network", target="rithmic", venue_down=True)
@@ -107,13 +184,9 @@ def test_plot_is_a_png_with_or_without_orders() -> None:
     history = History(started=0.0)
     assert fault_plot(history, timeline, "empty")[:8] == b"\x89PNG\r\n\x1a\n"
 
-    class Outcome:
-        def __init__(self, kind: str, latency: float) -> None:
-            self.type, self.latency_ms, self.status, self.error, self.body = kind, latency, 200, "", None
-
     for i in range(20):
         history.record("t1", "place_order", {"client_order_id": f"t1-{i}"},
-                       lambda i=i: Outcome("ok" if i % 3 else "fail", 5.0 + i))  # fmt: skip
+                       lambda i=i: Outcome("ok" if i % 3 else "fail", 200, None, 5.0 + i))  # fmt: skip
     assert fault_plot(history, timeline, "orders")[:8] == b"\x89PNG\r\n\x1a\n"
 
 

@@ -123,6 +123,8 @@ def test_silent_gateway_answers_pings_but_nothing_else(gateway: GatewayThread) -
             pong = await raw.ws.ping()
             await asyncio.wait_for(pong, 2)  # yet WebSocket pings are answered
             assert client.plants["ticker"].is_connected  # quirk: the client never notices a silent server
+            fired = [e for e in await control.events("fault_fired") if e["fault"] == "silent"]
+            assert len(fired) == 1, fired  # a mode is reported fired once, when it first holds back
             await control.clear()
             assert await _still_ticking(rec)
             await raw.send(18)
@@ -269,6 +271,8 @@ def test_stale_quotes_freeze_the_bbo_while_trades_move(gateway: GatewayThread) -
             quotes = {(t["bid_price"], t["ask_price"]) for t in window if t["data_type"] == DataType.BBO}
             trades = {t["trade_price"] for t in window if t["data_type"] == DataType.LAST_TRADE}
             assert len(quotes) == 1 and len(trades) > 1
+            fired = [e for e in await control.events("fault_fired") if e["fault"] == "stale_quotes"]
+            assert [e["symbol"] for e in fired] == ["ESZ6"]  # reported once, when it first froze a quote
             await control.clear()
             await asyncio.sleep(0.15)
             start = len(rec.ticks)

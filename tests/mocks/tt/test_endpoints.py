@@ -139,6 +139,8 @@ def test_redirect_303_is_followed_with_auth_kept(
     r = client.get("ttaccount", "accounts")
     assert r.status_code == 200 and len(r.json()["accounts"]) == 3
     assert [h.status_code for h in r.history] == [303]
+    redirected = control.get("/events", params={"kind": "redirected"}).json()["events"]
+    assert [e["path"] for e in redirected] == ["/ttaccount/ext_uat_cert/accounts"]  # the evidence it happened
     venue = tt.venue
     assert isinstance(venue, TTMock)
     with httpx.Client(base_url=tt.url, timeout=5, follow_redirects=False) as raw:

@@ -1,0 +1,63 @@
+"""Adapters: the harness's few operations mapped onto a middleware's API, whatever its shape.
+
+The target file declares one (`[adapter] kind = "http"`, or `kind = "python"` naming a class);
+`build()` binds it to the running topology. Nothing else in the harness knows an API path."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .base import OPERATIONS, Adapter, BaseAdapter
+from .http import HttpAdapter, HttpApi, Malformed, Request, bind
+from .outcome import (
+    KNOWN_STATES,
+    ORDER_STATES,
+    AccountsView,
+    AccountView,
+    HealthView,
+    OrderView,
+    Outcome,
+    OutcomeType,
+    PositionsView,
+    PositionView,
+)
+from .spec import AdapterSpec, OperationSpec, StreamSpec, load_class, parse_adapter
+
+
+def build(spec: AdapterSpec, values: dict[str, Any], allowed_hosts: tuple[str, ...] = ()) -> Adapter:
+    """The target's adapter, bound to the running topology (`values` fill its placeholders)."""
+    if spec.kind == "http":
+        return HttpAdapter(HttpApi(spec, values, allowed_hosts))
+    cls = load_class(spec.python_class)
+    options = {k: bind(v, values) if isinstance(v, str) else v for k, v in spec.options.items()}
+    adapter: Adapter = cls(
+        bind(spec.base_url, values), options=options, timeout_s=spec.timeout_s, allowed_hosts=allowed_hosts
+    )
+    return adapter
+
+
+__all__ = [
+    "KNOWN_STATES",
+    "OPERATIONS",
+    "ORDER_STATES",
+    "AccountView",
+    "AccountsView",
+    "Adapter",
+    "AdapterSpec",
+    "BaseAdapter",
+    "HealthView",
+    "HttpAdapter",
+    "HttpApi",
+    "Malformed",
+    "OperationSpec",
+    "OrderView",
+    "Outcome",
+    "OutcomeType",
+    "PositionView",
+    "PositionsView",
+    "Request",
+    "StreamSpec",
+    "bind",
+    "build",
+    "parse_adapter",
+]

@@ -1,0 +1,167 @@
+"""The seam between the harness and a middleware: the few operations a simulated trader and a
+checker need, each answering an `Outcome`.
+
+`Adapter` is what the harness calls. `BaseAdapter` is the documented base class for an adapter
+written as code (`kind = "python"` in the target file), for an API a declaration cannot describe:
+orders over a WebSocket, a signed request scheme, a two-step order entry."""
+
+from __future__ import annotations
+
+import time
+from typing import Any, Protocol
+
+import httpx
+
+from ..netguard import check_host
+from .outcome import Outcome, OutcomeType
+
+OPERATIONS = (
+    "place_order",
+    "order_status",
+    "cancel_order",
+    "positions",
+    "account",
+    "accounts_for_customer",
+    "health",
+)
+
+
+class Adapter(Protocol):
+    def supports(self, operation: str) -> bool:
+        """Whether the target offers this operation (or "stream"); scenarios that need one it
+        lacks are not applicable to it."""
+
+    def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None: ...
+
+    def place_order(
+        self,
+        *,
+        account: str,
+        symbol: str,
+        side: str,
+        qty: int,
+        order_type: str,
+        client_order_id: str,
+        limit_price: float | None = None,
+    ) -> Outcome:
+        """ok: the middleware took the order; fail: it definitely did not; info: unknown."""
+
+    def order_status(self, client_order_id: str, account: str | None = None) -> Outcome:
+        """`Outcome.order` is an OrderView in the harness's states."""
+
+    def cancel_order(self, client_order_id: str, account: str | None = None) -> Outcome:
+        """ok means the cancel was taken, not that the order is cancelled yet."""
+
+    def positions(self, account: str) -> Outcome:
+        """`Outcome.positions`: one PositionView per (venue, symbol)."""
+
+    def account(self, account_id: str) -> Outcome:
+        """`Outcome.account`: an AccountView (trading status, TT provisioning, payments)."""
+
+    def health(self) -> Outcome:
+        """`Outcome.health`: a HealthView."""
+
+    def accounts_for_customer(self, customer: str) -> Outcome:
+        """`Outcome.accounts`: the account ids a Stripe customer's onboarding created."""
+
+    def close(self) -> None: ...
+
+
+class BaseAdapter:
+    """Subclass this for `kind = "python"`. The harness constructs it with the target's bound
+    `base_url`, its `options` table (templated like the rest of the file), the request timeout
+    and the hosts the target allowlists.
+
+    Override the operations your API has and return `Outcome`s with their typed views
+    (`OrderView`, `PositionsView`, `AccountView`, `AccountsView`, `HealthView`). An operation left
+    alone answers `fail` and `supports()` says False, so scenarios that need it are reported as
+    not applicable rather than passed. `self.request()` gives the Jepsen classification of an
+    HTTP call for free. See `harness.adapters.example` for a worked example.
+    """
+
+    # Which statuses are definite refusals; any other non-2xx leaves an order's outcome unknown.
+    refused: frozenset[int] = frozenset({400, 401, 403, 404, 409, 422, 429, 503})
+
+    def __init__(
+        self,
+        base_url: str,
+        *,
+        options: dict[str, Any] | None = None,
+        timeout_s: float = 5.0,
+        allowed_hosts: tuple[str, ...] = (),
+    ) -> None:
+        check_host(httpx.URL(base_url).host, allowed_hosts, what="adapter.base_url")
+        self.base_url = base_url.rstrip("/")
+        self.options = dict(options or {})
+        self.allowed_hosts = allowed_hosts
+        self.http = httpx.Client(base_url=self.base_url, timeout=timeout_s, trust_env=False)
+
+    def supports(self, operation: str) -> bool:
+        if operation == "stream":
+            return type(self).stream_url is not BaseAdapter.stream_url
+        method = getattr(type(self), operation, None)
+        return method is not None and method is not getattr(BaseAdapter, operation, None)
+
+    def request(self, method: str, path: str, **kwargs: Any) -> tuple[Outcome, Any]:
+        """One HTTP call, classified: (outcome without a view, parsed body). Connection refused is
+        a definite failure; a timeout or a dropped connection leaves the outcome unknown."""
+        started = time.perf_counter()
+        try:
+            response = self.http.request(method, path, **kwargs)
+        except httpx.ConnectError as exc:
+            return Outcome("fail", None, None, _ms(started), f"connect: {exc}"), None
+        except httpx.HTTPError as exc:
+            return Outcome("info", None, None, _ms(started), f"{type(exc).__name__}: {exc}"), None
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text
+        latency = _ms(started)
+        if response.is_success:
+            return Outcome("ok", response.status_code, body, latency), body
+        kind: OutcomeType = "fail" if response.status_code in self.refused else "info"
+        return Outcome(kind, response.status_code, body, latency, f"HTTP {response.status_code}"), body
+
+    def _unsupported(self, operation: str) -> Outcome:
+        return Outcome("fail", None, None, 0.0, f"{type(self).__name__} has no {operation} operation")
+
+    def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None:
+        return None
+
+    def place_order(
+        self,
+        *,
+        account: str,
+        symbol: str,
+        side: str,
+        qty: int,
+        order_type: str,
+        client_order_id: str,
+        limit_price: float | None = None,
+    ) -> Outcome:
+        return self._unsupported("place_order")
+
+    def order_status(self, client_order_id: str, account: str | None = None) -> Outcome:
+        return self._unsupported("order_status")
+
+    def cancel_order(self, client_order_id: str, account: str | None = None) -> Outcome:
+        return self._unsupported("cancel_order")
+
+    def positions(self, account: str) -> Outcome:
+        return self._unsupported("positions")
+
+    def account(self, account_id: str) -> Outcome:
+        return self._unsupported("account")
+
+    def health(self) -> Outcome:
+        return self._unsupported("health")
+
+    def accounts_for_customer(self, customer: str) -> Outcome:
+        return self._unsupported("accounts_for_customer")
+
+    def close(self) -> None:
+        self.http.close()
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000

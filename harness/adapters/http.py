@@ -1,0 +1,408 @@
+"""`kind = "http"`: a REST API of any shape, declared in the target file.
+
+Two halves, so that Locust can send the same requests through its own client (and keep its
+statistics): `HttpApi` renders requests and reads answers and does no I/O; `HttpAdapter` sends
+them with httpx. Reading an answer is where blame is decided: a 2xx answer the declared fields
+cannot be read from is the middleware's fault, reported with the answer as evidence."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+from jmespath.parser import ParsedResult
+
+from ..netguard import check_host
+from .outcome import (
+    ORDER_STATES,
+    AccountsView,
+    AccountView,
+    HealthView,
+    OrderView,
+    Outcome,
+    OutcomeType,
+    PositionsView,
+    PositionView,
+    View,
+)
+from .spec import PLACEHOLDER, TOPOLOGY_ROOTS, AdapterSpec, OperationSpec
+
+READS = frozenset({"order_status", "positions", "account", "accounts_for_customer", "health"})
+
+
+class Malformed(ValueError):
+    """A 2xx answer that does not hold what the target file says it holds."""
+
+
+@dataclass(frozen=True)
+class Request:
+    operation: str
+    method: str
+    url: str
+    params: dict[str, str] = field(default_factory=dict)
+    headers: dict[str, str] = field(default_factory=dict)
+    json: Any = None
+    name: str = ""  # the request's name in Locust's statistics: method and path template
+    timeout_s: float = 5.0
+
+
+def bind(text: str, values: dict[str, Any]) -> str:
+    """Fill the topology's placeholders ({port}, {env.API_KEY}, ...) and leave an operation's own
+    arguments ({client_order_id}) for each call."""
+
+    def lookup(match: Any) -> str:
+        parts = match.group(1).split(".")
+        if parts[0] not in TOPOLOGY_ROOTS:
+            return str(match.group(0))
+        node: Any = values
+        for part in parts:
+            if not isinstance(node, dict) or part not in node:
+                raise KeyError(f"unknown placeholder {{{match.group(1)}}}")
+            node = node[part]
+        return str(node)
+
+    return PLACEHOLDER.sub(lookup, text)
+
+
+class HttpApi:
+    """The declared API, bound to a running topology: requests out, typed outcomes in."""
+
+    def __init__(
+        self, spec: AdapterSpec, values: dict[str, Any], allowed_hosts: tuple[str, ...] = ()
+    ) -> None:
+        self.spec = spec
+        self.base_url = bind(spec.base_url, values).rstrip("/")
+        check_host(urlsplit(self.base_url).hostname or "", allowed_hosts, what="adapter.base_url")
+        self.headers = {k: bind(v, values) for k, v in spec.headers.items()}
+        self.secrets = tuple(v for v in self.headers.values() if v)
+        self._ops: dict[str, OperationSpec] = {}
+        for name, op in spec.operations.items():
+            path = bind(op.path, values)
+            if path.startswith(("http://", "https://")):
+                host = urlsplit(PLACEHOLDER.sub("0", path)).hostname or ""
+                check_host(host, allowed_hosts, what=f"adapter.operations.{name}.path")
+            self._ops[name] = OperationSpec(
+                name,
+                op.method,
+                path,
+                {k: bind(v, values) for k, v in op.query.items()},
+                {k: bind(v, values) for k, v in op.headers.items()},
+                _bind_tree(op.body, values),
+                op.fields,
+                op.items,
+                op.refused,
+                op.timeout_s,
+            )
+        self.stream_url = bind(spec.stream.url, values) if spec.stream else None
+
+    def supports(self, operation: str) -> bool:
+        return (operation == "stream" and self.stream_url is not None) or operation in self._ops
+
+    # ---------------------------------------------------------------- requests
+    def request(self, operation: str, args: dict[str, Any]) -> Request:
+        op = self._ops[operation]
+        args = self._api_values(args)
+        path = _fill(op.path, args, url=True)
+        url = path if path.startswith(("http://", "https://")) else self.base_url + path
+        params = {k: _fill(v, args) for k, v in op.query.items()}
+        params = {k: v for k, v in params.items() if v != ""}
+        headers = {**self.headers, **{k: _fill(v, args) for k, v in op.headers.items()}}
+        body = _fill_tree(op.body, args) if op.body is not None else None
+        return Request(
+            operation,
+            op.method,
+            url,
+            params,
+            headers,
+            body,
+            f"{op.method} {op.path}",
+            op.timeout_s or self.spec.timeout_s,
+        )
+
+    def _api_values(self, args: dict[str, Any]) -> dict[str, Any]:
+        out = dict(args)
+        for name, mapping in self.spec.values.items():
+            if name in out and out[name] in mapping:
+                out[name] = mapping[out[name]]
+        return out
+
+    def stream(self, account: str, symbols: tuple[str, ...]) -> str | None:
+        if self.stream_url is None:
+            return None
+        return _fill(self.stream_url, {"account": account, "symbols": ",".join(symbols)}, url=True)
+
+    # ---------------------------------------------------------------- answers
+    def interpret(self, operation: str, status: int, body: Any, latency_ms: float) -> Outcome:
+        op = self._ops[operation]
+        if not 200 <= status < 300:
+            kind: OutcomeType = "fail" if status in op.refused else "info"
+            return Outcome(kind, status, body, latency_ms, f"HTTP {status}")
+        try:
+            view = self.read(op, body)
+        except Malformed as exc:
+            # A read we cannot read is a failed read; an order or cancel the middleware took is
+            # still taken, whatever its answer looked like.
+            kind = "fail" if operation in READS else "ok"
+            return Outcome(kind, status, body, latency_ms, f"malformed answer: {exc}", malformed=str(exc))
+        return Outcome("ok", status, body, latency_ms, view=view)
+
+    def read(self, op: OperationSpec, body: Any) -> View:
+        fields = op.fields
+        if op.name == "order_status":
+            return OrderView(
+                self.state(_field(fields, "status", body)), _int_field(fields, "filled_qty", body)
+            )
+        if op.name == "place_order":
+            return OrderView(self.state(_field(fields, "status", body))) if "status" in fields else None
+        if op.name == "positions":
+            assert op.items is not None
+            rows = op.items.search(body)
+            if not isinstance(rows, list):
+                raise Malformed(
+                    f"items {op.items.expression!r} is not a list in the answer (got {_kind(rows)})"
+                )
+            out = []
+            for index, row in enumerate(rows):
+                try:
+                    out.append(
+                        PositionView(
+                            str(_field(fields, "symbol", row)),
+                            _int_field(fields, "net_qty", row, required=True),
+                            str(_optional(fields, "venue", row) or "rithmic").lower(),
+                        )
+                    )
+                except Malformed as exc:
+                    raise Malformed(f"row {index}: {exc}") from None
+            return PositionsView(tuple(out))
+        if op.name == "account":
+            invoices = _optional(fields, "payment_invoices", body)
+            if invoices is not None and not isinstance(invoices, list):
+                raise Malformed(f"payment_invoices is not a list (got {_kind(invoices)})")
+            enabled = _optional(fields, "trading_enabled", body)
+            if enabled is not None and not isinstance(enabled, bool):
+                raise Malformed(f"trading_enabled is not true or false (got {enabled!r})")
+            tt_status, tt_id = _optional(fields, "tt_status", body), _optional(fields, "tt_account_id", body)
+            return AccountView(
+                str(_optional(fields, "account_id", body) or ""),
+                enabled,
+                None if tt_status is None else str(tt_status),
+                None if tt_id is None else str(tt_id),
+                tuple(str(i) for i in invoices or ()),
+                raw=body,
+            )
+        if op.name == "accounts_for_customer":
+            ids = _field(fields, "accounts", body)
+            if not isinstance(ids, list) or any(isinstance(i, (dict, list, bool)) or i is None for i in ids):
+                raise Malformed(f"accounts is not a list of ids (got {ids!r:.200})")
+            return AccountsView(tuple(str(i) for i in ids))
+        if op.name == "health":
+            healthy = _optional(fields, "healthy", body)
+            age = _optional(fields, "quote_age_s", body)
+            return HealthView(True if healthy is None else bool(healthy), _float(age, "quote_age_s"))
+        return None
+
+    def state(self, value: Any) -> str:
+        """The API's order state in the harness's words."""
+        text = str(value)
+        if self.spec.states:
+            if text not in self.spec.states:
+                raise Malformed(f"order state {text!r} is not declared in [adapter.states]")
+            return self.spec.states[text]
+        if text.lower() not in ORDER_STATES:
+            raise Malformed(f"order state {text!r} is not a harness state; map it in [adapter.states]")
+        return text.lower()
+
+    def stream_message(self, message: Any) -> tuple[str, Any, Any]:
+        """("quote", quote time, None), ("order", client order id, harness state) or ("", ...)."""
+        stream = self.spec.stream
+        assert stream is not None
+        kind = str(stream.kind.search(message))
+        if stream.quote_when and kind == stream.quote_when:
+            at = stream.quote_time.search(message) if stream.quote_time else None
+            return "quote", at, None
+        if stream.order_when and kind == stream.order_when:
+            assert stream.order_id is not None and stream.order_status is not None
+            raw = stream.order_status.search(message)
+            try:
+                status = self.state(raw)
+            except Malformed:
+                status = str(raw).lower()
+            return "order", stream.order_id.search(message), status
+        return "", None, None
+
+
+class HttpAdapter:
+    """The declared API over httpx, for the gate's traders and checkers."""
+
+    def __init__(self, api: HttpApi) -> None:
+        self.api = api
+        self._http = httpx.Client(timeout=api.spec.timeout_s, trust_env=False)
+
+    def supports(self, operation: str) -> bool:
+        return self.api.supports(operation)
+
+    def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None:
+        return self.api.stream(account, symbols)
+
+    def _call(self, operation: str, **args: Any) -> Outcome:
+        if not self.api.supports(operation):
+            return Outcome("fail", None, None, 0.0, f"the target file declares no {operation} operation")
+        request = self.api.request(operation, args)
+        started = time.perf_counter()
+        try:
+            response = self._http.request(
+                request.method,
+                request.url,
+                params=request.params or None,
+                headers=request.headers or None,
+                json=request.json,
+                timeout=request.timeout_s,
+            )
+        except httpx.ConnectError as exc:
+            # Nothing reached the middleware: a definite failure, not an unknown.
+            return Outcome("fail", None, None, _ms(started), f"connect: {exc}")
+        except httpx.HTTPError as exc:
+            return Outcome("info", None, None, _ms(started), f"{type(exc).__name__}: {exc}")
+        latency = _ms(started)
+        try:
+            body: Any = response.json()
+        except ValueError:
+            body = response.text
+        return self.api.interpret(operation, response.status_code, body, latency)
+
+    def place_order(
+        self,
+        *,
+        account: str,
+        symbol: str,
+        side: str,
+        qty: int,
+        order_type: str,
+        client_order_id: str,
+        limit_price: float | None = None,
+    ) -> Outcome:
+        return self._call(
+            "place_order",
+            account=account,
+            symbol=symbol,
+            side=side,
+            qty=qty,
+            order_type=order_type,
+            client_order_id=client_order_id,
+            limit_price=limit_price,
+        )
+
+    def order_status(self, client_order_id: str, account: str | None = None) -> Outcome:
+        return self._call("order_status", client_order_id=client_order_id, account=account)
+
+    def cancel_order(self, client_order_id: str, account: str | None = None) -> Outcome:
+        return self._call("cancel_order", client_order_id=client_order_id, account=account)
+
+    def positions(self, account: str) -> Outcome:
+        return self._call("positions", account=account)
+
+    def account(self, account_id: str) -> Outcome:
+        return self._call("account", account=account_id)
+
+    def health(self) -> Outcome:
+        return self._call("health")
+
+    def accounts_for_customer(self, customer: str) -> Outcome:
+        return self._call("accounts_for_customer", customer=customer)
+
+    def close(self) -> None:
+        self._http.close()
+
+
+def _ms(started: float) -> float:
+    return (time.perf_counter() - started) * 1000
+
+
+def _bind_tree(node: Any, values: dict[str, Any]) -> Any:
+    if isinstance(node, str):
+        return bind(node, values)
+    if isinstance(node, dict):
+        return {k: _bind_tree(v, values) for k, v in node.items()}
+    if isinstance(node, list):
+        return [_bind_tree(v, values) for v in node]
+    return node
+
+
+def _fill(text: str, args: dict[str, Any], *, url: bool = False) -> str:
+    def value(match: Any) -> str:
+        found = args.get(match.group(1))
+        if found is None:
+            return ""
+        return quote(str(found), safe="") if url else str(found)
+
+    return PLACEHOLDER.sub(value, text)
+
+
+_ABSENT = object()
+
+
+def _fill_tree(node: Any, args: dict[str, Any]) -> Any:
+    """A JSON template: "{qty}" alone keeps the argument's type, and a key whose argument is
+    absent (None) is left out; anything else is text."""
+    if isinstance(node, str):
+        whole = PLACEHOLDER.fullmatch(node)
+        if whole and whole.group(1) in args:
+            found = args[whole.group(1)]
+            return _ABSENT if found is None else found
+        return _fill(node, args)
+    if isinstance(node, dict):
+        filled = {k: _fill_tree(v, args) for k, v in node.items()}
+        return {k: v for k, v in filled.items() if v is not _ABSENT}
+    if isinstance(node, list):
+        return [v for v in (_fill_tree(item, args) for item in node) if v is not _ABSENT]
+    return node
+
+
+def _field(fields: dict[str, ParsedResult], name: str, body: Any) -> Any:
+    found = fields[name].search(body)
+    if found is None:
+        raise Malformed(f"{name} ({fields[name].expression!r}) is not in the answer")
+    return found
+
+
+def _optional(fields: dict[str, ParsedResult], name: str, body: Any) -> Any:
+    return fields[name].search(body) if name in fields else None
+
+
+def _int_field(fields: dict[str, ParsedResult], name: str, body: Any, *, required: bool = False) -> int:
+    if name not in fields:
+        return 0
+    found = _field(fields, name, body) if required else fields[name].search(body)
+    if found is None:
+        return 0
+    return _int(found, name)
+
+
+def _int(value: Any, name: str) -> int:
+    """Quantities arrive as numbers or decimal strings ("2", "2.0"); anything fractional is wrong."""
+    if isinstance(value, bool):
+        raise Malformed(f"{name} is a boolean, not a quantity")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation:
+        raise Malformed(f"{name} is not a number: {value!r:.80}") from None
+    if not number.is_finite() or number != number.to_integral_value():
+        raise Malformed(f"{name} is not a whole quantity: {value!r}")
+    return int(number)
+
+
+def _float(value: Any, name: str) -> float | None:
+    if value is None:
+        return None
+    try:
+        return float(value)
+    except (TypeError, ValueError):
+        raise Malformed(f"{name} is not a number: {value!r:.80}") from None
+
+
+def _kind(value: Any) -> str:
+    return "nothing" if value is None else type(value).__name__

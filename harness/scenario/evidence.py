@@ -1,0 +1,208 @@
+"""No verdict without evidence: what a run showed, measured against the minimum its scenario
+declares (Scenario.minimum); whether a scenario applies to a target at all (Scenario.requires);
+and the scenario's status from both and its checks' verdicts.
+
+Pure functions of the history, the fault timeline, the venue ledger and the mocks' events, so they
+are tested on hand-built runs; the runner gathers the inputs once the run has settled."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
+from dataclasses import asdict, dataclass
+from typing import Any, Literal
+
+from ..adapters.base import OPERATIONS
+from ..checks import Verdict
+from ..history import History
+from ..timeline import Timeline
+from .model import COUNTED, Minimum, Scenario, fault_key
+
+# passed: every check held over enough evidence; failed: a check found the middleware at fault;
+# inconclusive: the run fell short of its minimum evidence, or a check had nothing to judge (fails the
+# gate); skipped: the scenario does not apply to this target; harness_error: the harness could not run it.
+ScenarioStatus = Literal["passed", "failed", "inconclusive", "skipped", "harness_error"]
+SCENARIO_STATUSES: tuple[ScenarioStatus, ...] = (
+    "passed",
+    "failed",
+    "inconclusive",
+    "skipped",
+    "harness_error",
+)
+ADAPTER_OPERATIONS = (*OPERATIONS, "stream")  # a need that is not one of these names a venue
+
+
+@dataclass(frozen=True)
+class Measured:
+    """What one run showed, in the terms of `Minimum`."""
+
+    accepted_orders: int = 0
+    venue_fills: int = 0
+    resting_orders: int = 0
+    orders_during_faults: int = 0
+    faults_fired: tuple[str, ...] = ()
+    webhook_sends: int = 0
+    cancels: int = 0
+    mock_events: tuple[tuple[str, str, int], ...] = ()  # (venue, kind, how many) for each kind asked for
+
+    def to_json(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["faults_fired"] = list(self.faults_fired)
+        data["mock_events"] = [list(e) for e in self.mock_events]
+        return data
+
+
+def fault_windows(scenario: Scenario, timeline: Timeline) -> list[tuple[str, float, float | None]]:
+    """(fault key, start, end) of every window the schedule's faults opened (not actions or markers)."""
+    keys = {step.label: fault_key(step) for step in scenario.schedule if fault_key(step)}
+    return [(keys[w.name], w.start, w.end) for w in timeline.windows if w.name in keys]
+
+
+def event_kinds(scenario: Scenario) -> dict[str, tuple[str, ...]]:
+    """venue -> the event kinds to read from its mock (`GET /events?kind=K`) to measure this scenario."""
+    kinds: dict[str, list[str]] = {}
+    for step in scenario.schedule:
+        if step.kind == "protocol":
+            kinds.setdefault(step.venue, []).append("fault_fired")
+    for venue, kind, _ in scenario.minimum.mock_events:
+        kinds.setdefault(venue, []).append(kind)
+    return {venue: tuple(dict.fromkeys(found)) for venue, found in sorted(kinds.items())}
+
+
+def fired_faults(
+    scenario: Scenario, timeline: Timeline, mock_events: Mapping[str, Sequence[Mapping[str, Any]]]
+) -> tuple[str, ...]:
+    """The schedule's faults that took effect: a network fault whose window is in the timeline (the
+    fault plane accepted it), a protocol fault its mock reported fired. A push fault that hit no
+    session (`sessions: []`) did not take effect."""
+    opened = {key for key, _, _ in fault_windows(scenario, timeline)}
+    found: list[str] = []
+    for step in scenario.schedule:
+        key = fault_key(step)
+        if not key or key in found:
+            continue
+        if step.kind == "protocol":
+            events = mock_events.get(step.venue, ())
+            fired = (e for e in events if e.get("kind") == "fault_fired" and e.get("fault") == step.fault)
+            if any(e.get("sessions", True) for e in fired):
+                found.append(key)
+        elif key in opened:
+            found.append(key)
+    return tuple(found)
+
+
+def measure(
+    scenario: Scenario,
+    history: History,
+    timeline: Timeline,
+    *,
+    venue_fills: Iterable[Mapping[str, Any]] = (),
+    venue_orders: Iterable[Mapping[str, Any]] = (),
+    mock_events: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
+    webhook_sends: Iterable[Mapping[str, Any]] = (),
+) -> Measured:
+    """`venue_fills`, `venue_orders`: the Rithmic ledger's; `mock_events`: venue -> its mock's events of
+    the kinds `event_kinds` names; `webhook_sends`: the Stripe mock's answers to the run's sends."""
+    events = mock_events or {}
+    placed = history.completions("place_order")
+    ours = {str(invoked.value.get("client_order_id")) for invoked, _ in placed}
+    windows = fault_windows(scenario, timeline)
+    during = [
+        invoked
+        for invoked, _ in placed
+        if any(start <= invoked.time and (end is None or invoked.time <= end) for _, start, end in windows)
+    ]
+    fills = [f for f in venue_fills if str(f.get("client_tag")) in ours and not f.get("duplicate_of")]
+    resting = [
+        o
+        for o in venue_orders
+        if str(o.get("client_tag")) in ours and o.get("status") == "open" and not o.get("filled_qty")
+    ]
+    delivered = [
+        send for send in webhook_sends if any(d.get("status") for d in send.get("deliveries", ()) or ())
+    ]
+    return Measured(
+        accepted_orders=sum(1 for _, done in placed if done.type == "ok"),
+        venue_fills=len(fills),
+        resting_orders=len(resting),
+        orders_during_faults=len(during),
+        faults_fired=fired_faults(scenario, timeline, events),
+        webhook_sends=len(delivered),
+        cancels=sum(1 for _, done in history.completions("cancel_order") if done.type == "ok"),
+        mock_events=tuple(
+            (venue, kind, sum(1 for e in events.get(venue, ()) if e.get("kind") == kind))
+            for venue, kind, _ in scenario.minimum.mock_events
+        ),
+    )
+
+
+def shortfall(minimum: Minimum, measured: Measured) -> list[str]:
+    """What the run is missing to be judged, one phrase each; empty when it has enough."""
+    missing = []
+    for name, what in COUNTED:
+        need, got = getattr(minimum, name), getattr(measured, name)
+        if got < need:
+            missing.append(f"{got} {what}, at least {need} needed")
+    for fault in minimum.faults_fired:
+        if fault not in measured.faults_fired:
+            how = "reported fired by its mock" if not fault.endswith(":down") else "applied"
+            missing.append(f"fault `{fault}` never took effect (not {how})")
+    seen = {(venue, kind): n for venue, kind, n in measured.mock_events}
+    for venue, kind, need in minimum.mock_events:
+        got = seen.get((venue, kind), 0)
+        if got < need:
+            missing.append(f"{got} `{kind}` event(s) at the {venue} mock, at least {need} needed")
+    return missing
+
+
+def unmet_needs(
+    requires: Iterable[str],
+    venues: Collection[str],
+    supports: Callable[[str], bool],
+    settings: Collection[str] = (),
+) -> list[str]:
+    """Why the target cannot run a scenario that requires these: each venue it is not wired to, each
+    optional adapter operation it lacks, each setting its file does not map. Empty: it applies."""
+    unmet = []
+    for need in requires:
+        if need.startswith("setting:"):
+            if need.removeprefix("setting:") not in settings:
+                unmet.append(f"the target file maps no [settings] {need.removeprefix('setting:')}")
+        elif need in ADAPTER_OPERATIONS:
+            if not supports(need):
+                unmet.append(f"the target's adapter has no `{need}` operation")
+        elif need not in venues:
+            unmet.append(f"the target is not wired to venue `{need}`")
+    return unmet
+
+
+def scenario_status(verdicts: Sequence[Verdict], missing: Sequence[str]) -> ScenarioStatus:
+    """failed beats inconclusive: a failed check carries its own evidence, however thin the run."""
+    if any(v.status == "failed" for v in verdicts):
+        return "failed"
+    if (
+        missing
+        or any(v.status == "no_evidence" for v in verdicts)
+        or all(v.status == "skipped" for v in verdicts)
+    ):
+        return "inconclusive"
+    return "passed"
+
+
+def missing_evidence(verdicts: Sequence[Verdict], missing: Sequence[str]) -> list[str]:
+    """The scenario's shortfall, then each check that had nothing to judge, with its reason."""
+    found = list(missing)
+    found += [f"{v.check}: {v.summary}" for v in verdicts if v.status == "no_evidence"]
+    if verdicts and all(v.status == "skipped" for v in verdicts):
+        found.append("every check was skipped: nothing was judged")
+    return found
+
+
+def status_reason(status: ScenarioStatus, verdicts: Sequence[Verdict], missing: Sequence[str]) -> str:
+    """One line: why the scenario has this status."""
+    if status == "failed":
+        return "failed: " + ", ".join(f"{v.check} ({v.summary})" for v in verdicts if v.status == "failed")
+    if status == "inconclusive":
+        return "inconclusive, not enough evidence to judge: " + "; ".join(missing_evidence(verdicts, missing))
+    skipped = [f"{v.check} skipped ({v.summary})" for v in verdicts if v.status == "skipped"]
+    held = sum(1 for v in verdicts if v.status == "passed")
+    return f"passed: {held} check(s) held" + (f"; {'; '.join(skipped)}" if skipped else "")

@@ -1,0 +1,170 @@
+"""The declared HTTP adapter against a scripted API of another shape than the reference's: requests
+built from the templates, answers read through JMESPath, and blame where it belongs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+
+from harness.adapters import HttpAdapter
+from harness.netguard import TargetRefused
+from harness.ports import free_port
+
+from .conftest import TARGET, StandIn
+
+Make = Callable[..., HttpAdapter]
+ORDER: dict[str, Any] = dict(
+    account="A-1", symbol="ESZ6", side="BUY", qty=2, order_type="MARKET", client_order_id="c/1"
+)
+
+
+def test_an_order_is_sent_in_the_apis_own_words(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("POST", "/api/v2/trading/orders")] = (201, {"data": {"state": "NEW"}}, 0)
+    outcome = declared().place_order(**ORDER)
+    assert outcome.ok and outcome.order is not None and outcome.order.status == "pending"
+    (request,) = stand_in.seen
+    # the harness's values mapped, qty kept a number, the absent limit price left out
+    assert request["json"] == {
+        "accountId": "A-1",
+        "instrument": "ESZ6",
+        "direction": "buy",
+        "quantity": 2,
+        "orderType": "market",
+        "clientRef": "ref:c/1",
+    }
+    assert request["headers"]["Authorization"] == "Bearer k-123456-secret"
+
+
+def test_a_limit_price_is_sent_when_there_is_one(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("POST", "/api/v2/trading/orders")] = (201, {"data": {"state": "WORKING"}}, 0)
+    outcome = declared().place_order(**{**ORDER, "order_type": "LIMIT", "limit_price": 6000.25})
+    assert outcome.order is not None and outcome.order.status == "working"
+    assert stand_in.seen[0]["json"]["limitPrice"] == 6000.25
+    assert stand_in.seen[0]["json"]["orderType"] == "limit"
+
+
+def test_path_arguments_are_escaped(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("GET", "/api/v2/trading/orders/c%2F1")] = (
+        200,
+        {"data": {"state": "PARTIALLY_FILLED", "filledQuantity": "1.0"}},
+        0,
+    )
+    outcome = declared().order_status("c/1")
+    assert outcome.order is not None
+    assert (outcome.order.status, outcome.order.filled_qty) == ("partially_filled", 1)
+
+
+@pytest.mark.parametrize(
+    ("status", "kind"),
+    [(201, "ok"), (422, "fail"), (503, "fail"), (429, "fail"), (504, "info"), (500, "info")],
+)
+def test_each_status_is_classified(stand_in: StandIn, declared: Make, status: int, kind: str) -> None:
+    stand_in.script[("POST", "/api/v2/trading/orders")] = (status, {"data": {"state": "NEW"}}, 0)
+    outcome = declared().place_order(**ORDER)
+    assert (outcome.type, outcome.status) == (kind, status)
+
+
+def test_a_timeout_leaves_the_outcome_unknown(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("POST", "/api/v2/trading/orders")] = (201, {}, 1.0)
+    outcome = declared(timeout_s=0.2).place_order(**ORDER)
+    assert outcome.type == "info" and outcome.status is None and "Timeout" in outcome.error
+
+
+def test_nothing_listening_is_a_definite_failure(declared: Make) -> None:
+    text = TARGET.replace(
+        'base_url = "http://127.0.0.1:{port}"', f'base_url = "http://127.0.0.1:{free_port()}"'
+    )
+    outcome = declared(text).health()
+    assert outcome.type == "fail" and outcome.status is None and "connect" in outcome.error
+
+
+def test_positions_are_read_row_by_row(stand_in: StandIn, declared: Make) -> None:
+    rows = [
+        {"instrument": "ESZ6", "netQuantity": -3, "venue": "RITHMIC"},
+        {"instrument": "NQZ6", "netQuantity": "2", "venue": "TT"},
+    ]
+    stand_in.script[("GET", "/api/v2/accounts/A-1/positions")] = (200, {"data": rows}, 0)
+    positions = declared().positions("A-1").positions
+    assert positions is not None
+    assert [(p.symbol, p.net_qty, p.venue) for p in positions] == [("ESZ6", -3, "rithmic"), ("NQZ6", 2, "tt")]
+
+
+@pytest.mark.parametrize(
+    ("rows", "reason"),
+    [
+        ([{"instrument": "ESZ6", "venue": "RITHMIC"}], "row 0: net_qty ('netQuantity') is not in the answer"),
+        ([{"instrument": "ESZ6", "netQuantity": 1.5}], "net_qty is not a whole quantity"),
+        ([{"instrument": "ESZ6", "netQuantity": True}], "net_qty is a boolean"),
+        ({"not": "a list"}, "is not a list in the answer"),
+    ],
+)
+def test_a_position_the_fields_cannot_read_is_a_failed_read_with_evidence(
+    stand_in: StandIn, declared: Make, rows: object, reason: str
+) -> None:
+    stand_in.script[("GET", "/api/v2/accounts/A-1/positions")] = (200, {"data": rows}, 0)
+    outcome = declared().positions("A-1")
+    assert outcome.type == "fail" and outcome.positions is None
+    assert reason in outcome.malformed
+    assert outcome.evidence()["answer"] == {"data": rows}
+
+
+def test_an_order_state_the_target_never_declared_is_malformed(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("GET", "/api/v2/trading/orders/c1")] = (200, {"data": {"state": "LIMBO"}}, 0)
+    outcome = declared().order_status("c1")
+    assert outcome.type == "fail" and "'LIMBO' is not declared in [adapter.states]" in outcome.malformed
+
+
+def test_an_order_taken_with_a_garbled_answer_is_still_taken(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("POST", "/api/v2/trading/orders")] = (201, "<html>ok</html>", 0)
+    outcome = declared().place_order(**ORDER)
+    assert outcome.ok and outcome.malformed and outcome.order is None
+
+
+def test_account_fields_may_be_computed_by_the_expression(stand_in: StandIn, declared: Make) -> None:
+    body = {
+        "data": {
+            "id": "A-1",
+            "canTrade": True,
+            "tt": {"state": "ACTIVE"},
+            "payments": [{"invoice": "in_1"}, {"invoice": "in_1"}],
+        }
+    }
+    stand_in.script[("GET", "/api/v2/accounts/A-1")] = (200, body, 0)
+    view = declared().account("A-1").account
+    assert view is not None
+    assert (view.account_id, view.trading_enabled, view.tt_status) == ("A-1", True, "provisioned")
+    assert view.payment_invoices == ("in_1", "in_1")
+    stand_in.script[("GET", "/api/v2/accounts/A-1")] = (200, {"data": {**body["data"], "canTrade": "yes"}}, 0)
+    assert "trading_enabled is not true or false" in declared().account("A-1").malformed
+
+
+def test_accounts_of_a_customer(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("GET", "/api/v2/customers/cus_1/accounts")] = (
+        200,
+        {"data": [{"id": 7}, {"id": "B"}]},
+        0,
+    )
+    assert declared().accounts_for_customer("cus_1").accounts == ("7", "B")
+    stand_in.script[("GET", "/api/v2/customers/cus_1/accounts")] = (200, {"data": None}, 0)
+    assert declared().accounts_for_customer("cus_1").accounts is None
+
+
+def test_an_operation_the_target_does_not_declare(declared: Make) -> None:
+    adapter = declared()
+    assert not adapter.supports("cancel_order") and not adapter.supports("stream")
+    outcome = adapter.cancel_order("c1")
+    assert outcome.type == "fail" and "declares no cancel_order" in outcome.error
+
+
+def test_header_values_are_known_secrets(declared: Make) -> None:
+    assert "Bearer k-123456-secret" in declared().api.secrets
+
+
+def test_an_absolute_operation_url_off_loopback_is_refused_when_bound(declared: Make) -> None:
+    text = TARGET.replace('path = "/healthz"', 'path = "http://{env.HOST}/healthz"').replace(
+        'API_KEY = "k-123456-secret"', 'API_KEY = "k-123456-secret"\nHOST = "192.0.2.7"'
+    )
+    with pytest.raises(TargetRefused, match=r"adapter.operations.health.path"):
+        declared(text)

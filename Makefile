@@ -4,13 +4,13 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo faults-demo test test-fast lint typecheck bench clean venv
+.PHONY: demo faults-demo test test-fast lint typecheck bench clean venv express-sample
 NODE_STAMP := node_modules/.package-lock.json
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,pg]'
 	touch $(STAMP)
 
 venv: $(STAMP)
@@ -18,8 +18,23 @@ venv: $(STAMP)
 $(NODE_STAMP): package.json package-lock.json
 	npm ci --no-audit --no-fund --loglevel=error
 
+# The Node.js/Express sample target: its npm dependencies, and the Rithmic R|Protocol schema it loads
+# with protobufjs, exported from async-rithmic's generated modules (git-ignored, built here).
+EXPRESS := targets/express-sample
+EXPRESS_STAMP := $(EXPRESS)/node_modules/.package-lock.json
+EXPRESS_SCHEMA := $(EXPRESS)/generated/rithmic-descriptor.pb
+
+$(EXPRESS_STAMP): $(EXPRESS)/package.json $(EXPRESS)/package-lock.json
+	cd $(EXPRESS) && npm ci --no-audit --no-fund --loglevel=error
+
+$(EXPRESS_SCHEMA): $(STAMP) $(EXPRESS)/scripts/export_rithmic_schema.py
+	$(BIN)/python $(EXPRESS)/scripts/export_rithmic_schema.py $@
+
+## express-sample: the Express sample target, ready to run (npm ci, Rithmic schema)
+express-sample: $(EXPRESS_STAMP) $(EXPRESS_SCHEMA)
+
 ## demo: the full UAT gate against the bundled reference middleware, and its HTML report
-demo: $(STAMP) $(NODE_STAMP)
+demo: $(STAMP) $(NODE_STAMP) express-sample
 	$(BIN)/uat gate --target reference --report reports/demo
 
 ## faults-demo: bring up the fault plane and show faults working on a live connection
@@ -27,7 +42,7 @@ faults-demo: $(STAMP)
 	$(BIN)/python -m harness.faults.demo
 
 ## test: lint, type-check and every test, slow suites included (what CI runs)
-test: lint typecheck $(NODE_STAMP)
+test: lint typecheck $(NODE_STAMP) express-sample
 	$(BIN)/python -m pytest
 
 ## test-fast: the development loop, without the slow end-to-end suites
@@ -49,7 +64,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rithmic_matching.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(EXPRESS)/node_modules $(EXPRESS)/generated
 
 ## mutants: the mutant matrix (slow, ~9 min): the healthy build passes every scenario, every mutant is killed
 .PHONY: mutants

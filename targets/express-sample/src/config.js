@@ -1,0 +1,91 @@
+'use strict';
+
+// Configuration comes from the environment only (12-factor); a missing or malformed variable
+// stops the process at start with a message naming it.
+
+const path = require('node:path');
+const { parseBugs } = require('./bugs');
+
+class ConfigError extends Error {}
+
+function required(env, name) {
+  const value = env[name];
+  if (value === undefined || value === '') throw new ConfigError(`${name} is required`);
+  return value;
+}
+
+function number(env, name, fallback, { min = 0 } = {}) {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isFinite(value) || value < min) {
+    throw new ConfigError(`${name} must be a number >= ${min}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+// Instruments we route, and the exchange each trades on. Rithmic wants both on every order.
+const DEFAULT_INSTRUMENTS = 'ESZ6:CME,NQZ6:CME,CLF7:NYMEX,GCG7:COMEX';
+
+function instruments(raw) {
+  const out = new Map();
+  for (const item of raw.split(',')) {
+    const [symbol, exchange] = item.trim().split(':');
+    if (!symbol || !exchange) throw new ConfigError(`INSTRUMENTS items must be SYMBOL:EXCHANGE, got ${JSON.stringify(item)}`);
+    out.set(symbol, exchange);
+  }
+  return out;
+}
+
+function load(env = process.env) {
+  let bugs;
+  try {
+    bugs = parseBugs(env.EXPRESS_BUGS || '');
+  } catch (err) {
+    throw new ConfigError(`EXPRESS_BUGS: ${err.message}`);
+  }
+  const root = path.resolve(__dirname, '..');
+  return Object.freeze({
+    port: number(env, 'PORT', 8080, { min: 1 }),
+    host: env.HOST || '127.0.0.1',
+    databaseUrl: required(env, 'DATABASE_URL'),
+    rithmic: Object.freeze({
+      url: required(env, 'RITHMIC_WS_URL'),
+      systemName: env.RITHMIC_SYSTEM_NAME || 'Rithmic Test',
+      user: required(env, 'RITHMIC_USER'),
+      password: required(env, 'RITHMIC_PASSWORD'),
+      appName: 'dma-gateway',
+      appVersion: '2.4.0',
+      schemaFile: env.RITHMIC_SCHEMA_FILE || path.join(root, 'generated', 'rithmic-descriptor.pb'),
+      schemaPython: env.RITHMIC_SCHEMA_PYTHON || '',
+      requestTimeoutMs: number(env, 'RITHMIC_REQUEST_TIMEOUT_MS', 3000, { min: 1 }),
+      loginTimeoutMs: number(env, 'RITHMIC_LOGIN_TIMEOUT_MS', 2500, { min: 1 }),
+      orderTimeoutMs: number(env, 'ORDER_TIMEOUT_MS', 3000, { min: 1 }),
+      // a plant that sends nothing for this long is declared dead and its socket dropped
+      watchdogMs: number(env, 'RITHMIC_WATCHDOG_MS', 3500, { min: 500 }),
+      reconnectBaseMs: number(env, 'RITHMIC_RECONNECT_BASE_MS', 250, { min: 1 }),
+      reconnectMaxMs: number(env, 'RITHMIC_RECONNECT_MAX_MS', 1000, { min: 1 }),
+    }),
+    tt: Object.freeze({
+      baseUrl: required(env, 'TT_API_BASE').replace(/\/+$/, ''),
+      env: env.TT_ENV || 'ext_uat_cert',
+      appKey: required(env, 'TT_APP_KEY'),
+      appSecret: required(env, 'TT_APP_SECRET'),
+      timeoutMs: number(env, 'TT_TIMEOUT_MS', 5000, { min: 1 }),
+      maxRps: number(env, 'TT_MAX_RPS', 2, { min: 0.1 }), // the UAT plan allows 3/s; leave headroom
+      fillsPollMs: number(env, 'TT_FILLS_POLL_MS', 2000, { min: 100 }),
+    }),
+    // comma-separated: the current secret first; an old one may follow during a rotation
+    stripeWebhookSecrets: required(env, 'STRIPE_WEBHOOK_SECRET').split(',').filter(Boolean),
+    instruments: instruments(env.INSTRUMENTS || DEFAULT_INSTRUMENTS),
+    risk: Object.freeze({
+      maxOrderQty: number(env, 'DEFAULT_MAX_ORDER_QTY', 25, { min: 1 }),
+      maxPosition: number(env, 'DEFAULT_MAX_POSITION', 50, { min: 1 }),
+    }),
+    streamQuoteIntervalMs: number(env, 'STREAM_QUOTE_INTERVAL_MS', 1000, { min: 10 }),
+    bugs,
+    logLevel: env.LOG_LEVEL || 'info',
+  });
+}
+
+module.exports = { load, ConfigError };

@@ -1,0 +1,68 @@
+"""The gate judges the agency-style Express target through its target file alone: the healthy
+build passes every suite, and each seeded bug (EXPRESS_BUGS) fails the gate (exit 1), named by the
+check that caught it."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from .test_express_sample import TARGET_FILE, _missing
+
+pytestmark = pytest.mark.slow
+
+# bug -> (the scenario that must kill it, the checks that must fail)
+KILLS: dict[str, tuple[str, frozenset[str]]] = {
+    "no_idempotency": ("LATENCY-ORDER-PATH-SPIKE", frozenset({"no_duplicate_order"})),
+    "no_reconnect": ("RITHMIC-FORCED-LOGOUT", frozenset({"recovery_slo"})),
+    "positions_from_orders": ("EXEC-RESTING-LIMIT-ORDERS", frozenset({"positions_reconcile"})),
+    "unsigned_webhooks": ("WEBHOOK-BAD-SIGNATURE", frozenset({"webhook_authentic"})),
+    "no_fill_dedup": ("RITHMIC-DUPLICATE-FILL", frozenset({"positions_reconcile"})),
+    "no_reconcile": ("RITHMIC-FILLS-HELD-ACROSS-RECONNECT", frozenset({"no_lost_fill"})),
+}
+
+
+@pytest.fixture(autouse=True)
+def _node() -> None:
+    missing = _missing()
+    if missing:
+        pytest.skip(missing)
+
+
+def _gate(report: Path, *args: str, bugs: str = "") -> tuple[int, dict[str, Any], str]:
+    env = {k: v for k, v in os.environ.items() if k != "EXPRESS_BUGS"}
+    if bugs:
+        env["EXPRESS_BUGS"] = bugs
+    done = subprocess.run(
+        [sys.executable, "-m", "harness", "gate", "--target", str(TARGET_FILE), "--no-html",
+         "--seed", "2", "--report", str(report), *args],
+        capture_output=True, text=True, timeout=900, env=env, check=False,
+    )  # fmt: skip
+    gate_file = report / "gate.json"
+    gate = json.loads(gate_file.read_text()) if gate_file.exists() else {}
+    return done.returncode, gate, done.stdout[-4000:] + done.stderr[-4000:]
+
+
+def test_the_healthy_build_passes_every_suite(tmp_path: Path) -> None:
+    code, gate, output = _gate(tmp_path / "healthy")
+    statuses = {s["id"]: s["status"] for s in gate.get("scenarios", [])}
+    assert code == 0, output
+    assert statuses and set(statuses.values()) <= {"passed", "skipped"}, statuses
+    assert sum(s == "passed" for s in statuses.values()) >= 30  # the suites it implements, not a vacuous run
+
+
+@pytest.mark.parametrize("bug", sorted(KILLS))
+def test_each_seeded_bug_fails_the_gate_named_by_its_check(tmp_path: Path, bug: str) -> None:
+    scenario, checks = KILLS[bug]
+    code, gate, output = _gate(tmp_path / bug, "--scenario", scenario, bugs=bug)
+    assert code == 1, output
+    (record,) = gate["scenarios"]
+    failing = {c["check"] for c in record["failing_checks"]}
+    assert record["status"] == "failed" and checks <= failing, (failing, output)
+    assert record["reproduce"].startswith(f"EXPRESS_BUGS={bug} uat reproduce {scenario}")

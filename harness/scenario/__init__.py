@@ -3,7 +3,8 @@
 from .evidence import SCENARIO_STATUSES, Measured, ScenarioStatus
 from .faults import FaultStep, action, down, expect_down, protocol, toxic
 from .model import ORDER_CHECKS, Evidence, Minimum, Scenario
-from .runner import HarnessError, ScenarioResult, ScenarioRunner
+from .result import HarnessError, MiddlewareFault, ScenarioResult
+from .runner import ScenarioRunner
 
 __all__ = [
     "ORDER_CHECKS",
@@ -12,6 +13,7 @@ __all__ = [
     "FaultStep",
     "HarnessError",
     "Measured",
+    "MiddlewareFault",
     "Minimum",
     "Scenario",
     "ScenarioResult",

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from .base import OPERATIONS, Adapter, BaseAdapter
+from .base import OPERATIONS, Adapter, BaseAdapter, invoke
 from .http import HttpAdapter, HttpApi, Malformed, Request, bind
 from .outcome import (
     KNOWN_STATES,
@@ -59,5 +59,6 @@ __all__ = [
     "StreamSpec",
     "bind",
     "build",
+    "invoke",
     "parse_adapter",
 ]

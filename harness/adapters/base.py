@@ -67,6 +67,27 @@ class Adapter(Protocol):
     def close(self) -> None: ...
 
 
+def invoke(adapter: Adapter, operation: str, args: dict[str, Any]) -> Outcome:
+    """Call `operation` with the arguments as a declared adapter's templates name them
+    (account, customer, client_order_id, ...): one vocabulary for every kind of adapter."""
+    if operation == "place_order":
+        return adapter.place_order(**args)
+    if operation in ("order_status", "cancel_order"):
+        method = adapter.order_status if operation == "order_status" else adapter.cancel_order
+        return method(args["client_order_id"], args.get("account"))
+    if operation in ("positions", "account"):
+        return (
+            adapter.positions(args["account"])
+            if operation == "positions"
+            else adapter.account(args["account"])
+        )
+    if operation == "accounts_for_customer":
+        return adapter.accounts_for_customer(args["customer"])
+    if operation == "health":
+        return adapter.health()
+    raise ValueError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
+
+
 class BaseAdapter:
     """Subclass this for `kind = "python"`. The harness constructs it with the target's bound
     `base_url`, its `options` table (templated like the rest of the file), the request timeout

@@ -40,7 +40,7 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 
 from harness import gcpolicy
-from harness.adapters import Outcome
+from harness.adapters import Outcome, invoke
 from harness.load import locust_hooks
 from harness.load.identities import identity, load_population
 from harness.load.settings import Settings
@@ -138,7 +138,7 @@ class Trader(FastHttpUser):
         if api is None:
             assert self.bound.adapter is not None
             started = time.perf_counter()
-            outcome: Outcome = getattr(self.bound.adapter, operation)(**args)
+            outcome = invoke(self.bound.adapter, operation, args)
             failed = outcome.type == "info" or bool(outcome.malformed)
             events.request.fire(
                 request_type=operation,
@@ -396,5 +396,5 @@ class BackOffice(Trader):
 
     @task
     def account_view(self) -> None:
-        self.call("account", account_id=self.account)
+        self.call("account", account=self.account)
         self.call("positions", account=self.account)

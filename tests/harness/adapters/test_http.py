@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from harness.adapters import HttpAdapter
+from harness.adapters import HttpAdapter, invoke
 from harness.netguard import TargetRefused
 from harness.ports import free_port
 
@@ -168,3 +168,14 @@ def test_an_absolute_operation_url_off_loopback_is_refused_when_bound(declared: 
     )
     with pytest.raises(TargetRefused, match=r"adapter.operations.health.path"):
         declared(text)
+
+
+def test_invoke_speaks_the_templates_vocabulary_for_every_adapter(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("GET", "/api/v2/accounts/A-1")] = (200, {"data": {"id": "A-1"}}, 0)
+    stand_in.script[("GET", "/api/v2/customers/cus_9/accounts")] = (200, {"data": [{"id": "A-1"}]}, 0)
+    adapter = declared()
+    view = invoke(adapter, "account", {"account": "A-1"}).account
+    assert view is not None and view.account_id == "A-1"
+    assert invoke(adapter, "accounts_for_customer", {"customer": "cus_9"}).accounts == ("A-1",)
+    with pytest.raises(ValueError, match="unknown operation 'acount'"):
+        invoke(adapter, "acount", {})

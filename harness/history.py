@@ -8,10 +8,10 @@ import itertools
 import json
 import threading
 import time
-from dataclasses import asdict, dataclass, field, is_dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any, Literal
 
-from .adapters import OrderView, Outcome
+from .adapters import OrderView, Outcome, view_json
 
 OpType = Literal["invoke", "ok", "fail", "info"]
 
@@ -109,14 +109,5 @@ def completion_value(invoked: dict[str, Any], outcome: Outcome) -> dict[str, Any
     if isinstance(outcome.body, dict):
         value["response"] = outcome.body
     if outcome.view is not None and not isinstance(outcome.view, OrderView):
-        value["view"] = _plain(outcome.view)
+        value["view"] = view_json(outcome.view)
     return value
-
-
-def _plain(view: Any) -> Any:
-    """A typed view as JSON-ready data, without the raw answer (already kept as the response)."""
-    if is_dataclass(view) and not isinstance(view, type):
-        data = asdict(view)
-        data.pop("raw", None)
-        return data
-    return view

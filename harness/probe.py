@@ -9,12 +9,12 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, is_dataclass
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
-from .adapters import Adapter, Outcome
+from .adapters import Adapter, Outcome, view_json
 from .topology import Topology
 
 ONBOARD_WAIT_S = 15.0
@@ -42,7 +42,7 @@ class Probe:
             "status": self.outcome.status,
             "outcome": self.outcome.type,
             "latency_ms": round(self.outcome.latency_ms, 1),
-            "read": _plain(view),
+            "read": view_json(view),
             "error": self.outcome.error,
             "answer": self.outcome.body,
         }
@@ -104,21 +104,13 @@ def render(results: list[Probe], redact: Callable[[str], str]) -> str:
         mark = "ok " if result.readable else "BAD"
         lines.append(f"{mark} {result.call}: HTTP {out.status} -> {out.type} in {out.latency_ms:.0f} ms")
         if out.view is not None:
-            lines.append(f"      read    {json.dumps(_plain(out.view), default=str)}")
+            lines.append(f"      read    {json.dumps(view_json(out.view), default=str)}")
         if out.error:
             lines.append(f"      error   {out.error}")
         if not result.readable or out.view is None:
             answer = out.body if isinstance(out.body, str) else json.dumps(out.body, default=str)
             lines.append(f"      answer  {redact(str(answer))[:400]}")
     return "\n".join(lines)
-
-
-def _plain(view: Any) -> Any:
-    if is_dataclass(view) and not isinstance(view, type):
-        data = asdict(view)
-        data.pop("raw", None)
-        return data
-    return view
 
 
 __all__ = ["Adapter", "Probe", "probe", "render"]

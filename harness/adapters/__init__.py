@@ -20,6 +20,7 @@ from .outcome import (
     OutcomeType,
     PositionsView,
     PositionView,
+    view_json,
 )
 from .spec import AdapterSpec, OperationSpec, StreamSpec, load_class, parse_adapter
 
@@ -61,4 +62,5 @@ __all__ = [
     "build",
     "invoke",
     "parse_adapter",
+    "view_json",
 ]

@@ -5,7 +5,7 @@ middleware's answer into them, so no checker ever looks at a middleware's field 
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, is_dataclass
 from typing import Any, Literal
 
 OutcomeType = Literal["ok", "fail", "info"]
@@ -120,3 +120,12 @@ class Outcome:
             out["malformed"] = self.malformed
             out["answer"] = self.body if not isinstance(self.body, str) else self.body[:500]
         return out
+
+
+def view_json(view: View) -> Any:
+    """A typed view as JSON-ready data, without the raw answer (kept apart as the response)."""
+    if is_dataclass(view) and not isinstance(view, type):
+        data = asdict(view)
+        data.pop("raw", None)
+        return data
+    return view

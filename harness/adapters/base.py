@@ -28,8 +28,8 @@ OPERATIONS = (
 
 class Adapter(Protocol):
     def supports(self, operation: str) -> bool:
-        """Whether the target offers this operation (or "stream"); scenarios that need one it
-        lacks are not applicable to it."""
+        """Whether the target offers this operation (or "stream", or "quote_age": its health answer
+        says how old its freshest quote is); scenarios that need one it lacks do not apply to it."""
 
     def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None: ...
 
@@ -100,6 +100,8 @@ class BaseAdapter:
     HTTP call for free. See `harness.adapters.example` for a worked example.
     """
 
+    # Whether health() fills HealthView.quote_age_s (market-data freshness checks need it).
+    reports_quote_age: bool = False
     # Which statuses are definite refusals; any other non-2xx leaves an order's outcome unknown.
     refused: frozenset[int] = frozenset({400, 401, 403, 404, 409, 422, 429, 503})
 
@@ -120,6 +122,8 @@ class BaseAdapter:
     def supports(self, operation: str) -> bool:
         if operation == "stream":
             return type(self).stream_url is not BaseAdapter.stream_url
+        if operation == "quote_age":
+            return self.reports_quote_age
         method = getattr(type(self), operation, None)
         return method is not None and method is not getattr(BaseAdapter, operation, None)
 

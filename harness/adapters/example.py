@@ -28,6 +28,8 @@ STATES = {"sending": "pending", "partial": "partially_filled", "risk_rejected": 
 
 
 class ReferenceCodeAdapter(BaseAdapter):
+    reports_quote_age = True
+
     def place_order(
         self,
         *,

@@ -100,7 +100,11 @@ class HttpApi:
         self.stream_url = bind(spec.stream.url, values) if spec.stream else None
 
     def supports(self, operation: str) -> bool:
-        return (operation == "stream" and self.stream_url is not None) or operation in self._ops
+        if operation == "stream":
+            return self.stream_url is not None
+        if operation == "quote_age":
+            return self.spec.supports("quote_age")
+        return operation in self._ops
 
     # ---------------------------------------------------------------- requests
     def request(self, operation: str, args: dict[str, Any]) -> Request:

@@ -105,7 +105,12 @@ class AdapterSpec:
     def supports(self, operation: str) -> bool:
         if operation == "stream":
             return self.stream is not None
-        return self.kind == "python" or operation in self.operations
+        if self.kind == "python":
+            return True  # known only once the class is built: BaseAdapter.supports
+        if operation == "quote_age":
+            health = self.operations.get("health")
+            return health is not None and "quote_age_s" in health.fields
+        return operation in self.operations
 
 
 def parse_adapter(table: Fields) -> AdapterSpec:

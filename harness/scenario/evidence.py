@@ -28,7 +28,7 @@ SCENARIO_STATUSES: tuple[ScenarioStatus, ...] = (
     "skipped",
     "harness_error",
 )
-ADAPTER_OPERATIONS = (*OPERATIONS, "stream")  # a need that is not one of these names a venue
+ADAPTER_OPERATIONS = (*OPERATIONS, "stream", "quote_age")  # a need that is not one of these names a venue
 
 
 @dataclass(frozen=True)

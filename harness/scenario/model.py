@@ -19,6 +19,7 @@ ORDER_CHECKS = ("no_lost_fill", "no_duplicate_order", "positions_reconcile", "un
 # to (`Target.venues`) or an optional adapter operation (`Adapter.supports`).
 CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "admin_separation": ("account",),
+    "quotes_resume": ("quote_age",),  # the health answer must say how old the freshest quote is
     "tt_provisioned": ("tt", "account"),
     "tt_rate_limit_honoured": ("tt", "account"),
     "tt_positions_reconcile": ("tt", "account"),

@@ -154,6 +154,7 @@ def test_accounts_of_a_customer(stand_in: StandIn, declared: Make) -> None:
 def test_an_operation_the_target_does_not_declare(declared: Make) -> None:
     adapter = declared()
     assert not adapter.supports("cancel_order") and not adapter.supports("stream")
+    assert not adapter.supports("quote_age")  # its health answer says nothing of quotes
     outcome = adapter.cancel_order("c1")
     assert outcome.type == "fail" and "declares no cancel_order" in outcome.error
 

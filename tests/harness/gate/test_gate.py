@@ -152,10 +152,12 @@ def test_a_scenario_the_target_cannot_run_is_skipped_and_strict_fails_the_gate(t
     target = str(_target_without_tt(tmp_path))
     done = uat("gate", "--target", target, "--scenario", "TT-429-STORM", "--seed", "1", "--no-html",
                "--report", str(tmp_path / "r"))  # fmt: skip
-    assert done.returncode == 0, done.stdout + done.stderr
+    # skipped, never passed; and a gate in which nothing applied has judged nothing, so it fails
+    assert done.returncode == 1, done.stdout + done.stderr
     assert "TT-429-STORM: skipped (not applicable to this target: the target is not wired to venue `tt`)" in (
         done.stdout
     )
+    assert "no selected scenario applies to this target: the gate judged nothing" in done.stdout
     (record,) = json.loads((tmp_path / "r" / "gate.json").read_text())["scenarios"]
     assert record["status"] == "skipped" and "not wired to venue `tt`" in record["reason"]
     case = ET.parse(tmp_path / "r" / "junit.xml").getroot().find(".//testcase")

@@ -48,7 +48,11 @@ def test_a_middleware_that_rejects_the_webhooks_is_named(topo: Topology) -> None
     # both of the next trader's webhooks go out with a wrong signature: the middleware must refuse them
     armed = httpx.post(f"{stripe}/faults", json={"fault": "bad_signature", "count": 2}, timeout=5)
     assert armed.status_code == 201, armed.text
-    with pytest.raises(OnboardingFailed, match=r"1 of 1 traders have no account .* \(first: cus_"):
-        onboard_population(stripe_control=stripe, webhook_url=str(topo.webhook_url("stripe")),
-                           adapter=topo.adapter(), seed=99, count=1, population=load_population(),
-                           account_wait_s=2)  # fmt: skip
+    adapter = topo.adapter()
+    try:
+        with pytest.raises(OnboardingFailed, match=r"1 of 1 traders have no account .* \(first: cus_"):
+            onboard_population(stripe_control=stripe, webhook_url=str(topo.webhook_url("stripe")),
+                               adapter=adapter, seed=99, count=1, population=load_population(),
+                               account_wait_s=2)  # fmt: skip
+    finally:
+        adapter.close()  # an adapter left open leaks its sockets into whichever test collects them

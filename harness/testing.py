@@ -6,6 +6,7 @@ import contextlib
 import socket
 import socketserver
 import threading
+from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -81,3 +82,40 @@ def adapter_table(base_url: str = "http://127.0.0.1:{port}") -> dict[str, Any]:
 
     table: dict[str, Any] = tomllib.loads(adapter_toml(base_url))["adapter"]
     return table
+
+
+def gate_lanes(
+    lanes: list[list[str]], report: Path, *, env: dict[str, str] | None = None, timeout_s: float = 900
+) -> list[tuple[int, dict[str, Any], str]]:
+    """Run one `uat gate` per lane at the same time, each with its own topology and report dir
+    (report/lane-N), and give back each one's exit code, gate.json and output tail. A scenario run
+    mostly waits on its phases, so two gates on two cores take about half the wall time of one."""
+    import json
+    import os
+    import signal
+    import subprocess
+    import sys
+    import tempfile
+
+    results = []
+    with contextlib.ExitStack() as stack:
+        running = []
+        for index, args in enumerate(lanes):
+            out = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
+            cmd = [sys.executable, "-m", "harness", "gate", *args, "--no-html"]
+            cmd += ["--report", str(report / f"lane-{index}")]
+            proc = subprocess.Popen(
+                cmd, stdout=out, stderr=subprocess.STDOUT, text=True, env=env or dict(os.environ)
+            )
+            running.append((proc, out))
+        for index, (proc, out) in enumerate(running):
+            try:
+                code = proc.wait(timeout=timeout_s)
+            except subprocess.TimeoutExpired:
+                proc.send_signal(signal.SIGINT)  # as Ctrl-C: the gate tears its topology down
+                code = proc.wait(timeout=60)
+            out.seek(0)
+            gate_file = report / f"lane-{index}" / "gate.json"
+            gate = json.loads(gate_file.read_text()) if gate_file.exists() else {}
+            results.append((code, gate, out.read()[-6000:]))
+    return results

@@ -58,7 +58,6 @@ class Target:
     passthrough_env: tuple[str, ...] = ()
     adapter: AdapterSpec = field(default_factory=lambda: AdapterSpec("http", ""))
     adapter_table: dict[str, Any] = field(default_factory=dict)  # as written, for Locust workers
-    base_url: str = ""
     webhooks: dict[str, str] = field(default_factory=dict)  # provider -> URL the mock delivers to
     checks_sql: Path | None = None  # the target's reconciliation SQL
     venues: tuple[str, ...] = ()  # the venues the target trades on or takes webhooks from
@@ -66,6 +65,11 @@ class Target:
     slo: Slo = Slo()
     allowed_hosts: tuple[str, ...] = ()
     postgres_dsn: str | None = None  # an existing database instead of a throwaway cluster
+
+    @property
+    def base_url(self) -> str:
+        """The adapter's base URL (a template): one value, read where the adapter keeps it."""
+        return self.adapter.base_url
 
     def setting_env(self, wanted: dict[str, float]) -> dict[str, str]:
         """The environment that gives the middleware these settings (each mapped by [settings])."""
@@ -260,7 +264,6 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         passthrough_env=passthrough,
         adapter=adapter,
         adapter_table=dict(data.get("adapter") or {}),
-        base_url=adapter.base_url,
         webhooks=webhooks,
         checks_sql=checks_sql,
         venues=venues,

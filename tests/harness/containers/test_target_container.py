@@ -66,7 +66,6 @@ def _target(image: str, mode: str | None = "serve", timeout_s: float = 30) -> Ta
         image=image,
         command=("node", "-e", ENV_ECHO, mode) if mode is not None else (),
         ready_url="http://127.0.0.1:{port}/health",
-        base_url="http://127.0.0.1:{port}",
         ready_timeout_s=timeout_s,
         env={
             "PORT": "{port}",
@@ -156,7 +155,7 @@ def test_a_container_target_is_wired_awaited_logged_restarted_and_removed(
         assert isinstance(process, TargetContainer)
         assert process.alive() and {"target_image", "target_spawn", "target_ready"} <= set(topo.timings)
         # the rendered [env] reached the container, and nothing else of ours did
-        env = httpx.get(f"{topo.base_url}/env", trust_env=False).json()
+        env = httpx.get(f"http://127.0.0.1:{topo.port}/env", trust_env=False).json()
         tt = topo.stack.describe()["mocks"]["tt"]
         assert env["TT_URL"] == tt["url"] and env["DATABASE_URL"] == topo.postgres.dsn
         assert env["PORT"] == str(topo.port)
@@ -178,7 +177,7 @@ def test_a_container_target_is_wired_awaited_logged_restarted_and_removed(
         first = process.container_id
         assert topo.restart_target({"EXTRA": "1"}) > 0
         assert isinstance(topo.process, TargetContainer) and topo.process.container_id != first
-        assert httpx.get(f"{topo.base_url}/env", trust_env=False).json()["EXTRA"] == "1"
+        assert httpx.get(f"http://127.0.0.1:{topo.port}/env", trust_env=False).json()["EXTRA"] == "1"
         assert [c.id for c in _target_containers(docker_engine)] == [topo.process.container_id]
         port = topo.port
     assert _target_containers(docker_engine) == [], "stop left the container behind"

@@ -17,6 +17,7 @@ import pwd
 import shutil
 import subprocess
 import tempfile
+import time
 from pathlib import Path
 from typing import Literal
 
@@ -28,7 +29,7 @@ _FAST_SETTINGS = {
     "fsync": "off",  # a throwaway cluster: crash safety buys nothing here
     "synchronous_commit": "off",
     "full_page_writes": "off",
-    "max_connections": "200",
+    "max_connections": "100",  # small enough for a fault to exhaust cheaply; middleware pools are <= 30
     "shared_buffers": "64MB",
     "log_min_messages": "warning",
 }
@@ -193,6 +194,16 @@ class ThrowawayPostgres:
     def psql(self, sql: str) -> str:
         """Run SQL with the server's own psql; tuples only, unaligned, `|` between columns."""
         return self._pg("psql", *_PSQL_ARGS, "-d", self.dsn, "-c", sql)
+
+    def restart(self, mode: Literal["smart", "fast", "immediate"] = "fast") -> float:
+        """Restart in place (same port, same data) and wait until it accepts connections again: a
+        fault the harness injects. Every session is cut; returns the seconds it took (its downtime)."""
+        if mode not in ("smart", "fast", "immediate"):
+            raise ValueError(f"restart mode {mode!r}: must be smart, fast or immediate")
+        started = time.monotonic()
+        args = ("-m", mode, "-w", "-t", "60", "-D", str(self.datadir), "-l", str(self.logfile))
+        self._pg("pg_ctl", "restart", *args)
+        return time.monotonic() - started
 
     def stop(self) -> None:
         """Stop the server (immediate mode: nothing here is worth a checkpoint) and remove it all."""

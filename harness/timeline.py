@@ -16,6 +16,7 @@ class FaultWindow:
     venue_down: bool  # the venue is unreachable: orders must fail fast, admin must stay up
     start: float  # seconds since the run started
     end: float | None = None
+    unreachable: bool = False  # its target cannot be reached (a venue, or the database link)
 
     def covers(self, t: float, grace: float = 0.0) -> bool:
         return self.start <= t and (self.end is None or t <= self.end + grace)
@@ -33,8 +34,10 @@ class Timeline:
     def now(self) -> float:
         return time.monotonic() - self.started
 
-    def begin(self, name: str, *, kind: str, target: str, venue_down: bool = False) -> FaultWindow:
-        window = FaultWindow(name, kind, target, venue_down, self.now())
+    def begin(
+        self, name: str, *, kind: str, target: str, venue_down: bool = False, unreachable: bool = False
+    ) -> FaultWindow:
+        window = FaultWindow(name, kind, target, venue_down, self.now(), unreachable=unreachable)
         with self._lock:
             self.windows.append(window)
         return window

@@ -334,6 +334,8 @@ def _run_gate(config: Any, *, show_html: bool) -> None:
         click.echo(line)
         for check in record.get("failing_checks", []):
             click.echo(f"  {check['check']}: {check['summary']}")
+            if check.get("diagnosis"):
+                click.echo(f"    diagnosis: {check['diagnosis']['summary']}")
         for missing in record.get("missing_evidence", []):
             click.echo(f"  no evidence: {missing}")
         for check in record.get("skipped_checks", []):

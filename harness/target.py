@@ -13,6 +13,7 @@ from typing import Any
 from . import resources
 from .adapters import AdapterSpec, parse_adapter
 from .adapters.spec import ARGUMENTS
+from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
 
 __all__ = ["Slo", "Target", "TargetError", "load", "parse", "render_template", "resolve"]
@@ -25,6 +26,8 @@ class Slo:
     recovery_s: float = 15.0  # healthy again within this long after a fault clears
     fast_reject_ms: float = 1000.0  # an order while the venue is down is refused within this
     fill_visible_s: float = 15.0  # a venue fill shows in the middleware within this
+    answer_ms: float = 3000.0  # under a database fault every request is still answered within this
+    health_degraded_s: float = 3.0  # its health reports an unreachable database within this
 
 
 # Settings a scenario may ask the middleware to run with, and what each one means.
@@ -65,6 +68,15 @@ class Target:
     slo: Slo = Slo()
     allowed_hosts: tuple[str, ...] = ()
     postgres_dsn: str | None = None  # an existing database instead of a throwaway cluster
+    database: DatabaseSpec = field(default_factory=DatabaseSpec)  # what the database faults lock
+    deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deployment is done to it
+
+    def offers(self) -> tuple[str, ...]:
+        """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
+        faults and restarts on a throwaway cluster only; its lock statements; its deploy switches
+        (the harness starts every target, so it can always stop and start it)."""
+        own = ("db_sql", "db_restart") if self.postgres_dsn is None else ()
+        return (*self.venues, "postgres", *own, *self.database.offers(), "deploy", *self.deploy.offers())
 
     @property
     def base_url(self) -> str:
@@ -221,6 +233,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         recovery_s=slo_table.positive("recovery_s", Slo.recovery_s),
         fast_reject_ms=slo_table.positive("fast_reject_ms", Slo.fast_reject_ms),
         fill_visible_s=slo_table.positive("fill_visible_s", Slo.fill_visible_s),
+        answer_ms=slo_table.positive("answer_ms", Slo.answer_ms),
+        health_degraded_s=slo_table.positive("health_degraded_s", Slo.health_degraded_s),
     )
     slo_table.no_unknown()
     network = top.table("network")
@@ -231,6 +245,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     if dsn is not None:
         _check_dsn(postgres, dsn, allowed)
     postgres.no_unknown()
+    database = parse_database(top.table("database"))
+    deploy = parse_deploy(top.table("deploy"))
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
@@ -271,6 +287,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         slo=slo,
         allowed_hosts=allowed,
         postgres_dsn=dsn,
+        database=database,
+        deploy=deploy,
     )
 
 

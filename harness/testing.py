@@ -85,11 +85,17 @@ def adapter_table(base_url: str = "http://127.0.0.1:{port}") -> dict[str, Any]:
 
 
 def gate_lanes(
-    lanes: list[list[str]], report: Path, *, env: dict[str, str] | None = None, timeout_s: float = 900
+    lanes: list[list[str]],
+    report: Path,
+    *,
+    env: dict[str, str] | None = None,
+    envs: list[dict[str, str]] | None = None,
+    timeout_s: float = 900,
 ) -> list[tuple[int, dict[str, Any], str]]:
     """Run one `uat gate` per lane at the same time, each with its own topology and report dir
     (report/lane-N), and give back each one's exit code, gate.json and output tail. A scenario run
-    mostly waits on its phases, so two gates on two cores take about half the wall time of one."""
+    mostly waits on its phases, so two gates on two cores take about half the wall time of one.
+    `envs` gives each lane its own environment (e.g. a different mutant); `env` one for all."""
     import json
     import os
     import signal
@@ -104,9 +110,8 @@ def gate_lanes(
             out = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
             cmd = [sys.executable, "-m", "harness", "gate", *args, "--no-html"]
             cmd += ["--report", str(report / f"lane-{index}")]
-            proc = subprocess.Popen(
-                cmd, stdout=out, stderr=subprocess.STDOUT, text=True, env=env or dict(os.environ)
-            )
+            lane_env = envs[index] if envs is not None else env or dict(os.environ)
+            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True, env=lane_env)
             running.append((proc, out))
         for index, (proc, out) in enumerate(running):
             try:

@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Protocol
+from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
@@ -29,6 +30,17 @@ from .target import Target, render_template
 _INHERITED = ("PATH", "HOME", "LANG", "LC_ALL", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "SSL_CERT_FILE")
 
 
+POSTGRES_PROXY = "postgres"  # the fault plane's proxy on the middleware's database link
+
+
+def proxied_dsn(dsn: str, host: str, port: int) -> str:
+    """The same DSN (user, password, database, options) aimed at host:port instead."""
+    parts = urlsplit(dsn)
+    userinfo, _, _ = parts.netloc.rpartition("@")
+    netloc = f"{userinfo}@{host}:{port}" if userinfo else f"{host}:{port}"
+    return urlunsplit(parts._replace(netloc=netloc))
+
+
 class TargetNotReady(RuntimeError):
     """The middleware exited or never answered its readiness URL; carries its log tail."""
 
@@ -38,8 +50,11 @@ class RunningTarget(Protocol):
     (harness.containers.target.TargetContainer)."""
 
     def start(self) -> None: ...
-    def wait_ready(self) -> float: ...
-    def stop(self) -> None: ...
+    def wait_ready(self, timeout_s: float | None = None) -> float: ...
+    def stop(self, sig: int = signal.SIGTERM, grace_s: float = 10.0) -> int | None:
+        """Stop it with `sig`, SIGKILL after grace_s; its exit code (None if it never ran)."""
+        ...
+
     def alive(self) -> bool: ...
     def log_tail(self, lines: int = 60) -> str: ...
     @property
@@ -47,12 +62,19 @@ class RunningTarget(Protocol):
 
 
 def wait_until_ready(
-    what: str, target: Target, ready_url: str, exit_code: Callable[[], int | None], tail: Callable[[], str]
+    what: str,
+    target: Target,
+    ready_url: str,
+    exit_code: Callable[[], int | None],
+    tail: Callable[[], str],
+    timeout_s: float | None = None,
 ) -> float:
     """Seconds until ready_url answers 200; TargetNotReady (with the log tail) if `what` exits
-    first (exit_code() is not None) or ready.timeout_s passes. One loop for processes and containers."""
+    first (exit_code() is not None) or timeout_s (default ready.timeout_s) passes. One loop for
+    processes and containers."""
     started = time.monotonic()
-    deadline = started + target.ready_timeout_s
+    timeout_s = target.ready_timeout_s if timeout_s is None else timeout_s
+    deadline = started + timeout_s
     with httpx.Client(timeout=1.0, trust_env=False) as http:
         while time.monotonic() < deadline:
             code = exit_code()
@@ -65,8 +87,7 @@ def wait_until_ready(
                     return time.monotonic() - started
             time.sleep(0.1)
     raise TargetNotReady(
-        f"{what} did not answer {ready_url} with 200 within "
-        f"{target.ready_timeout_s:g} s; last output:\n{tail()}"
+        f"{what} did not answer {ready_url} with 200 within {timeout_s:g} s; last output:\n{tail()}"
     )
 
 
@@ -112,10 +133,12 @@ class TargetProcess:
                 start_new_session=True,
             )
 
-    def wait_ready(self) -> float:
+    def wait_ready(self, timeout_s: float | None = None) -> float:
         proc = self._proc
         assert proc is not None
-        return wait_until_ready(self.target.name, self.target, self.ready_url, proc.poll, self.log_tail)
+        return wait_until_ready(
+            self.target.name, self.target, self.ready_url, proc.poll, self.log_tail, timeout_s
+        )
 
     @property
     def pid(self) -> int | None:
@@ -128,18 +151,24 @@ class TargetProcess:
         """The last lines the middleware printed, secrets redacted."""
         return read_log_tail(self.logfile, self.redact, lines)
 
-    def stop(self) -> None:
+    def stop(self, sig: int = signal.SIGTERM, grace_s: float = 10.0) -> int | None:
         proc, self._proc = self._proc, None
-        if proc is None or proc.poll() is not None:
-            return
+        if proc is None:
+            return None
+        if proc.poll() is not None:
+            return proc.returncode
         with contextlib.suppress(ProcessLookupError):
-            os.killpg(proc.pid, signal.SIGTERM)
+            os.killpg(proc.pid, sig)
         try:
-            proc.wait(timeout=10)
+            proc.wait(timeout=grace_s)
         except subprocess.TimeoutExpired:
             with contextlib.suppress(ProcessLookupError):
                 os.killpg(proc.pid, signal.SIGKILL)
             proc.wait(timeout=10)
+        # the group may hold children that outlive its leader (a shell, npm): none may linger
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        return proc.returncode
 
 
 class Topology:
@@ -169,6 +198,7 @@ class Topology:
         self.process: RunningTarget | None = None  # a TargetContainer when the target names an image
         self.port = 0
         self.values: dict[str, Any] = {}
+        self.postgres_dsn = ""  # the middleware's DSN: through the fault plane's `postgres` proxy
 
     @property
     def base_url(self) -> str:
@@ -202,6 +232,7 @@ class Topology:
                 self._phase("target_image", lambda: require_image(self.target))
             self._phase("postgres", self.postgres.start)
             self._phase("mocks", self.stack.start)
+            self._phase("postgres_proxy", self._proxy_postgres)
             self.port = free_port()
             described = self.stack.describe()
             self.values = {
@@ -210,7 +241,7 @@ class Topology:
                 "python": sys.executable,
                 "toxiproxy": described["toxiproxy"],
                 "mocks": described["mocks"],
-                "postgres": {"dsn": self.postgres.dsn},
+                "postgres": {"dsn": self.postgres_dsn, "direct_dsn": self.postgres.dsn},
             }
             self.redact.add_from_mapping(self.values)
             env = self.target.render(self.values)
@@ -222,6 +253,14 @@ class Topology:
             self.stop()
             raise
         return self
+
+    def _proxy_postgres(self) -> None:
+        """The middleware reaches Postgres through the fault plane (`{postgres.dsn}`), so every toxic
+        applies to its database link; the harness's own SQL goes direct (`{postgres.direct_dsn}`)."""
+        parts = urlsplit(self.postgres.dsn)
+        upstream = f"{parts.hostname}:{parts.port or 5432}"
+        proxy = self.stack.plane.client.create_proxy(POSTGRES_PROXY, upstream=upstream)
+        self.postgres_dsn = proxied_dsn(self.postgres.dsn, proxy.host, proxy.port)
 
     def _new_process(self, env: dict[str, str]) -> RunningTarget:
         source = self.target.source
@@ -250,12 +289,18 @@ class Topology:
         """A fresh middleware process (over whatever state the world is in); seconds to ready."""
         if self.process is not None:
             self.process.stop()
+        self.spawn_target(extra_env)
+        assert self.process is not None
+        return self.process.wait_ready()
+
+    def spawn_target(self, extra_env: dict[str, str] | None = None) -> RunningTarget:
+        """Start a middleware process (the last one must be stopped); readiness is the caller's wait."""
         env = self.target.render(self.values)
         env.update(extra_env or {})
         self.redact.add_from_mapping(env)
         self.process = self._new_process(env)
         self.process.start()
-        return self.process.wait_ready()
+        return self.process
 
     def _phase(self, name: str, action: Any) -> None:
         started = time.monotonic()

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import math
 import os
 import sys
 
@@ -21,6 +23,7 @@ def main(argv: list[str] | None = None) -> int:
 
     from .api import create_app
     from .config import Config, ConfigError
+    from .shutdown import DrainingServer
 
     try:
         cfg = Config.from_env()
@@ -37,15 +40,21 @@ def main(argv: list[str] | None = None) -> int:
 
     gcpolicy.apply()
     host = os.environ.get("REFMW_HOST", "127.0.0.1")
-    uvicorn.run(
-        create_app(cfg),
+    app = create_app(cfg)
+    config = uvicorn.Config(
+        app,
         host=host,
         port=cfg.port,
         log_level="warning",
         lifespan="on",
         timeout_keep_alive=cfg.keepalive_s,
+        # SIGTERM: stop accepting, let requests in flight finish (up to this), then stop the service
+        timeout_graceful_shutdown=max(1, math.ceil(cfg.shutdown_grace_s)),
     )
-    return 0
+    server = DrainingServer(config, app.state.drain)
+    with contextlib.suppress(KeyboardInterrupt):
+        server.run()
+    return 0 if server.started else 3  # uvicorn.run's exit code for a failed start-up
 
 
 if __name__ == "__main__":

@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
@@ -18,15 +19,20 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import cancels, db, gcpolicy
 from .accounts import AccountService
 from .config import Config
+from .dbguard import DB_ERRORS, guarded, throttled
 from .hub import Hub
 from .openapi import SPEC
 from .orders import OrderService, record_venue_fill
 from .positions import positions
+from .shutdown import Drain, InFlight, exit_on_sigterm
 from .venues.rithmic import RithmicVenue, VenueDown
 from .venues.tt import TTClient
 from .webhooks import WebhookHandler, WebhookRejected
+from .writebehind import WriteBehind
 
 log = logging.getLogger("refmw.api")
+HEALTH_DB_BOUND_S = 1.0  # /health says the database is down when SELECT 1 takes longer
+BAD_RELEASE = "bad release: migration 5 does not apply to this schema (REFMW_BAD_RELEASE=1)"
 
 
 class Service:
@@ -49,23 +55,40 @@ class Service:
         self.webhooks: WebhookHandler | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.started = time.monotonic()
+        # a request's database time (dbguard); no_lock_timeout is the build that bounds nothing
+        self.db_budget_s = None if cfg.mutant("no_lock_timeout") else cfg.db_request_timeout_s
+        self._db_probe: asyncio.Future[Any] | None = None
 
     async def _notification(self, message: Any) -> None:
-        if self.orders is not None:
+        if self.orders is None:
+            return
+        try:
             await self.orders.on_notification(message)
+        except DB_ERRORS as exc:
+            # The notification is gone, but the venue still knows: a reconcile pass books it.
+            throttled.warn("an order notification", exc)
+            if not self.cfg.mutant("no_reconcile"):
+                self.orders._schedule_reconcile()
 
     async def _reconnected(self) -> None:
         if self.orders is not None and self.accounts is not None:
-            await self.accounts.seed_venue_accounts()
-            await self.orders.reconcile()
+            try:
+                await self.accounts.seed_venue_accounts()
+                await self.orders.reconcile()
+            except DB_ERRORS:
+                if not self.cfg.mutant("no_reconcile"):
+                    self.orders._schedule_reconcile()  # tried again once the database answers
+                raise
 
     def _account_pnl(self, message: Any) -> None:
         if self.accounts is not None:
             self.accounts.on_account_pnl(message)
 
     async def start(self) -> None:
-        self.pool = await db.connect(self.cfg.database_url, size=self.cfg.db_pool)
-        self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish)
+        self.pool = await db.connect(self.cfg)
+        self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish, self.db_budget_s)
+        if self.cfg.mutant("ack_before_durable"):
+            self.orders.buffer = WriteBehind(self.orders)
         self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)
         self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts)
         await self.rithmic.start()
@@ -79,6 +102,10 @@ class Service:
         self.tasks.append(asyncio.create_task(self.hub.conflate()))
         self.tasks.append(asyncio.create_task(self.accounts.provisioner()))
         self.tasks.append(asyncio.create_task(self.accounts.tt_poller(record)))
+        if self.orders.buffer is not None:
+            self.tasks.append(asyncio.create_task(self.orders.buffer.run()))
+        if self.cfg.mutant("no_graceful_drain"):
+            exit_on_sigterm()
         if self.cfg.mutants:
             log.warning("mutants switched on: %s", ", ".join(sorted(self.cfg.mutants)))
 
@@ -92,6 +119,16 @@ class Service:
         await self.tt.close()
         if self.pool is not None:
             await self.pool.close()
+
+    async def database_up(self) -> bool:
+        """SELECT 1 within HEALTH_DB_BOUND_S. One probe at a time: while a probe hangs (a
+        black-holed link), every health call says down within the bound instead of adding another."""
+        probe = self._db_probe
+        if probe is None or probe.done():
+            probe = self._db_probe = asyncio.ensure_future(self.pool.fetchval("SELECT 1"))
+            probe.add_done_callback(lambda t: t.cancelled() or t.exception())
+        done, _ = await asyncio.wait({probe}, timeout=HEALTH_DB_BOUND_S)
+        return bool(done) and not probe.cancelled() and probe.exception() is None
 
 
 def _svc(request: Request | WebSocket) -> Service:
@@ -185,6 +222,8 @@ async def stripe_webhook(request: Request) -> Response:
     assert svc.webhooks is not None
     payload = await request.body()
     try:
+        if svc.cfg.mutant("webhook_ack_before_commit"):
+            return JSONResponse(svc.webhooks.handle_later(payload, request.headers.get("stripe-signature")))
         result = await svc.webhooks.handle(payload, request.headers.get("stripe-signature"))
     except WebhookRejected as exc:
         return JSONResponse({"error": str(exc)}, status_code=400)
@@ -195,13 +234,11 @@ async def stripe_webhook(request: Request) -> Response:
 
 async def health(request: Request) -> Response:
     svc = _svc(request)
-    database = "up"
-    try:
-        await asyncio.wait_for(svc.pool.fetchval("SELECT 1"), 2.0)
-    except Exception:
-        database = "down"
+    always_ok = svc.cfg.mutant("health_always_ok")
+    database = "up" if always_ok or await svc.database_up() else "down"
     venues = {"rithmic": svc.rithmic.status(), "tt": svc.tt.status()}
     ok = database == "up" and all(v["status"] == "up" for v in venues.values())
+    ok = ok or always_ok
     return JSONResponse(
         {
             "status": "ok" if ok else "degraded",
@@ -228,19 +265,37 @@ async def stream(ws: WebSocket) -> None:
     try:
         for text in svc.hub.snapshot_for(client):
             await ws.send_text(text)
-        while True:
-            await ws.send_text(await client.queue.get())
+        while text := await client.queue.get():  # "" is the hub closing (a shutdown)
+            await ws.send_text(text)
     except (WebSocketDisconnect, RuntimeError):
         pass
     finally:
         svc.hub.remove(client)
 
 
+async def bad_release(request: Request) -> Response:
+    return JSONResponse({"status": "failing", "reason": BAD_RELEASE}, status_code=503)
+
+
 def create_app(cfg: Config) -> Starlette:
+    drain = Drain()
+    if cfg.bad_release:
+        # A release that cannot serve: it starts (the process is up) but never passes readiness,
+        # and touches nothing (no migration, no venue session) while a rollout waits on it.
+        log.error("%s: failing readiness", BAD_RELEASE)
+        methods = ["GET", "POST", "PATCH", "DELETE"]
+        app = Starlette(
+            routes=[Route("/{path:path}", bad_release, methods=methods)],
+            middleware=[Middleware(InFlight, drain=drain)],
+        )
+        app.state.drain = drain
+        return app
+
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         service = Service(cfg)
         app.state.service = service
+        drain.hooks.append(service.hub.close_all)
         await service.start()
         try:
             yield
@@ -248,16 +303,19 @@ def create_app(cfg: Config) -> Starlette:
             await service.stop()
 
     routes = [
-        Route("/v1/orders", post_order, methods=["POST"]),
-        Route("/v1/orders/{client_order_id}", get_order, methods=["GET"]),
-        Route("/v1/orders/{client_order_id}", cancel_order, methods=["DELETE"]),
-        Route("/v1/positions", get_positions, methods=["GET"]),
-        Route("/v1/accounts", list_accounts, methods=["GET"]),
-        Route("/v1/accounts/{account_id}", get_account, methods=["GET"]),
-        Route("/v1/accounts/{account_id}", patch_account, methods=["PATCH"]),
-        Route("/v1/webhooks/stripe", stripe_webhook, methods=["POST"]),
+        # an order bounds its own database phases: its venue call between them must not be cut
+        Route("/v1/orders", guarded(post_order, bounded=False), methods=["POST"]),
+        Route("/v1/orders/{client_order_id}", guarded(get_order), methods=["GET"]),
+        Route("/v1/orders/{client_order_id}", guarded(cancel_order, bounded=False), methods=["DELETE"]),
+        Route("/v1/positions", guarded(get_positions), methods=["GET"]),
+        Route("/v1/accounts", guarded(list_accounts), methods=["GET"]),
+        Route("/v1/accounts/{account_id}", guarded(get_account), methods=["GET"]),
+        Route("/v1/accounts/{account_id}", guarded(patch_account), methods=["PATCH"]),
+        Route("/v1/webhooks/stripe", guarded(stripe_webhook), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         WebSocketRoute("/v1/stream", stream),
     ]
-    return Starlette(routes=routes, lifespan=lifespan)
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(InFlight, drain=drain)])
+    app.state.drain = drain
+    return app

@@ -8,9 +8,11 @@ every other status. A fill that lands first wins; its cancel is then refused wit
 from __future__ import annotations
 
 import asyncio
+from dataclasses import dataclass
 from typing import Any
 
 from . import db
+from .dbguard import DB_ERRORS, Budget
 from .order_schema import order_json
 from .orders import FINAL, OrderService
 from .venues.rithmic import VenueDown
@@ -18,8 +20,44 @@ from .venues.rithmic import VenueDown
 
 async def cancel(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]]:
     """202 the venue took the cancel; 404 unknown; 409 final, or not yet at the venue, or the
-    venue refused (it ended there first); 503 at once while the order plant is down; 504 no answer."""
-    row = await orders.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
+    venue refused (it ended there first); 503 at once while the order plant is down or the
+    database cannot answer; 504 no answer. The database phases are bounded by the request budget;
+    the venue's by the order timeout."""
+    budget = Budget(orders.db_budget_s)
+    ready = await budget(_prepare(orders, coid))
+    if not isinstance(ready, Ready):
+        return ready
+    timeout = orders.cfg.order_timeout_s
+    try:
+        sent = await asyncio.wait_for(
+            orders.rithmic.cancel(ready.row["basket_id"], ready.venue_account), timeout
+        )
+    except TimeoutError:
+        return 504, {"error": f"no answer from the venue within {timeout:g}s"}
+    except Exception as exc:  # the library raises bare Exception (a lost plant, a failed resend)
+        return 502, {"error": f"{type(exc).__name__}: {exc}"}
+    try:
+        current = await budget(orders.get(coid))
+    except DB_ERRORS:  # the venue has the cancel; the order as read before it is still the answer
+        current = order_json(ready.row)
+    if current is None:  # the database was reset under us; nothing to report
+        return 404, {"error": f"no order {coid!r}", "field": "client_order_id"}
+    if not sent:
+        return 409, {
+            "error": "the venue refused the cancel: the order is no longer working",
+            "order": current,
+        }
+    return 202, current
+
+
+@dataclass(frozen=True)
+class Ready:
+    row: Any
+    venue_account: str
+
+
+async def _prepare(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]] | Ready:
+    row = await orders.row(coid)
     if row is None:
         return 404, {"error": f"no order {coid!r}", "field": "client_order_id"}
     if row["status"] in FINAL:
@@ -39,19 +77,4 @@ async def cancel(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]]:
     venue_account = account or next(iter(orders.rithmic.accounts()), "")
     async with orders.pool.acquire() as conn:
         await db.log(conn, "cancel_requested", client_order_id=coid, basket_id=row["basket_id"])
-    timeout = orders.cfg.order_timeout_s
-    try:
-        sent = await asyncio.wait_for(orders.rithmic.cancel(row["basket_id"], venue_account), timeout)
-    except TimeoutError:
-        return 504, {"error": f"no answer from the venue within {timeout:g}s"}
-    except Exception as exc:  # the library raises bare Exception (a lost plant, a failed resend)
-        return 502, {"error": f"{type(exc).__name__}: {exc}"}
-    current = await orders.get(coid)
-    if current is None:  # the database was reset under us; nothing to report
-        return 404, {"error": f"no order {coid!r}", "field": "client_order_id"}
-    if not sent:
-        return 409, {
-            "error": "the venue refused the cancel: the order is no longer working",
-            "order": current,
-        }
-    return 202, current
+    return Ready(row, venue_account)

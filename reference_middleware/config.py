@@ -1,4 +1,15 @@
-"""Configuration from environment variables only (seam 3: the harness wires these from a target file)."""
+"""Configuration from environment variables only (seam 3: the harness wires these from a target file).
+
+Database bounds (every request gets a definite answer, whatever the database does):
+  REFMW_DB_LOCK_TIMEOUT_MS (1000), REFMW_DB_STATEMENT_TIMEOUT_MS (5000) and
+  REFMW_DB_IDLE_IN_TX_TIMEOUT_MS (10000) are the server settings of every pool connection (0: off);
+  REFMW_DB_ACQUIRE_TIMEOUT_S (2) bounds taking a pool connection, REFMW_DB_CONNECT_TIMEOUT_S (2)
+  one connect attempt, and REFMW_DB_REQUEST_TIMEOUT_S (2.5) the database time of one request
+  before it answers 503 (504 for an order already sent to the venue).
+Deployment: REFMW_SHUTDOWN_GRACE_S (10) is how long a SIGTERM lets in-flight requests finish;
+  REFMW_BAD_RELEASE=1 simulates a broken release: the process starts, but /health answers 503
+  {"status": "failing"} forever (and so does every other route), for rollout/rollback drills.
+"""
 
 from __future__ import annotations
 
@@ -30,6 +41,15 @@ def _float(env: dict[str, str], name: str, default: float, *, allow_zero: bool =
     if value < 0 or (value == 0 and not allow_zero):
         raise ConfigError(f"{name} must be {'zero or more' if allow_zero else 'positive'}, got {raw!r}")
     return value
+
+
+def _flag(env: dict[str, str], name: str) -> bool:
+    raw = (env.get(name) or "").strip().lower()
+    if raw in ("", "0", "false", "no"):
+        return False
+    if raw in ("1", "true", "yes"):
+        return True
+    raise ConfigError(f"{name} must be 1 or 0, got {raw!r}")
 
 
 def _symbols(raw: str) -> tuple[tuple[str, str], ...]:
@@ -72,6 +92,14 @@ class Config:
     default_max_position: int = 50
     default_max_order_qty: int = 25
     default_daily_loss_limit: float = 25_000.0
+    db_lock_timeout_ms: int = 1000  # a row or table lock held elsewhere: refused fast, not waited out
+    db_statement_timeout_ms: int = 5000
+    db_idle_in_tx_timeout_ms: int = 10_000  # a session of ours left in a transaction is ended
+    db_acquire_timeout_s: float = 2.0
+    db_connect_timeout_s: float = 2.0  # a black-holed link must not hang a connect
+    db_request_timeout_s: float = 2.5  # one request's database time, across its queries
+    shutdown_grace_s: float = 10.0
+    bad_release: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -112,6 +140,16 @@ class Config:
             notify_lanes=int(_float(env, "REFMW_NOTIFY_LANES", 8)),
             db_pool=int(_float(env, "REFMW_DB_POOL", 30)),
             keepalive_s=int(_float(env, "REFMW_KEEPALIVE_S", 75)),
+            db_lock_timeout_ms=int(_float(env, "REFMW_DB_LOCK_TIMEOUT_MS", 1000, allow_zero=True)),
+            db_statement_timeout_ms=int(_float(env, "REFMW_DB_STATEMENT_TIMEOUT_MS", 5000, allow_zero=True)),
+            db_idle_in_tx_timeout_ms=int(
+                _float(env, "REFMW_DB_IDLE_IN_TX_TIMEOUT_MS", 10_000, allow_zero=True)
+            ),
+            db_acquire_timeout_s=_float(env, "REFMW_DB_ACQUIRE_TIMEOUT_S", 2.0),
+            db_connect_timeout_s=_float(env, "REFMW_DB_CONNECT_TIMEOUT_S", 2.0),
+            db_request_timeout_s=_float(env, "REFMW_DB_REQUEST_TIMEOUT_S", 2.5),
+            shutdown_grace_s=_float(env, "REFMW_SHUTDOWN_GRACE_S", 10.0),
+            bad_release=_flag(env, "REFMW_BAD_RELEASE"),
         )
 
     def mutant(self, name: str) -> bool:

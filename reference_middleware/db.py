@@ -8,6 +8,10 @@ from typing import Any
 
 import asyncpg
 
+from .config import Config
+from .dbpool import Pool, open_pool
+
+MIGRATION_TIMEOUT_S = 120.0
 MIGRATIONS: tuple[str, ...] = (
     # 1: admin state, orders, fills, transaction log
     """
@@ -136,42 +140,35 @@ MIGRATIONS: tuple[str, ...] = (
 )
 
 
-async def connect(dsn: str, *, attempts: int = 50, size: int = 30) -> asyncpg.Pool:
-    """A pool, once Postgres answers (bounded retries), with the schema migrated."""
+async def connect(cfg: Config, *, attempts: int = 50) -> Pool:
+    """A pool, once Postgres answers (bounded retries, each connect bounded), with the schema
+    migrated. See dbpool for the bounds every connection carries."""
     last: Exception | None = None
     for _ in range(attempts):
         try:
-            pool = await asyncpg.create_pool(
-                dsn, min_size=2, max_size=size, command_timeout=10, reset=_keep_session
-            )
+            pool = await open_pool(cfg)
             break
-        except (OSError, asyncpg.PostgresError) as exc:
+        except (OSError, asyncpg.PostgresError, asyncpg.InterfaceError) as exc:
             last = exc
             await asyncio.sleep(0.2)
     else:
-        raise RuntimeError(f"Postgres not reachable: {last}")
-    assert pool is not None
+        raise RuntimeError(f"Postgres not reachable: {type(last).__name__}: {last}")
     await migrate(pool)
     return pool
 
 
-async def _keep_session(conn: asyncpg.Connection) -> None:
-    """A released connection keeps its session: the service sets no session state (no LISTEN,
-    SET or session advisory lock), and asyncpg still rolls back an open transaction first. The
-    default reset costs a round trip on every release, about a tenth of the service's CPU under
-    load."""
-
-
-async def migrate(pool: asyncpg.Pool) -> int:
-    """Apply pending migrations under an advisory lock; returns the schema version."""
+async def migrate(pool: Pool) -> int:
+    """Apply pending migrations under an advisory lock; returns the schema version. A migration
+    may wait for another instance's (a rolling start), so it lifts the request-sized bounds."""
     async with pool.acquire() as conn, conn.transaction():
-        await conn.execute("SELECT pg_advisory_xact_lock(774411)")
+        await conn.execute("SET LOCAL lock_timeout = '60s'; SET LOCAL statement_timeout = '120s'")
+        await conn.execute("SELECT pg_advisory_xact_lock(774411)", timeout=MIGRATION_TIMEOUT_S)
         await conn.execute("CREATE TABLE IF NOT EXISTS schema_migrations (version INTEGER PRIMARY KEY)")
         done = {r["version"] for r in await conn.fetch("SELECT version FROM schema_migrations")}
         for version, sql in enumerate(MIGRATIONS, start=1):
             if version in done:
                 continue
-            await conn.execute(sql)
+            await conn.execute(sql, timeout=MIGRATION_TIMEOUT_S)
             await conn.execute("INSERT INTO schema_migrations(version) VALUES ($1)", version)
     return len(MIGRATIONS)
 

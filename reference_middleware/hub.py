@@ -82,6 +82,12 @@ class Hub:
             if not subscribers:
                 self._by_symbol.pop(symbol, None)
 
+    def close_all(self) -> None:
+        """A shutdown: every stream handler wakes on "" and ends, instead of sleeping until its
+        next message while the server waits for it to drain."""
+        for client in self._clients:
+            client.offer("")
+
     def snapshot_for(self, client: Client) -> list[str]:
         """The latest quote of each symbol the client asked for: what a new screen shows first."""
         return [

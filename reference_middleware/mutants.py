@@ -104,6 +104,49 @@ MUTANTS: tuple[Mutant, ...] = (
         "any order-flow scenario: no order reaches the venue, so the scenario is inconclusive (no evidence) "
         "or failed, never passed",
     ),
+    Mutant(
+        "ack_before_durable",
+        "orders are acknowledged from memory: sent to the venue and answered 202, their rows written by a "
+        "write-behind buffer flushed every 2 s",
+        "a crash (SIGKILL) in the middle of the order flow: an acknowledged order is missing after the "
+        "restart (acked_orders_durable)",
+    ),
+    Mutant(
+        "no_graceful_drain",
+        "SIGTERM exits the process at once (a handler calling os._exit): requests in flight are cut",
+        "a graceful restart (SIGTERM) during the order flow: requests in flight get no answer "
+        "(drained_on_shutdown)",
+    ),
+    Mutant(
+        "no_lock_timeout",
+        "no lock_timeout, statement_timeout or request bound, and an unbounded pool acquire: a request "
+        "behind a held lock waits as long as the lock is held",
+        "a row lock held on an account: orders hang for the lock's duration instead of being refused "
+        "fast (db_bounded_answers)",
+    ),
+    Mutant(
+        "pool_never_recovers",
+        "a hand-rolled pool of connections opened at start, handed out in turn and never replaced when "
+        "broken: after a Postgres restart every query fails (503) for good",
+        "a Postgres restart: admin reads and orders never recover (admin_recovers)",
+    ),
+    Mutant(
+        "unbounded_db_retry",
+        "a request that meets a database error retries every 100 ms with no bound instead of answering 503",
+        "the database link down for several seconds: requests hang instead of failing fast "
+        "(db_bounded_answers)",
+    ),
+    Mutant(
+        "webhook_ack_before_commit",
+        "Stripe webhooks are answered 200 at once and applied in the background; an event that fails "
+        "(database down) is logged and dropped",
+        "webhooks delivered while the database is down: a webhook answered 200 has no effect (webhook_state)",
+    ),
+    Mutant(
+        "health_always_ok",
+        "/health says status ok and database up without asking the database",
+        "the database down: /health still says ok (health_truthful)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

@@ -13,18 +13,24 @@ import asyncio
 import json
 import logging
 from collections.abc import Callable
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 from .config import Config
+from .dbguard import DB_ERRORS, Budget, throttled
 from .order_schema import BadRequest, order_json, validate
 from .positions import net_position, realized_pnl_today
 from .reconcile import Reconciliation
 from .venues.rithmic import RithmicVenue, VenueDown
 
+if TYPE_CHECKING:
+    from .writebehind import WriteBehind
+
 log = logging.getLogger("refmw.orders")
 FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
 RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
 RISK_REJECTED = 422
+Answer = tuple[int, dict[str, Any]]
 
 # A status move in one round trip: set_order_status (db.py, migration 4) locks the row, keeps a
 # status that is final or further on ($5, from _kept_by), and logs the move when it changed one.
@@ -48,6 +54,14 @@ WHERE client_order_id = $3 RETURNING *
 """
 
 
+@dataclass(frozen=True)
+class Taken:
+    """An order durable as pending_new, its risk check passed, ready to go to the venue."""
+
+    row: Any
+    venue_account: str
+
+
 def _kept_by(status: str) -> list[str]:
     """The current statuses a move to `status` must not replace: final ones, and those further
     on (a late 'working' never undoes 'partially_filled')."""
@@ -57,10 +71,17 @@ def _kept_by(status: str) -> list[str]:
 
 class OrderService(Reconciliation):
     def __init__(
-        self, pool: Any, cfg: Config, rithmic: RithmicVenue, publish: Callable[[dict[str, Any]], None]
+        self,
+        pool: Any,
+        cfg: Config,
+        rithmic: RithmicVenue,
+        publish: Callable[[dict[str, Any]], None],
+        db_budget_s: float | None = None,
     ):
         self.pool = pool
         self.cfg = cfg
+        self.db_budget_s = db_budget_s  # one order's database time, before and after the venue
+        self.buffer: WriteBehind | None = None  # ack_before_durable only
         self.rithmic = rithmic
         self.publish = publish
         self.fill_lock = asyncio.Lock()  # fills with no order of ours (TT's ledger) book one at a time
@@ -68,31 +89,57 @@ class OrderService(Reconciliation):
         Reconciliation.__init__(self)
 
     # ------------------------------------------------------------------ API
-    async def get(self, coid: str) -> dict[str, Any] | None:
+    async def row(self, coid: str) -> Any:
         row = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
+        if row is None and self.buffer is not None:
+            return self.buffer.get(coid)
+        return row
+
+    async def get(self, coid: str) -> dict[str, Any] | None:
+        row = await self.row(coid)
         return order_json(row) if row is not None else None
 
-    async def place(self, body: Any) -> tuple[int, dict[str, Any]]:
+    async def place(self, body: Any) -> Answer:
+        """Durable, then sent: the order row (pending_new) commits before anything reaches the
+        venue. A database failure before that commit is a 503 with nothing sent; one after the
+        venue has the order is a 504 (unknown), and reconciliation books what the venue did."""
         if self.cfg.mutant("reject_all_orders"):
             return 503, {"error": "venue unavailable", "venue": "rithmic"}
         try:
             req = validate(self.cfg, body)
         except BadRequest as exc:
             return 400, {"error": exc.message, "field": exc.field}
+        if self.buffer is not None:
+            return await self.buffer.place(req)
+        budget = Budget(self.db_budget_s)
+        try:
+            taken = await budget(self._take(req))
+        except DB_ERRORS:
+            # the insert may have committed as the link died: a reconcile pass settles such a row
+            if not self.cfg.mutant("no_reconcile"):
+                self._schedule_reconcile()
+            raise
+        if not isinstance(taken, Taken):
+            return taken
+        return await self._send(taken.row, taken.venue_account, budget)
+
+    async def _take(self, req: dict[str, Any]) -> Answer | Taken:
+        """The repeat check, then in one transaction: the account row locked (so two orders of one
+        account cannot both pass its limits), the risk check, and the order row inserted."""
         coid = req["client_order_id"]
         if not self.cfg.mutant("no_idempotency"):
             existing = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
             if existing is not None:
                 return self._answer(existing)
-        account = await self.pool.fetchrow("SELECT * FROM accounts WHERE id = $1", req["account"])
-        if account is None:
-            return 404, {"error": f"no account {req['account']!r}", "field": "account"}
-        if not self.cfg.mutant("hang_when_down"):
-            try:
-                self.rithmic.require_order_plant()
-            except VenueDown as exc:
-                return 503, {"error": str(exc), "venue": "rithmic"}
-        async with self.pool.acquire() as conn:
+        async with self.pool.acquire() as conn, conn.transaction():
+            account = await conn.fetchrow("SELECT * FROM accounts WHERE id = $1 FOR UPDATE", req["account"])
+            if account is None:
+                return 404, {"error": f"no account {req['account']!r}", "field": "account"}
+            if not self.cfg.mutant("hang_when_down"):
+                try:
+                    self.rithmic.require_order_plant()
+                except VenueDown as exc:
+                    return 503, {"error": str(exc), "venue": "rithmic"}
             reason = await self._risk(conn, account, req)
             status = "risk_rejected" if reason else "pending_new"
             if self.cfg.mutant("no_idempotency"):
@@ -124,10 +171,9 @@ class OrderService(Reconciliation):
                 return self._answer(existing)
         if reason:
             return RISK_REJECTED, order_json(row)
-        venue_account = account["rithmic_account"] or next(iter(self.rithmic.accounts()), "")
-        return await self._send(row, venue_account)
+        return Taken(row, account["rithmic_account"] or next(iter(self.rithmic.accounts()), ""))
 
-    def _answer(self, row: Any) -> tuple[int, dict[str, Any]]:
+    def _answer(self, row: Any) -> Answer:
         status = row["status"]
         if status == "risk_rejected" or status == "rejected":
             return RISK_REJECTED, order_json(row)
@@ -151,7 +197,7 @@ class OrderService(Reconciliation):
             return f"daily loss limit reached (realized {pnl:.2f})"
         return None
 
-    async def _send(self, row: Any, venue_account: str) -> tuple[int, dict[str, Any]]:
+    async def _send(self, row: Any, venue_account: str, budget: Budget | None = None) -> Answer:
         coid = row["client_order_id"]
         args = (
             coid,
@@ -178,6 +224,21 @@ class OrderService(Reconciliation):
             except Exception as exc:  # the library raises bare Exception for a missing trade route
                 error = f"{type(exc).__name__}: {exc}"
                 break
+        try:
+            return await (budget or Budget(self.db_budget_s))(self._settle(coid, result, error))
+        except DB_ERRORS as exc:
+            # The venue answered (or may have), but its answer is not recorded: the row stays
+            # pending_new, and reconciliation (show-orders) books what the venue did.
+            throttled.warn(f"order {coid} after the venue", exc)
+            if not self.cfg.mutant("no_reconcile"):
+                self._schedule_reconcile()
+            reason = (
+                "the venue's answer could not be recorded (database unavailable); reconciliation settles it"
+            )
+            return 504, {**order_json(row), "status": "unknown", "reason": reason}
+
+    async def _settle(self, coid: str, result: list[Any] | None, error: str | None) -> Answer:
+        """Record the venue's answer to a new order, and say it."""
         if result is None:
             status = "unknown" if error and error.startswith("no answer") else "failed"
             updated = await self._set_status(coid, status, reason=error)
@@ -211,6 +272,8 @@ class OrderService(Reconciliation):
             str(m.basket_id or ""),
         )
         if row is None:
+            if self.buffer is not None and self.buffer.holds(tag):
+                self.buffer.defer(m)  # ack_before_durable: its row is not written yet
             return  # not ours (another session of this user)
         coid = row["client_order_id"]
         kind = int(m.notify_type)
@@ -286,6 +349,8 @@ class OrderService(Reconciliation):
         task.add_done_callback(self._tasks.discard)
 
     async def stop(self) -> None:
+        if self.buffer is not None:
+            await self.buffer.close()  # a graceful stop writes what the buffer holds; a crash cannot
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)

@@ -6,6 +6,7 @@ venue disagrees, and one coalesced reconciler for every unknown order."""
 from __future__ import annotations
 
 import asyncio
+import bisect
 import collections
 import logging
 import time
@@ -35,6 +36,7 @@ class Reconciliation:
     def __init__(self) -> None:
         self._reconcile_due: collections.deque[float] = collections.deque()
         self._reconciler: asyncio.Task[Any] | None = None
+        self._settled_once = False  # the first pass (start-up) also schedules one for young orders
 
     async def reconcile(self) -> int:
         """Show-orders for every venue account; book missing fills and settle unknown orders."""
@@ -90,17 +92,32 @@ class Reconciliation:
         for row in stale:
             if row["client_order_id"] not in seen:
                 await self._set_status(row["client_order_id"], "failed", reason="never reached the venue")
+        if not self._settled_once:
+            # Start-up, after a crash or a restart: an order left pending_new or unknown that the
+            # venue does not show yet is settled by a later pass, once it is old enough to call.
+            self._settled_once = True
+            youngest_age = await self.pool.fetchval(
+                "SELECT extract(epoch FROM now() - max(created_at))::float8 FROM orders "
+                "WHERE status IN ('unknown', 'pending_new') AND NOT (client_order_id = ANY($1::text[]))",
+                list(seen),
+            )
+            if youngest_age is not None and not self.cfg.mutant("no_reconcile"):
+                # due when the youngest is old enough: it was created before the restart
+                self._schedule_reconcile(max(self.cfg.order_timeout_s * 2 - youngest_age, 0.0) + 0.5)
         async with self.pool.acquire() as conn:
             await db.log(conn, "reconcile", booked=booked, orders=len(seen))
         log.info("reconciled %d venue orders, booked %d missing fills", len(seen), booked)
         return booked
 
-    def _schedule_reconcile(self) -> None:
+    def _schedule_reconcile(self, delay_s: float | None = None) -> None:
         """Reconciliation settles an unknown order only once it is older than twice the order
-        timeout (the venue has had every chance to report it). One reconciler serves every
-        unknown order: under load, orders time out by the hundred, and a show-orders per order
-        is a storm that makes the venue slower still."""
-        self._reconcile_due.append(time.monotonic() + self.cfg.order_timeout_s * 2 + 0.5)
+        timeout (the venue has had every chance to report it): by default, a pass that long from
+        now. One reconciler serves every unknown order: under load, orders time out by the
+        hundred, and a show-orders per order is a storm that makes the venue slower still."""
+        if delay_s is None:  # the usual case, in time order: appended
+            self._reconcile_due.append(time.monotonic() + self.cfg.order_timeout_s * 2 + 0.5)
+        else:
+            bisect.insort(self._reconcile_due, time.monotonic() + delay_s)
         if self._reconciler is None or self._reconciler.done():
             self._reconciler = asyncio.ensure_future(self._reconcile_later())
             self._tasks.add(self._reconciler)

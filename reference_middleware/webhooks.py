@@ -1,12 +1,15 @@
 """Stripe webhooks: signature checked with the stripe library, idempotent by event id, any order.
 
 The event id is recorded in the same transaction as its effects, so a duplicate delivery is a no-op
-even when two copies race. Any event for an unknown customer onboards them (Stripe does not promise
-order); a subscription's status moves only forward in event time, and `canceled` is final.
+even when two copies race, and that transaction commits before the 200: a delivery the database
+could not take is answered 503 (dbguard), and Stripe sends it again. Any event for an unknown
+customer onboards them (Stripe does not promise order); a subscription's status moves only forward
+in event time, and `canceled` is final.
 """
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from typing import Any
@@ -51,6 +54,7 @@ class WebhookHandler:
         self.pool = pool
         self.cfg = cfg
         self.accounts = accounts
+        self._later: set[asyncio.Task[Any]] = set()
 
     async def handle(self, payload: bytes, header: str | None) -> dict[str, Any]:
         event = verify(self.cfg, payload, header)
@@ -67,6 +71,24 @@ class WebhookHandler:
             applied = await self.apply(conn, event)
             await db.log(conn, "webhook", event_id=event["id"], type=event.get("type"), applied=applied)
         return {"received": True, "duplicate": False, "applied": applied}
+
+    def handle_later(self, payload: bytes, header: str | None) -> dict[str, Any]:
+        """webhook_ack_before_commit: checked, answered 200 at once, applied in the background. An
+        event that fails then (the database down) is logged and dropped; Stripe, told 200, never
+        sends it again."""
+        event = verify(self.cfg, payload, header)
+
+        async def apply_later() -> None:
+            try:
+                await self.handle(payload, header)
+                self.accounts.kick.set()
+            except Exception as exc:
+                log.error("webhook %s dropped: %s: %s", event["id"], type(exc).__name__, exc)
+
+        task = asyncio.ensure_future(apply_later())
+        self._later.add(task)
+        task.add_done_callback(self._later.discard)
+        return {"received": True}
 
     async def apply(self, conn: Any, event: dict[str, Any]) -> bool:
         kind = str(event.get("type"))

@@ -12,14 +12,24 @@ from harness.scenario.evidence import ADAPTER_OPERATIONS
 from . import SUITES
 from .mutants import MUTANT_KILLS
 
+STATE_NEEDS = ("db_", "deploy")  # Target.offers: database faults and deployments
+
 
 def _needs(scenario: Scenario) -> str:
     settings = [f"`{n.removeprefix('setting:')}`" for n in scenario.requires if n.startswith("setting:")]
     operations = [f"`{n}`" for n in scenario.requires if n in ADAPTER_OPERATIONS]
+    state = [f"`{n}`" for n in scenario.requires if n.startswith(STATE_NEEDS)]
     venues = [
-        f"`{n}`" for n in scenario.requires if n not in ADAPTER_OPERATIONS and not n.startswith("setting:")
+        f"`{n}`"
+        for n in scenario.requires
+        if n not in ADAPTER_OPERATIONS and not n.startswith(("setting:", *STATE_NEEDS))
     ]
     parts = [f"venues {', '.join(venues)}"] if venues else []
+    parts += (
+        [f"of its database and deployment {', '.join(state)} (the target file's [database], [deploy])"]
+        if state
+        else []
+    )
     parts += [f"adapter operations {', '.join(operations)}"] if operations else []
     parts += [f"target settings {', '.join(settings)} (the target file's [settings])"] if settings else []
     return "; ".join(parts) or "nothing beyond the required operations"
@@ -70,12 +80,12 @@ def render() -> str:
     lines += [
         "## Which scenario kills which mutant",
         "",
-        "| Mutant | Scenarios | Killed by |",
-        "|---|---|---|",
+        "| Mutant | Scenarios | Killed by | Diagnosed as |",
+        "|---|---|---|---|",
     ]
     for mutant, kill in sorted(MUTANT_KILLS.items()):
         how = ", ".join([*kill.checks, *(["inconclusive (no evidence)"] if kill.inconclusive else [])])
-        lines.append(f"| `{mutant}` | {', '.join(kill.scenarios)} | {how} |")
+        lines.append(f"| `{mutant}` | {', '.join(kill.scenarios)} | {how} | {kill.cause or '-'} |")
     return "\n".join(lines) + "\n"
 
 

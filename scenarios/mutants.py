@@ -16,6 +16,8 @@ class Kill:
     checks: tuple[str, ...]  # the checkers that match the mutant's documented class
     # killed by starving the run of evidence: the scenario ends inconclusive (or failed), never passed
     inconclusive: bool = False
+    # the cause the failed check's diagnosis must name (harness.diagnosis): "" where it is not judged
+    cause: str = ""
 
 
 MUTANT_KILLS: dict[str, Kill] = {
@@ -38,4 +40,14 @@ MUTANT_KILLS: dict[str, Kill] = {
     # Every order refused (503): nothing reaches the venue, so the order checks have nothing to judge.
     # tests/scenarios/test_reject_all_orders.py holds it against every order-flow scenario.
     "reject_all_orders": Kill(("RITHMIC-DUPLICATE-FILL",), (), inconclusive=True),
+    # The admin state under fire: each killed by the check that names its cause, and diagnosed so.
+    "ack_before_durable": Kill(("DEPLOY-CRASH-MID-ORDER",), ("acked_orders_durable",), cause="deployment"),
+    "no_graceful_drain": Kill(("DEPLOY-GRACEFUL-RESTART",), ("drained_on_shutdown",), cause="deployment"),
+    "no_lock_timeout": Kill(("DB-ROW-LOCK-ACCOUNTS",), ("db_bounded_answers",), cause="database lock"),
+    "pool_never_recovers": Kill(("DB-POSTGRES-RESTART",), ("admin_recovers",), cause="database unavailable"),
+    "unbounded_db_retry": Kill(("DB-LINK-DOWN",), ("db_bounded_answers",), cause="database unavailable"),
+    "webhook_ack_before_commit": Kill(
+        ("DB-WEBHOOKS-DURING-OUTAGE",), ("webhook_state",), cause="database unavailable"
+    ),
+    "health_always_ok": Kill(("DB-LINK-DOWN",), ("health_truthful",), cause="database unavailable"),
 }

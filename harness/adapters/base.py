@@ -29,7 +29,8 @@ OPERATIONS = (
 class Adapter(Protocol):
     def supports(self, operation: str) -> bool:
         """Whether the target offers this operation (or "stream", or "quote_age": its health answer
-        says how old its freshest quote is); scenarios that need one it lacks do not apply to it."""
+        says how old its freshest quote is, or "health_database": it says whether its database is
+        up); scenarios that need one it lacks do not apply to it."""
 
     def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None: ...
 
@@ -102,6 +103,8 @@ class BaseAdapter:
 
     # Whether health() fills HealthView.quote_age_s (market-data freshness checks need it).
     reports_quote_age: bool = False
+    # Whether health() fills HealthView.database_ok (health_truthful needs it).
+    reports_database: bool = False
     # Which statuses are definite refusals; any other non-2xx leaves an order's outcome unknown.
     refused: frozenset[int] = frozenset({400, 401, 403, 404, 409, 422, 429, 503})
 
@@ -124,6 +127,8 @@ class BaseAdapter:
             return type(self).stream_url is not BaseAdapter.stream_url
         if operation == "quote_age":
             return self.reports_quote_age
+        if operation == "health_database":
+            return self.reports_database
         method = getattr(type(self), operation, None)
         return method is not None and method is not getattr(BaseAdapter, operation, None)
 

@@ -29,6 +29,7 @@ STATES = {"sending": "pending", "partial": "partially_filled", "risk_rejected": 
 
 class ReferenceCodeAdapter(BaseAdapter):
     reports_quote_age = True
+    reports_database = True
 
     def place_order(
         self,
@@ -107,7 +108,9 @@ class ReferenceCodeAdapter(BaseAdapter):
             outcome,
             body,
             lambda b: HealthView(
-                True, ((b.get("venues") or {}).get("rithmic") or {}).get("last_quote_age_s")
+                True,
+                ((b.get("venues") or {}).get("rithmic") or {}).get("last_quote_age_s"),
+                b["database"] == "up" if "database" in b else None,
             ),
         )
 

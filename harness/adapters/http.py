@@ -206,7 +206,12 @@ class HttpApi:
         if op.name == "health":
             healthy = _optional(fields, "healthy", body)
             age = _optional(fields, "quote_age_s", body)
-            return HealthView(True if healthy is None else bool(healthy), _float(age, "quote_age_s"))
+            database = _optional(fields, "database_ok", body)
+            if database is not None and not isinstance(database, bool):
+                raise Malformed(f"database_ok is not true or false (got {database!r:.200})")
+            return HealthView(
+                True if healthy is None else bool(healthy), _float(age, "quote_age_s"), database
+            )
         return None
 
     def state(self, value: Any) -> str:

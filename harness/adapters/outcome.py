@@ -58,6 +58,7 @@ class AccountView:
 class HealthView:
     healthy: bool
     quote_age_s: float | None = None  # age of the freshest quote, where the API reports it
+    database_ok: bool | None = None  # what it says of its own database, where the API reports it
 
 
 @dataclass(frozen=True)

@@ -49,7 +49,7 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "positions": ("venue",),
     "account": ("account_id", "trading_enabled", "tt_status", "tt_account_id", "payment_invoices"),
     "accounts_for_customer": (),
-    "health": ("healthy", "quote_age_s"),
+    "health": ("healthy", "quote_age_s", "database_ok"),
 }
 # The order flow cannot be judged without these; the rest may be left out (scenarios that need
 # them are then not applicable to the target).
@@ -110,6 +110,9 @@ class AdapterSpec:
         if operation == "quote_age":
             health = self.operations.get("health")
             return health is not None and "quote_age_s" in health.fields
+        if operation == "health_database":
+            health = self.operations.get("health")
+            return health is not None and "database_ok" in health.fields
         return operation in self.operations
 
 

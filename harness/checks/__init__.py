@@ -1,6 +1,24 @@
 """Invariant checkers over the recorded history, the middleware's API and the venue ledgers."""
 
-from . import availability, database, orders, tt, webhooks  # noqa: F401  (registers the checkers)
-from .base import CHECKERS, VERDICT_STATUSES, CheckContext, Checker, Verdict, VerdictStatus, checker
+from . import admin, availability, database, orders, tt, webhooks  # noqa: F401  (registers the checkers)
+from .base import (
+    CHECKERS,
+    VERDICT_STATUSES,
+    CheckContext,
+    Checker,
+    Deployment,
+    Verdict,
+    VerdictStatus,
+    checker,
+)
 
-__all__ = ["CHECKERS", "VERDICT_STATUSES", "CheckContext", "Checker", "Verdict", "VerdictStatus", "checker"]
+__all__ = [
+    "CHECKERS",
+    "VERDICT_STATUSES",
+    "CheckContext",
+    "Checker",
+    "Deployment",
+    "Verdict",
+    "VerdictStatus",
+    "checker",
+]

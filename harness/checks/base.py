@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
 
@@ -11,6 +11,22 @@ from ..adapters import Adapter, OrderView
 from ..history import History
 from ..target import Slo
 from ..timeline import Timeline
+
+
+@dataclass(frozen=True)
+class Deployment:
+    """One redeployment of the middleware during the run (run-clock seconds), as the runner did it."""
+
+    how: str  # graceful | crash | bad_release
+    signalled_at: float  # the stop signal (or SIGKILL) was sent
+    exit_code: int | None = None  # the old process's (None: it did not exit by itself)
+    exited_at: float | None = None
+    ready_at: float | None = None  # the new release (for bad_release: the rollback) answered ready
+    bad_release_ready: bool | None = None  # bad_release: whether the bad build passed readiness
+    log_lines: tuple[str, ...] = ()  # the old process's last lines
+
+    def to_json(self) -> dict[str, Any]:
+        return {**asdict(self), "log_lines": list(self.log_lines)}
 
 
 @dataclass
@@ -25,6 +41,7 @@ class CheckContext:
     extras: dict[str, Any] = field(default_factory=dict)  # anything a scenario's workload collected
     psql: Callable[[str], str] | None = None  # runs SQL on the middleware's Postgres (tuples, `|`-separated)
     sql_file: Path | None = None  # the target's reconciliation SQL (its `[checks] sql`), if it names one
+    deployments: list[Deployment] = field(default_factory=list)  # the middleware's restarts, in order
 
     def our_tags(self) -> set[str]:
         return {str(op.value["client_order_id"]) for op, _ in self.history.completions("place_order")}
@@ -45,6 +62,9 @@ class Verdict:
     summary: str  # why: what held and over how much, what broke, what was missing, why it did not run
     evidence: list[dict[str, Any]] = field(default_factory=list)
     category: str = ""  # data loss, duplicate order, recovery SLO breach, protocol handling, webhook handling
+    # on a failure: the likely cause (database lock, database unavailable, deployment, venue), from
+    # evidence sampled while the faults were active (harness.diagnosis): {"cause", "summary", ...}
+    diagnosis: dict[str, Any] | None = None
 
     @property
     def passed(self) -> bool:
@@ -78,6 +98,7 @@ class Verdict:
             "passed": self.passed,
             "summary": self.summary,
             "category": self.category,
+            "diagnosis": self.diagnosis,
             "evidence": self.evidence[:50],
         }
 

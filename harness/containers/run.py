@@ -77,6 +77,11 @@ class HarnessContainer:
         with contextlib.suppress(Exception):
             self._tc.get_wrapped_container().stop(timeout=max(1, round(timeout)))
 
+    def kill(self, signal_name: str = "SIGKILL") -> None:
+        """`docker kill --signal`: a crash (SIGKILL) or any other signal; remove() still follows."""
+        with contextlib.suppress(Exception):
+            self._tc.get_wrapped_container().kill(signal=signal_name)
+
     def remove(self) -> None:
         with contextlib.suppress(Exception):
             self._tc.stop(force=True)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import threading
 from pathlib import Path
 
@@ -126,9 +127,9 @@ class TargetContainer:
             return None
         return int(state.get("ExitCode", -1))
 
-    def wait_ready(self) -> float:
+    def wait_ready(self, timeout_s: float | None = None) -> float:
         what = f"{self.target.name} (container of {self.image})"
-        return wait_until_ready(what, self.target, self.ready_url, self.exit_code, self.log_tail)
+        return wait_until_ready(what, self.target, self.ready_url, self.exit_code, self.log_tail, timeout_s)
 
     @property
     def pid(self) -> int | None:
@@ -147,15 +148,26 @@ class TargetContainer:
         """The last lines the middleware printed, secrets redacted."""
         return read_log_tail(self.logfile, self.redact, lines)
 
-    def stop(self) -> None:
-        """SIGTERM, up to STOP_TIMEOUT_S for it to exit, then the container is removed for sure."""
+    def stop(self, sig: int = signal.SIGTERM, grace_s: float = STOP_TIMEOUT_S) -> int | None:
+        """`sig` (SIGTERM: `docker stop`, up to grace_s for it to exit; SIGKILL: `docker kill`),
+        then the container is removed for sure; its exit code."""
         container, self._container = self._container, None
         if container is None:
-            return
+            return None
+        code: int | None = None
         try:
-            container.terminate(STOP_TIMEOUT_S)
+            if sig == signal.SIGKILL:
+                container.kill()
+            elif sig == signal.SIGTERM:
+                container.terminate(grace_s)
+            else:
+                container.kill(signal.Signals(sig).name)
+                container.terminate(grace_s)
+            state = container.state()
+            code = int(state["ExitCode"]) if state and "ExitCode" in state else None
         finally:
             container.remove()
             follower, self._follower = self._follower, None
             if follower is not None:
                 follower.join(timeout=5)
+        return code

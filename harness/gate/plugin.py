@@ -310,7 +310,7 @@ class GateState:
         from harness.scenario.evidence import unmet_needs
 
         target = self.target()
-        return unmet_needs(scenario.requires, target.venues, target.adapter.supports, target.settings)
+        return unmet_needs(scenario.requires, target.offers(), target.adapter.supports, target.settings)
 
     def _not_applicable(self, record: dict[str, Any], why: str) -> None:
         """Skipped, with its reason: never run, never passed (and a failure under --strict)."""
@@ -393,7 +393,11 @@ class GateState:
         }.get(result.status, result.status)
         self.progress()(record["id"], f"{done} in {record['duration_s']:.1f} s", ())
         if result.status == "failed":
-            lines = [f"[{v.category or 'protocol handling'}] {v.check}: {v.summary}" for v in failed]
+            lines = []
+            for v in failed:
+                lines.append(f"[{v.category or 'protocol handling'}] {v.check}: {v.summary}")
+                if v.diagnosis:
+                    lines.append(f"  diagnosis: {v.diagnosis['summary']}")
             if result.missing_evidence:
                 lines.append("the run was also short of evidence: " + "; ".join(result.missing_evidence))
             lines.append(f"reproduce: {record['reproduce']}")
@@ -417,6 +421,9 @@ def _verdict_step(verdict: Any) -> None:
     label = {"passed": "ok", "failed": "FAILED", "no_evidence": "NO EVIDENCE", "skipped": "skipped"}
     title = f"{verdict.check}: {label.get(verdict.status, verdict.status)}: {verdict.summary}"
     with contextlib.suppress(AssertionError, pytest.skip.Exception), allure.step(title):
+        if verdict.diagnosis:
+            with allure.step(f"diagnosis: {verdict.diagnosis['summary']}"):
+                pass
         if verdict.status in ("failed", "no_evidence"):
             raise AssertionError(verdict.summary)
         if verdict.status == "skipped":

@@ -16,11 +16,13 @@ from typing import Any
 
 import httpx
 
+from ..adapters import Adapter
 from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
 from ..postgres import ThrowawayPostgres
-from ..scenario.faults import FaultStep
+from ..scenario.faults import POSTGRES, FaultStep
+from ..scenario.statefaults import StateFaults
 from ..settle import settle_orders
 from ..target import TargetError
 from ..timeline import Timeline
@@ -88,6 +90,7 @@ class LoadRun:
         self.timeline = Timeline()
         self.cpu = CpuSampler({})
         self.onboarding_s = 0.0
+        self.state: StateFaults | None = None  # database faults, deployments, diagnosis sampling
 
     # FaultContext, so schedule steps apply here exactly as in scenarios.
     def proxy(self, venue: str) -> Proxy:
@@ -98,6 +101,20 @@ class LoadRun:
 
     def act(self, step: FaultStep) -> None:
         raise NotImplementedError(f"workload actions ({step.label}) are not part of load schedules")
+
+    def database(self, step: FaultStep) -> None:
+        self._state().database(step)
+
+    def release(self, step: FaultStep) -> None:
+        self._state().release(step)
+
+    def deploy(self, step: FaultStep) -> None:
+        self._state().deploy(step)
+
+    def _state(self) -> StateFaults:
+        if self.state is None:
+            raise RuntimeError("a database or deployment fault before the load started")
+        return self.state
 
     def run(self) -> LoadResult:
         options = self.options
@@ -142,6 +159,7 @@ class LoadRun:
         )
         stop = threading.Event()
         faults = threading.Thread(target=self._play_schedule, args=(stop,), daemon=True)
+        sampler_adapter = self.topo.adapter()
         try:
             locust.start()
             if options.remote_workers:
@@ -149,16 +167,23 @@ class LoadRun:
                     {"remote_command": locust.remote_command(), "remote_workers": options.remote_workers}
                 )
             self.cpu = CpuSampler({**self._process_groups(), **locust.groups()})
-            started_wall = self._watch(locust, journal, faults)
+            started_wall = self._watch(locust, journal, faults, sampler_adapter)
         finally:
             stop.set()
             if faults.is_alive():
                 faults.join(timeout=30)
             locust.stop()
-        history = History(started=self.timeline.started)
-        merge(journal, history, faults_at=lambda t: self.timeline.active(t))
-        ledger = httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json()
-        verdicts = self._judge(history, ledger)
+        try:
+            history = History(started=self.timeline.started)
+            merge(journal, history, faults_at=lambda t: self.timeline.active(t))
+            ledger = httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json()
+            verdicts = self._judge(history, ledger)
+            if self.state is not None:
+                self.state.diagnose(verdicts, None)
+        finally:
+            if self.state is not None:
+                self.state.close()
+            sampler_adapter.close()
         history_rows = read_csv(report / "locust_stats_history.csv")
         figures = RunFigures(
             profile=options.profile,
@@ -245,7 +270,9 @@ class LoadRun:
             groups["postgres"] = postmaster
         return groups
 
-    def _watch(self, locust: LocustProcesses, journal: Path, faults: threading.Thread) -> float:
+    def _watch(
+        self, locust: LocustProcesses, journal: Path, faults: threading.Thread, adapter: Adapter
+    ) -> float:
         """Follow the run until the master exits; returns when the load started (epoch seconds).
         The fault schedule starts with the load, not with the processes: a master may first wait
         for workers from other machines."""
@@ -258,6 +285,8 @@ class LoadRun:
             if started_wall is None and status.get("run_started"):
                 started_wall = float(status["run_started"])
                 self.timeline = Timeline(started=time.monotonic() - (time.time() - started_wall))
+                if self.options.schedule is not None:  # sampled for the diagnosis while faults play
+                    self.state = StateFaults(self.topo, self.timeline, adapter, accounts=[], env={}).start()
                 faults.start()
                 deadline = time.monotonic() + self.options.profile.duration_s + EXIT_GRACE_S
             if time.monotonic() > deadline:
@@ -300,6 +329,20 @@ class LoadRun:
             )
         return started_wall
 
+    def _invariants(self) -> tuple[str, ...]:
+        """The order invariants, and those of the admin state when the schedule breaks it."""
+        steps = self.options.schedule.steps if self.options.schedule else ()
+        found = list(INVARIANTS)
+        if any(s.kind == "deploy" for s in steps):
+            found += (
+                ["acked_orders_durable", "drained_on_shutdown"]
+                if any(s.fault == "graceful" for s in steps)
+                else ["acked_orders_durable"]
+            )
+        if any(s.venue == POSTGRES for s in steps):
+            found += ["acked_orders_durable", "db_bounded_answers"]
+        return tuple(dict.fromkeys(found))
+
     def _judge(self, history: History, ledger: dict[str, Any]) -> list[Verdict]:
         """The invariants, over the venue's ledger as read once the Locust processes stopped."""
         adapter = self.topo.adapter()
@@ -307,10 +350,18 @@ class LoadRun:
             tags = [str(op.value["client_order_id"]) for op, _ in history.completions("place_order")]
             orders = settle_orders(adapter, tags, self.topo.target.slo.fill_visible_s, poll_s=0.5)
             accounts = {op.process: str(op.value["account"]) for op, _ in history.completions("place_order")}
+            deployments = list(self.state.deployments) if self.state is not None else []
             ctx = CheckContext(
-                history, self.timeline, adapter, self.topo.target.slo, ledger, accounts, orders
+                history,
+                self.timeline,
+                adapter,
+                self.topo.target.slo,
+                ledger,
+                accounts,
+                orders,
+                deployments=deployments,
             )
-            return [CHECKERS[name](ctx) for name in INVARIANTS]
+            return [CHECKERS[name](ctx) for name in self._invariants()]
         finally:
             adapter.close()
 

@@ -16,6 +16,15 @@
         venue: rithmic
         protocol: duplicate_fill   # a fault armed on the venue mock's control API
         count: 3
+      - at: 3m
+        for: 10s
+        venue: postgres    # the middleware's database link: down and every toxic apply to it too
+        down: true
+      - at: 4m
+        for: 5s
+        database: table_lock       # harness SQL: table_lock, exhaust_connections, statement_timeout, restart
+      - at: 5m
+        deploy: graceful           # the middleware redeployed: graceful, crash or bad_release
 
 Every error names the entry and the field: `faults[1].attributes.latncy: unknown attribute`.
 """
@@ -31,7 +40,7 @@ import yaml
 
 from ..faults.embedded.toxics import TOXIC_TYPES
 from ..mockstack import VENUES
-from ..scenario.faults import FaultStep, down, protocol, toxic
+from ..scenario.faults import DB_FAULTS, DEPLOYS, POSTGRES, FaultStep, db_fault, deploy, down, protocol, toxic
 
 MAX_RUN_S = 24 * 3600  # a schedule longer than a day is a typo, not a soak test
 _DURATION = re.compile(r"^(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+)ms)?$")
@@ -47,7 +56,13 @@ _ENTRY_KEYS = {
     "protocol",
     "count",
     "params",
+    "database",
+    "deploy",
 }
+KINDS = ("down", "toxic", "protocol", "database", "deploy")
+# Row locks name a scenario's accounts; a load run's population is not listed, so a schedule locks
+# whole tables instead (table_lock), and takes every other database fault as it is.
+LOAD_DB_FAULTS = tuple(f for f in DB_FAULTS if f not in ("row_lock", "idle_in_transaction"))
 
 
 class ScheduleError(ValueError):
@@ -131,17 +146,20 @@ def _step(entry: Any, where: str, source: str) -> FaultStep:
         raise ScheduleError(
             source, f"{where}.{unknown[0]}", f"unknown field (known: {', '.join(sorted(_ENTRY_KEYS))})"
         )
-    kinds = [k for k in ("down", "toxic", "protocol") if k in entry]
+    kinds = [k for k in KINDS if k in entry]
     if len(kinds) != 1:
-        raise ScheduleError(source, where, "needs exactly one of `down`, `toxic` or `protocol`")
-    venue = entry.get("venue")
-    if venue not in VENUES:
-        raise ScheduleError(source, f"{where}.venue", f"must be one of {', '.join(VENUES)}, got {venue!r}")
+        raise ScheduleError(source, where, f"needs exactly one of {', '.join(f'`{k}`' for k in KINDS)}")
+    kind = kinds[0]
     at = parse_duration(entry.get("at", 0), f"{where}.at", source)
     for_s = parse_duration(entry["for"], f"{where}.for", source) if "for" in entry else None
     if for_s is not None and for_s <= 0:
         raise ScheduleError(source, f"{where}.for", "must be longer than 0")
-    kind = kinds[0]
+    if kind in ("database", "deploy"):
+        return _state_step(entry, where, source, kind, at, for_s)
+    venue = entry.get("venue")
+    links = (*VENUES, POSTGRES) if kind in ("down", "toxic") else tuple(VENUES)
+    if venue not in links:
+        raise ScheduleError(source, f"{where}.venue", f"must be one of {', '.join(links)}, got {venue!r}")
     if kind == "down":
         if entry["down"] is not True:
             raise ScheduleError(source, f"{where}.down", "must be true")
@@ -162,6 +180,47 @@ def _step(entry: Any, where: str, source: str) -> FaultStep:
     if not isinstance(params, dict):
         raise ScheduleError(source, f"{where}.params", "must be a mapping")
     return protocol(venue, fault, at=at, for_s=for_s, count=count, **params)
+
+
+def _state_step(
+    entry: dict[str, Any], where: str, source: str, kind: str, at: float, for_s: float | None
+) -> FaultStep:
+    """`database: KIND` (with `params`) or `deploy: HOW`: no venue, they break the middleware's own state."""
+    if "venue" in entry:
+        raise ScheduleError(
+            source, f"{where}.venue", f"is not used with `{kind}` (it targets the middleware)"
+        )
+    name = entry[kind]
+    params = entry.get("params", {})
+    if not isinstance(params, dict):
+        raise ScheduleError(source, f"{where}.params", "must be a mapping")
+    if kind == "deploy":
+        if name not in DEPLOYS:
+            raise ScheduleError(
+                source, f"{where}.deploy", f"must be one of {', '.join(DEPLOYS)}, got {name!r}"
+            )
+        if for_s is not None or params:
+            raise ScheduleError(
+                source,
+                f"{where}.for",
+                "a deployment takes no `for` or `params`: it lasts as long as it takes",
+            )
+        return deploy(name, at=at)
+    if name not in LOAD_DB_FAULTS:
+        raise ScheduleError(
+            source, f"{where}.database", f"must be one of {', '.join(LOAD_DB_FAULTS)}, got {name!r}"
+        )
+    from ..dbfaults import DatabaseFaultError, validate
+
+    if name == "table_lock" and "table" not in params:
+        raise ScheduleError(source, f"{where}.params.table", "is required: the table to lock")
+    try:
+        validate(name, params)
+    except DatabaseFaultError as exc:
+        raise ScheduleError(source, f"{where}.params", str(exc)) from None
+    if name != "restart" and for_s is None:
+        raise ScheduleError(source, f"{where}.for", f"is required for `{name}` (how long it holds)")
+    return db_fault(name, at=at, for_s=for_s, **params)
 
 
 def _toxic(

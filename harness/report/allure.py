@@ -19,6 +19,9 @@ CATEGORIES = (
     "protocol handling",
     "webhook handling",
     "middleware fault",  # readiness, onboarding or provisioning never completed, with the last answer
+    "unbounded wait",  # a request waited on a locked or absent database instead of failing fast
+    "observability",  # health said ok while a dependency was down
+    "deployment",  # a restart cut requests, or readiness passed a broken release
 )
 
 

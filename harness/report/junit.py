@@ -32,7 +32,11 @@ def junit_xml(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
         )
         if r.get("status") == "failed":
             checks = r.get("failing_checks", [])
-            message = "; ".join(f"{c['check']}: {c['summary']}" for c in checks)
+            message = "; ".join(
+                f"{c['check']}: {c['summary']}"
+                + (f" (diagnosis: {c['diagnosis']['summary']})" if c.get("diagnosis") else "")
+                for c in checks
+            )
             body = "\n".join(
                 [f"{c['check']}: {json.dumps(c.get('evidence', [])[:10], default=str)}" for c in checks]
                 + [f"reproduce: {r['reproduce']}"]

@@ -79,6 +79,8 @@ def gate_markdown(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
             lines.append(
                 f"- **{check['check']}** ({check.get('category') or 'protocol handling'}): {check['summary']}"
             )
+            if check.get("diagnosis"):
+                lines.append(f"  - diagnosis: **{check['diagnosis']['summary']}**")
             for item in check.get("evidence", [])[:3]:
                 lines.append(f"  - `{json.dumps(item, default=str)[:300]}`")
         for missing in r.get("missing_evidence", []):

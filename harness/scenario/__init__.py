@@ -1,7 +1,7 @@
 """Scenarios: declared in scenarios/, run through their phases by the runner here."""
 
 from .evidence import SCENARIO_STATUSES, Measured, ScenarioStatus
-from .faults import FaultStep, action, down, expect_down, protocol, toxic
+from .faults import FaultStep, action, db_fault, deploy, down, expect_down, protocol, toxic
 from .model import ORDER_CHECKS, Evidence, Minimum, Scenario
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .runner import ScenarioRunner
@@ -20,6 +20,8 @@ __all__ = [
     "ScenarioRunner",
     "ScenarioStatus",
     "action",
+    "db_fault",
+    "deploy",
     "down",
     "expect_down",
     "protocol",

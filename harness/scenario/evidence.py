@@ -28,7 +28,12 @@ SCENARIO_STATUSES: tuple[ScenarioStatus, ...] = (
     "skipped",
     "harness_error",
 )
-ADAPTER_OPERATIONS = (*OPERATIONS, "stream", "quote_age")  # a need that is not one of these names a venue
+ADAPTER_OPERATIONS = (
+    *OPERATIONS,
+    "stream",
+    "quote_age",
+    "health_database",
+)  # a need that is not one of these names a venue
 
 
 @dataclass(frozen=True)
@@ -156,12 +161,13 @@ def shortfall(minimum: Minimum, measured: Measured) -> list[str]:
 
 def unmet_needs(
     requires: Iterable[str],
-    venues: Collection[str],
+    offers: Collection[str],
     supports: Callable[[str], bool],
     settings: Collection[str] = (),
 ) -> list[str]:
     """Why the target cannot run a scenario that requires these: each venue it is not wired to, each
-    optional adapter operation it lacks, each setting its file does not map. Empty: it applies."""
+    optional adapter operation it lacks, each setting its file does not map, each database or
+    deployment part it does not declare (Target.offers). Empty: it applies."""
     unmet = []
     for need in requires:
         if need.startswith("setting:"):
@@ -170,9 +176,27 @@ def unmet_needs(
         elif need in ADAPTER_OPERATIONS:
             if not supports(need):
                 unmet.append(f"the target's adapter has no `{need}` operation")
-        elif need not in venues:
-            unmet.append(f"the target is not wired to venue `{need}`")
+        elif need not in offers:
+            unmet.append(_unmet(need))
     return unmet
+
+
+def _unmet(need: str) -> str:
+    kind, _, name = need.partition(":")
+    if kind == "db_lock":
+        return f"the target file declares no [database.locks] {name} statement"
+    if kind == "db_table":
+        return "the target file declares no [database] lock_table"
+    if kind in ("db_sql", "db_restart"):
+        return (
+            "the target's database is its own ([postgres] dsn): the harness only locks, exhausts or "
+            "restarts a throwaway cluster it started"
+        )
+    if kind == "deploy" and name == "bad_release":
+        return "the target file declares no [deploy] bad_release_env (the switch for a broken release)"
+    if kind == "deploy":
+        return "the harness does not start this target, so it cannot redeploy it"
+    return f"the target is not wired to venue `{need}`"
 
 
 def scenario_status(verdicts: Sequence[Verdict], missing: Sequence[str]) -> ScenarioStatus:

@@ -23,13 +23,25 @@ class FaultContext(Protocol):
 
     def act(self, step: FaultStep) -> None: ...
 
+    def database(self, step: FaultStep) -> None:
+        """Put a database fault in force (harness SQL, a Postgres restart), until `release(step)`."""
+        ...
+
+    def release(self, step: FaultStep) -> None: ...
+
+    def deploy(self, step: FaultStep) -> None:
+        """Redeploy the middleware (graceful, crash, bad release then rollback); returns when done."""
+        ...
+
 
 @dataclass(frozen=True)
 class FaultStep:
     """`at` seconds into the fault phase, for `for_s` seconds (None: until the phase ends)."""
 
     venue: str
-    kind: str  # "down" | "toxic" | "protocol" | "action" (a workload event) | "expect" (a marker)
+    # "down" | "toxic" | "protocol" | "action" (a workload event) | "expect" (a marker)
+    # | "database" (harness SQL or a restart: `fault` names it) | "deploy" (the middleware: `fault`)
+    kind: str
     at: float = 0.0
     for_s: float | None = None
     toxic: str = ""
@@ -49,6 +61,9 @@ class FaultStep:
             return f"{self.venue} {detail}"
         if self.kind == "expect":
             return f"{self.venue} {self.note}"
+        if self.kind in ("database", "deploy"):
+            detail = ", ".join(f"{k}={v}" for k, v in self.params.items() if k != "sql")
+            return f"{self.venue} {self.fault}" + (f" ({detail})" if detail else "")
         if self.kind == "down":
             return f"{self.venue} down"
         if self.kind == "toxic":
@@ -59,13 +74,55 @@ class FaultStep:
 
     @property
     def takes_venue_down(self) -> bool:
+        if self.venue in NOT_VENUES:
+            return False
         return self.kind == "down" or (self.kind == "toxic" and self.toxic in ("timeout", "reset_peer"))
 
+    @property
+    def needs(self) -> tuple[str, ...]:
+        """What the target must offer for this step (Target.offers): its venue, or the database or
+        deployment parts it uses."""
+        if self.kind == "deploy":
+            return ("deploy:bad_release",) if self.fault == "bad_release" else ("deploy",)
+        if self.kind == "database":
+            found = ["db_restart" if self.fault == "restart" else "db_sql"]
+            if "lock" in self.params:
+                found.append(f"db_lock:{self.params['lock']}")
+            if self.fault == "table_lock":
+                found.append("db_table")
+            return tuple(found)
+        return (self.venue,)
+
+    @property
+    def window_kind(self) -> str:
+        if self.kind in ("database", "deploy"):
+            return "database" if self.kind == "database" else "deployment"
+        return "network" if self.kind in ("down", "toxic") else "protocol"
+
     def apply(self, ctx: FaultContext) -> FaultWindow:
-        kind = "network" if self.kind in ("down", "toxic") else "protocol"
-        venue_down = self.kind == "down" or (self.kind == "expect" and bool(self.params.get("venue_down")))
-        window = ctx.timeline.begin(self.label, kind=kind, target=self.venue, venue_down=venue_down)
-        if self.kind == "expect":
+        venue_down = (self.kind == "down" and self.venue not in NOT_VENUES) or (
+            self.kind == "expect" and bool(self.params.get("venue_down"))
+        )
+        if self.kind == "database" and self.fault == "restart":  # the window spans the restart
+            window = ctx.timeline.begin(
+                self.label, kind=self.window_kind, target=self.venue, unreachable=True
+            )
+            ctx.database(self)
+            return window
+        if self.kind == "database":  # the window opens once the fault is in force (a lock held)
+            ctx.database(self)
+            return ctx.timeline.begin(self.label, kind=self.window_kind, target=self.venue)
+        window = ctx.timeline.begin(
+            self.label,
+            kind=self.window_kind,
+            target=self.venue,
+            venue_down=venue_down,
+            unreachable=self.kind == "down"
+            or (self.kind == "toxic" and self.toxic in ("timeout", "reset_peer")),
+        )
+        if self.kind == "deploy":
+            ctx.deploy(self)
+        elif self.kind == "expect":
             pass
         elif self.kind == "action":
             ctx.act(self)
@@ -90,8 +147,10 @@ class FaultStep:
 
     def clear(self, ctx: FaultContext, window: FaultWindow) -> None:
         with contextlib.suppress(Exception):  # clearing must never hide the verdict; reset follows anyway
-            if self.kind in ("action", "expect"):
+            if self.kind in ("action", "expect", "deploy"):
                 pass
+            elif self.kind == "database":
+                ctx.release(self)
             elif self.kind == "down":
                 ctx.proxy(self.venue).enable()
             elif self.kind == "toxic":
@@ -108,6 +167,43 @@ class FaultStep:
     @property
     def _toxic_name(self) -> str:
         return f"uat_{self.toxic}_{self.stream}"
+
+
+# Fault targets that are not execution venues: their outages are not "venue down" (admin need not
+# stay up while its own database is down), and each has its own step kinds.
+POSTGRES = "postgres"  # the middleware's database: its link (a proxy) and harness SQL
+MIDDLEWARE = "middleware"  # the system under test's own process: deployments
+NOT_VENUES = frozenset({POSTGRES, MIDDLEWARE})
+
+# Database faults the harness drives on its own connections (harness/dbfaults.py does the SQL).
+DB_FAULTS = (
+    "row_lock",
+    "idle_in_transaction",
+    "table_lock",
+    "exhaust_connections",
+    "statement_timeout",
+    "restart",
+)
+DEPLOYS = ("graceful", "crash", "bad_release")
+
+
+def db_fault(fault: str, *, at: float = 0.0, for_s: float | None = 4.0, **params: Any) -> FaultStep:
+    """A database fault: `row_lock`/`idle_in_transaction` (params: lock=NAME, a [database.locks]
+    statement of the target), `table_lock` (its [database] lock_table; mode=...),
+    `exhaust_connections` (leave=K), `statement_timeout` (ms=N), `restart` (pg_ctl restart -m fast)."""
+    if fault not in DB_FAULTS:
+        raise ValueError(f"unknown database fault {fault!r}; known: {', '.join(DB_FAULTS)}")
+    if fault == "restart":
+        for_s = 0.0  # its window is the restart itself
+    return FaultStep(POSTGRES, "database", at, for_s, fault=fault, params=params)
+
+
+def deploy(how: str, *, at: float = 0.0) -> FaultStep:
+    """A deployment of the middleware: `graceful` (stop signal, drain, start), `crash` (SIGKILL,
+    start), `bad_release` (start a release that must fail readiness, then roll back)."""
+    if how not in DEPLOYS:
+        raise ValueError(f"unknown deployment {how!r}; known: {', '.join(DEPLOYS)}")
+    return FaultStep(MIDDLEWARE, "deploy", at, None, fault=how)
 
 
 def down(venue: str, *, at: float = 0.0, for_s: float = 5.0) -> FaultStep:

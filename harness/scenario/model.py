@@ -20,6 +20,8 @@ ORDER_CHECKS = ("no_lost_fill", "no_duplicate_order", "positions_reconcile", "un
 CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "admin_separation": ("account",),
     "quotes_resume": ("quote_age",),  # the health answer must say how old the freshest quote is
+    "health_truthful": ("health_database",),  # the health answer must say whether its database is up
+    "admin_recovers": ("account",),
     "tt_provisioned": ("tt", "account"),
     "tt_rate_limit_honoured": ("tt", "account"),
     "tt_positions_reconcile": ("tt", "account"),
@@ -99,7 +101,7 @@ def fault_key(step: FaultStep) -> str:
         return f"{step.venue}:down"
     if step.kind == "toxic":
         return f"{step.venue}:{step.toxic}"
-    if step.kind == "protocol":
+    if step.kind in ("protocol", "database", "deploy"):
         return f"{step.venue}:{step.fault}"
     return ""
 
@@ -160,7 +162,7 @@ class Scenario:
         found = list(ONBOARDING_NEEDS)
         if self.workload == "orders":
             found.append("rithmic")
-        found += [step.venue for step in self.schedule]
+        found += [need for step in self.schedule for need in step.needs]
         found += [venue for venue, _, _ in self.mock_setup]
         found += [need for check in self.checks for need in CHECK_NEEDS.get(check, ())]
         found += [f"setting:{name}" for name in self.settings]

@@ -23,6 +23,7 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .result import HarnessError, MiddlewareFault, ScenarioResult
+from .statefaults import StateFaults
 from .workload import Prober, Trader, start_all
 
 Progress = Callable[[str, str, tuple[str, ...]], None]  # scenario id, phase, active faults
@@ -45,7 +46,9 @@ class ScenarioRunner:
         self.accounts: list[str] = []
         self.customers: dict[str, str] = {}  # account id -> Stripe customer
         self.webhook_sends: list[dict[str, Any]] = []
+        self._senders: list[threading.Thread] = []  # background Stripe sends, joined before the verdict
         self.adapter: Adapter | None = None
+        self.state: StateFaults | None = None  # this run's database faults, deployments and sampling
 
     # FaultContext
     def proxy(self, venue: str) -> Proxy:
@@ -54,9 +57,30 @@ class ScenarioRunner:
     def control(self, venue: str) -> str:
         return str(self.mocks[venue]["control"])
 
+    def database(self, step: FaultStep) -> None:
+        self._state().database(step)
+
+    def release(self, step: FaultStep) -> None:
+        self._state().release(step)
+
+    def deploy(self, step: FaultStep) -> None:
+        self._state().deploy(step)
+
+    def _state(self) -> StateFaults:
+        if self.state is None:
+            raise HarnessError("a database or deployment fault outside a scenario's run")
+        return self.state
+
     def act(self, step: FaultStep) -> None:
         """A workload event in the fault schedule (see faults.action)."""
-        if step.action == "stripe_send":
+        if step.action == "stripe_send" and step.params.get("background"):
+            # retried deliveries that outlast the fault window must not hold the fault player
+            sender = threading.Thread(
+                target=self._stripe_send, args=(step,), name="uat-stripe-send", daemon=True
+            )
+            sender.start()
+            self._senders.append(sender)
+        elif step.action == "stripe_send":
             self._stripe_send(step)
         elif step.action == "tt_fills":
             self._tt_fills(step)
@@ -66,6 +90,7 @@ class ScenarioRunner:
     def run(self, scenario: Scenario) -> ScenarioResult:
         started = time.monotonic()
         self.webhook_sends = []
+        self._senders = []
         self.timeline = timeline = Timeline()
         history = History(timeline.active, started=timeline.started)
         phases: dict[str, float] = {}
@@ -79,8 +104,16 @@ class ScenarioRunner:
                     accounts = self._setup(scenario, adapter)
                 except MiddlewareFault as fault:
                     return self._result(scenario, [fault.verdict()], history, timeline, phases, started)
+            self.state = state = StateFaults(
+                self.topo,
+                timeline,
+                adapter,
+                accounts=accounts,
+                env=self.topo.target.setting_env(scenario.settings),
+            ).start()
             stop = threading.Event()
             aborted: MiddlewareFault | None = None
+            span = (timeline.now(), timeline.now())  # the fault and recovery phases, for diagnosis
             traders = [
                 Trader(f"t{i + 1}", account, scenario, self.seed, adapter, history, stop)
                 for i, account in enumerate(accounts)
@@ -90,6 +123,7 @@ class ScenarioRunner:
             try:
                 with phase("steady"):
                     time.sleep(scenario.steady_s)
+                span = (timeline.now(), timeline.now())
                 with phase("fault"):
                     self._inject(scenario)
                 with phase("recovery"):
@@ -99,9 +133,15 @@ class ScenarioRunner:
             finally:
                 stop.set()
                 join()
+                span = (span[0], timeline.now())
             if aborted is not None:
-                return self._result(scenario, [aborted.verdict()], history, timeline, phases, started)
+                verdicts = [aborted.verdict()]
+                state.diagnose(verdicts, span)
+                return self._result(scenario, verdicts, history, timeline, phases, started)
             with phase("verdict"):
+                for sender in self._senders:
+                    sender.join(timeout=130)  # the send's own bound is 120 s
+                self._senders = []
                 orders = self._settle(history, adapter)
                 ledger = self.http.get(f"{self.control('rithmic')}/ledger").json()
                 ctx = CheckContext(
@@ -115,8 +155,10 @@ class ScenarioRunner:
                     extras=self._extras(scenario, adapter),
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
+                    deployments=list(state.deployments),
                 )
                 verdicts = [CHECKERS[name](ctx) for name in scenario.checks]
+                state.diagnose(verdicts, span)
                 measured = measure(
                     scenario,
                     history,
@@ -130,6 +172,9 @@ class ScenarioRunner:
                     webhook_sends=self.webhook_sends,
                 )
         finally:
+            if self.state is not None:
+                self.state.close()
+                self.state = None
             adapter.close()
             self.http.close()
         return self._result(scenario, verdicts, history, timeline, phases, started, measured)
@@ -276,6 +321,7 @@ class ScenarioRunner:
     # ------------------------------------------------------------------ actions and verdict inputs
     def _stripe_send(self, step: FaultStep) -> None:
         params = dict(step.params)
+        params.pop("background", None)
         who = params.pop("customer", "new")
         customer = (
             self.customers[self.accounts[0]] if who == "trader" else f"cus_{self.rng.getrandbits(56):014x}"

@@ -44,7 +44,13 @@ def test_topology_starts_in_order_and_wires_the_target(
     with Topology(_target(), venues=("tt",), workdir=tmp_path, backend="embedded") as topo:
         env = httpx.get(f"{topo.base_url}/env").json()
         assert env["TT_URL"] == topo.stack.describe()["mocks"]["tt"]["url"]
-        assert env["DATABASE_URL"] == topo.postgres.dsn
+        # the database through the fault plane's `postgres` proxy, so its link can be broken
+        proxy = topo.stack.plane.client.get_proxy("postgres")
+        pg = topo.postgres
+        assert isinstance(pg, ThrowawayPostgres)
+        assert env["DATABASE_URL"] == pg.dsn.replace(f":{pg.port}/", f":{proxy.port}/") != pg.dsn
+        assert proxy.upstream == f"127.0.0.1:{pg.port}"
+        assert topo.values["postgres"]["direct_dsn"] == topo.postgres.dsn
         assert "UAT_PARENT_ONLY" not in env, "the target inherited a variable it was not given"
         assert set(topo.timings) >= {"postgres", "mocks", "target_spawn", "target_ready"}
         tail = topo.process.log_tail() if topo.process else ""
@@ -75,6 +81,8 @@ def test_a_database_named_by_the_target_is_used_and_left_alone(tmp_path: Path) -
         target = _target(postgres={"dsn": own.dsn})
         with Topology(target, venues=("tt",), workdir=tmp_path, backend="embedded") as topo:
             env = httpx.get(f"{topo.base_url}/env").json()
-            assert env["DATABASE_URL"] == own.dsn
+            proxy = topo.stack.plane.client.get_proxy("postgres")  # its link, not the database, is faulted
+            assert env["DATABASE_URL"] == own.dsn.replace(f":{own.port}/", f":{proxy.port}/")
+            assert topo.values["postgres"]["direct_dsn"] == own.dsn
             assert topo.postgres.psql("select current_database()").strip() == "uat"
         assert own.psql("select 1").strip() == "1", "the harness stopped a database it did not start"

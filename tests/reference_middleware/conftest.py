@@ -63,15 +63,19 @@ class Env:
         extra_env: dict[str, str] | None = None,
         before_start: Callable[[], None] | None = None,
         expect_healthy: bool = True,
+        clean: bool = True,
+        wait_ready: bool = True,
     ) -> None:
-        """A fresh middleware process over a clean database and reset mocks and proxies."""
+        """A fresh middleware process over a clean database and reset mocks and proxies
+        (`clean=False`: over the state the last one left, as a restart after a crash)."""
         topo = self.topo
         if topo.process is not None:
             topo.process.stop()
-        topo.postgres.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
-        topo.stack.plane.client.reset()
-        for ctl in (self.rithmic_ctl, self.tt_ctl, self.stripe_ctl):
-            self.http.post(f"{ctl}/reset").raise_for_status()
+        if clean:
+            topo.postgres.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+            topo.stack.plane.client.reset()
+            for ctl in (self.rithmic_ctl, self.tt_ctl, self.stripe_ctl):
+                self.http.post(f"{ctl}/reset").raise_for_status()
         if before_start is not None:
             before_start()
         env = topo.target.render(topo.values)
@@ -85,8 +89,10 @@ class Env:
         assert topo.workdir is not None
         topo.process = TargetProcess(topo.target, command, env, ready, topo.workdir, topo.redact)
         topo.process.start()
-        topo.process.wait_ready()
         self.mutants = mutants
+        if not wait_ready:
+            return
+        topo.process.wait_ready()
         if not expect_healthy:
             return
         health = wait_for(self.health, lambda h: h["status"] == "ok", 15)

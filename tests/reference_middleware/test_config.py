@@ -60,3 +60,23 @@ def test_the_service_refuses_a_bad_environment_with_exit_2() -> None:
     )
     assert proc.returncode == 2
     assert "unknown mutant 'nope'" in proc.stderr
+
+
+def test_database_and_deployment_bounds_have_defaults_and_can_be_set() -> None:
+    cfg = Config.from_env(BASE)
+    assert (cfg.db_lock_timeout_ms, cfg.db_statement_timeout_ms, cfg.db_idle_in_tx_timeout_ms) == (
+        1000,
+        5000,
+        10_000,
+    )
+    assert (cfg.db_acquire_timeout_s, cfg.db_connect_timeout_s, cfg.db_request_timeout_s) == (2.0, 2.0, 2.5)
+    assert cfg.shutdown_grace_s == 10.0 and cfg.bad_release is False
+    tuned = Config.from_env(
+        dict(BASE, REFMW_DB_LOCK_TIMEOUT_MS="250", REFMW_DB_ACQUIRE_TIMEOUT_S="0.5", REFMW_BAD_RELEASE="1")
+    )
+    assert tuned.db_lock_timeout_ms == 250 and tuned.db_acquire_timeout_s == 0.5 and tuned.bad_release
+    assert Config.from_env(dict(BASE, REFMW_DB_LOCK_TIMEOUT_MS="0")).db_lock_timeout_ms == 0  # off
+    with pytest.raises(ConfigError, match="REFMW_BAD_RELEASE must be 1 or 0"):
+        Config.from_env(dict(BASE, REFMW_BAD_RELEASE="maybe"))
+    with pytest.raises(ConfigError, match="REFMW_DB_ACQUIRE_TIMEOUT_S must be positive"):
+        Config.from_env(dict(BASE, REFMW_DB_ACQUIRE_TIMEOUT_S="0"))

@@ -1,72 +1,96 @@
 """The mutant matrix: the healthy reference build passes every scenario, and every mutant fails at least
-one of its mapped scenarios through a checker matching its documented class (scenarios/mutants.py).
+one of its mapped scenarios through a checker matching its documented class (scenarios/mutants.py),
+diagnosed as the cause it names.
 
-Slow (about 9 minutes on a 2-core box): `make mutants`. One topology for the module; each scenario
-restarts the middleware over a clean world, with REFMW_MUTANTS passed through from the environment.
+Slow (about 9 minutes on a 2-core box): `make mutants`. Each run is a real `uat gate` (its own
+topology), two side by side (harness.testing.gate_lanes): the healthy build's scenarios split over
+two lanes, then the mutants two at a time, each with REFMW_MUTANTS set for its lane only.
 UAT_MATRIX_SEED picks the seed (default 7). The last test prints the kill rate and the wall times."""
 
 from __future__ import annotations
 
 import os
 import time
-from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
 
 import pytest
 
-from harness import target
-from harness.scenario import ScenarioRunner
-from harness.topology import Topology
+from harness.testing import gate_lanes
 from scenarios import SCENARIOS
-from scenarios.mutants import MUTANT_KILLS
+from scenarios.mutants import MUTANT_KILLS, Kill
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(180)]
-SEED = int(os.environ.get("UAT_MATRIX_SEED", "7"))
+pytestmark = [pytest.mark.slow]
+SEED = os.environ.get("UAT_MATRIX_SEED", "7")
 WALL: dict[str, float] = {"healthy": 0.0, "mutants": 0.0}
 KILLED: dict[str, str] = {}
 RAN: set[str] = set()
 
 
-@pytest.fixture(scope="module")
-def topology() -> Iterator[Topology]:
-    with Topology(target.load("reference"), seed=SEED, backend="embedded") as topo:
-        yield topo
+def _args(scenarios: list[str]) -> list[str]:
+    return [*(a for sid in scenarios for a in ("--scenario", sid)), "--seed", SEED, "--backend", "embedded"]
 
 
-@pytest.mark.parametrize("scenario_id", list(SCENARIOS))
-def test_healthy_build_passes(topology: Topology, monkeypatch: pytest.MonkeyPatch, scenario_id: str) -> None:
-    monkeypatch.delenv("REFMW_MUTANTS", raising=False)
+def _env(mutant: str = "") -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k != "REFMW_MUTANTS"}
+    if mutant:
+        env["REFMW_MUTANTS"] = mutant
+    return env
+
+
+@pytest.mark.timeout(1500)
+def test_healthy_build_passes_every_scenario(tmp_path: Path) -> None:
+    ids = list(SCENARIOS)
     started = time.monotonic()
-    result = ScenarioRunner(topology, seed=SEED).run(SCENARIOS[scenario_id])
+    runs = gate_lanes([_args(ids[0::2]), _args(ids[1::2])], tmp_path, env=_env(), timeout_s=1400)
     WALL["healthy"] += time.monotonic() - started
-    failed = {v.check: (v.summary, v.evidence[:3]) for v in result.verdicts if v.status == "failed"}
-    assert result.status == "passed", (
-        f"{result.reproduce}: {result.reason} {failed}\n{result.log_tail[-3000:]}"
-    )
+    records = [record for _, gate, _ in runs for record in gate.get("scenarios", [])]
+    assert sorted(r["id"] for r in records) == sorted(ids), [output for _, _, output in runs]
+    failed = {
+        r["id"]: (r["reason"], r.get("failing_checks", [])[:2]) for r in records if r["status"] != "passed"
+    }
+    assert not failed, failed
+    assert all(code == 0 for code, _, _ in runs)
 
 
-@pytest.mark.parametrize("mutant", list(MUTANT_KILLS))
-def test_mutant_is_killed_by_its_documented_class(
-    topology: Topology, monkeypatch: pytest.MonkeyPatch, mutant: str
-) -> None:
-    monkeypatch.setenv("REFMW_MUTANTS", mutant)
-    kill = MUTANT_KILLS[mutant]
+def _killed_by(mutant: str, kill: Kill, gate: dict[str, Any]) -> str | None:
+    """Which scenario and check killed it, with the diagnosis it was given; None if it survived."""
+    for record in gate.get("scenarios", []):
+        failing = {c["check"]: c for c in record.get("failing_checks", [])}
+        matching = sorted(set(failing) & set(kill.checks))
+        if kill.cause:
+            causes = {check: (failing[check].get("diagnosis") or {}).get("cause") for check in matching}
+            assert all(cause == kill.cause for cause in causes.values()), (
+                f"mutant {mutant}: {record['id']} failed {matching}, but its diagnosis named {causes}, "
+                f"not {kill.cause!r}: {[failing[c].get('diagnosis') for c in matching]}"
+            )
+            matching = [f"{check} (diagnosis: {kill.cause})" for check in matching]
+        if kill.inconclusive and record["status"] in ("inconclusive", "failed"):
+            matching.append(f"{record['status']}: {record['reason']}")
+        if matching:
+            return f"{record['id']} / {', '.join(matching)}"
+    return None
+
+
+@pytest.mark.timeout(1500)
+def test_every_mutant_is_killed_by_its_documented_class(tmp_path: Path) -> None:
+    mutants = list(MUTANT_KILLS)
     started = time.monotonic()
-    seen: dict[str, dict[str, str]] = {}
-    RAN.add(mutant)
-    try:
-        for sid in kill.scenarios:
-            result = ScenarioRunner(topology, seed=SEED).run(SCENARIOS[sid])
-            seen[sid] = {v.check: v.summary for v in result.verdicts if v.status == "failed"}
-            matching = sorted(set(seen[sid]) & set(kill.checks))
-            if kill.inconclusive and result.status in ("inconclusive", "failed"):
-                matching.append(f"{result.status}: {result.reason}")
-            if matching:
-                KILLED[mutant] = f"{sid} / {', '.join(matching)}"
-                print(f"\nmutant {mutant}: killed by {KILLED[mutant]}")
-                return
-    finally:
-        WALL["mutants"] += time.monotonic() - started
-    pytest.fail(f"mutant {mutant} survived its scenarios (expected {kill.checks} to fail): {seen}")
+    survived: dict[str, Any] = {}
+    for pair in (mutants[i : i + 2] for i in range(0, len(mutants), 2)):
+        lanes = [_args(list(MUTANT_KILLS[m].scenarios)) for m in pair]
+        runs = gate_lanes(lanes, tmp_path / "-".join(pair), envs=[_env(m) for m in pair], timeout_s=600)
+        for mutant, (code, gate, output) in zip(pair, runs, strict=True):
+            RAN.add(mutant)
+            found = _killed_by(mutant, MUTANT_KILLS[mutant], gate)
+            if found is not None and code == 1:
+                KILLED[mutant] = found
+                print(f"\nmutant {mutant}: killed by {found}")
+            else:
+                statuses = {r["id"]: (r["status"], r.get("reason")) for r in gate.get("scenarios", [])}
+                survived[mutant] = {"exit": code, "scenarios": statuses, "output": output[-1500:]}
+    WALL["mutants"] += time.monotonic() - started
+    assert not survived, survived
 
 
 def test_kill_rate() -> None:

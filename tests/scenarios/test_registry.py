@@ -10,7 +10,16 @@ from harness.target import SETTINGS
 from scenarios import SCENARIOS, SUITES
 from scenarios.mutants import MUTANT_KILLS
 
-ISSUE_SUITES = {"connectivity", "latency", "malformed", "execution", "tt", "webhooks", "separation"}
+ISSUE_SUITES = {
+    "connectivity",
+    "latency",
+    "malformed",
+    "execution",
+    "tt",
+    "webhooks",
+    "separation",
+    "admin-state",
+}
 
 
 def test_at_least_30_scenarios_across_every_suite() -> None:
@@ -54,10 +63,12 @@ def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
     from harness.mockstack import VENUES
     from harness.scenario.evidence import ADAPTER_OPERATIONS
     from harness.scenario.model import fault_key
+    from harness.targetfaults import STATE_NEEDS
 
     for scenario in SCENARIOS.values():
         settings = {f"setting:{name}" for name in SETTINGS}
-        assert set(scenario.requires) <= set(VENUES) | set(ADAPTER_OPERATIONS) | settings, scenario.id
+        known = set(VENUES) | set(ADAPTER_OPERATIONS) | settings | STATE_NEEDS
+        assert set(scenario.requires) <= known, (scenario.id, set(scenario.requires) - known)
         minimum = scenario.minimum
         assert set(minimum.faults_fired) <= {fault_key(s) for s in scenario.schedule}, scenario.id
         assert {venue for venue, _, _ in minimum.mock_events} <= set(VENUES), scenario.id

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from harness.adapters import AccountView, OrderView, Outcome, PositionsView, PositionView
-from harness.checks import CheckContext
+from harness.checks import CheckContext, Deployment
 from harness.history import History, Op, completion_value
 from harness.target import Slo
 from harness.timeline import FaultWindow, Timeline
@@ -104,6 +104,7 @@ def make_ctx() -> MakeCtx:
         psql: Callable[[str], str] | None = None,
         slo: Slo | None = None,
         sql_file: Path | None = None,
+        deployments: list[Deployment] | None = None,
     ) -> CheckContext:
         return CheckContext(
             (recorder or Recorder()).history,
@@ -116,6 +117,7 @@ def make_ctx() -> MakeCtx:
             extras=extras or {},
             psql=psql,
             sql_file=sql_file,
+            deployments=deployments or [],
         )
 
     return build

@@ -26,6 +26,7 @@ def test_verdict_constructors_and_passed_follow_the_status() -> None:
         "passed": False,
         "summary": "no order of ours reached the venue",
         "category": "",
+        "diagnosis": None,
         "evidence": [],
     }
 

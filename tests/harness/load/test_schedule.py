@@ -128,3 +128,47 @@ def test_file_level_errors(tmp_path: Path) -> None:
         load(bad_yaml)
     with pytest.raises(ScheduleError, match="file: no such file"):
         load(tmp_path / "missing.yaml")
+
+
+def test_database_and_deploy_steps_target_the_middleware_itself() -> None:
+    schedule = parse(
+        {
+            "faults": [
+                {"at": "10s", "for": "10s", "venue": "postgres", "down": True},
+                {"at": 20, "for": 3, "database": "table_lock", "params": {"table": "orders"}},
+                {"at": 25, "database": "restart"},
+                {"at": 30, "deploy": "graceful"},
+            ]
+        },
+        "f",
+    )
+    kinds = [(s.kind, s.venue, s.fault) for s in schedule.steps]
+    assert kinds == [
+        ("down", "postgres", ""),
+        ("database", "postgres", "table_lock"),
+        ("database", "postgres", "restart"),
+        ("deploy", "middleware", "graceful"),
+    ]
+    assert not schedule.steps[0].takes_venue_down  # the database is not an execution venue
+
+
+@pytest.mark.parametrize(
+    ("entry", "field", "message"),
+    [
+        ({"at": 1, "for": 2, "database": "row_lock"}, r"faults\[0\]\.database", "must be one of"),
+        ({"at": 1, "for": 2, "database": "table_lock"}, r"faults\[0\]\.params\.table", "required"),
+        ({"at": 1, "database": "exhaust_connections"}, r"faults\[0\]\.for", "required"),
+        (
+            {"at": 1, "for": 2, "database": "statement_timeout", "params": {"ms": -1}},
+            r"faults\[0\]\.params",
+            "",
+        ),
+        ({"at": 1, "deploy": "yolo"}, r"faults\[0\]\.deploy", "must be one of"),
+        ({"at": 1, "for": 3, "deploy": "crash"}, r"faults\[0\]\.for", "takes no"),
+        ({"at": 1, "deploy": "crash", "venue": "rithmic"}, r"faults\[0\]\.venue", "not used"),
+        ({"at": 1, "for": 1, "venue": "postgres", "protocol": "x"}, r"faults\[0\]\.venue", "must be one of"),
+    ],
+)
+def test_each_bad_state_fault_field_is_named(entry: dict[str, object], field: str, message: str) -> None:
+    with pytest.raises(ScheduleError, match=rf"^faults\.yaml: {field}: .*{message}"):
+        parse({"faults": [entry]}, "faults.yaml")

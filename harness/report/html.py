@@ -103,3 +103,13 @@ def build_html(
         target = out / "index.html"
         target.write_text(strip_analytics(built.read_text(encoding="utf-8")), encoding="utf-8")
     return target
+
+
+def embedded_data(html: str) -> dict[str, str]:
+    """The data files a single-file Allure 3 report embeds (name -> text), e.g. its test results:
+    for reading back what a report shows, without a browser."""
+    import base64
+    import re
+
+    found = re.findall(r'd\("([^"]+)",\s*"([A-Za-z0-9+/=]+)"\)', html)
+    return {name: base64.b64decode(value).decode("utf-8", "replace") for name, value in found}

@@ -18,7 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
-from harness.report.html import ReportError, allure_command
+from harness.report.html import ReportError, allure_command, embedded_data
 
 SCENARIO = "RITHMIC-ORDER-PLANT-DROP"
 
@@ -246,6 +246,11 @@ def test_reproduce_of_a_mutant_failure_fails_the_same_check(tmp_path: Path) -> N
     assert record["status"] == "failed"
     failed = {c["check"] for c in record["failing_checks"]}
     assert "admin_separation" in failed
+    # the failure's cause, from what was sampled while the fault was active: the venue outage
+    diagnosis = next(c["diagnosis"] for c in record["failing_checks"] if c["check"] == "admin_separation")
+    assert diagnosis["cause"] == "venue" and "rithmic down" in diagnosis["summary"], diagnosis
+    assert f"diagnosis: {diagnosis['summary']}" in done.stdout
+    assert f"diagnosis: **{diagnosis['summary']}**" in (tmp_path / "g" / "gate-summary.md").read_text()
     command = record["reproduce"]
     assert command == f"REFMW_MUTANTS=admin_coupled uat reproduce {SCENARIO} --seed 5"
     assert f"reproduce: {command}" in done.stdout
@@ -253,12 +258,19 @@ def test_reproduce_of_a_mutant_failure_fails_the_same_check(tmp_path: Path) -> N
     words = shlex.split(command)
     env = dict(w.split("=", 1) for w in words if "=" in w and not w.startswith("-"))
     args = [w for w in words if "=" not in w][1:]  # drop "uat"
-    again = uat(*args, "--report", str(tmp_path / "r"), env=env)
+    again = uat(*args, "--report", str(tmp_path / "r"), "--html", env=env)
     assert again.returncode == 1, again.stdout + again.stderr
     redo = json.loads((tmp_path / "r" / "gate.json").read_text())["scenarios"][0]
     assert {c["check"] for c in redo["failing_checks"]} == failed
     assert redo["seed"] == 5
     assert f"{SCENARIO}: failed (" in again.stdout and "admin_separation" in again.stdout
+    try:
+        allure_command()
+    except ReportError:
+        return  # no Allure CLI here (`npm ci`): the report is not built, the rest is judged above
+    shown = embedded_data((tmp_path / "r" / "html" / "index.html").read_text())  # what the report shows
+    results = [text for name, text in shown.items() if name.startswith("data/test-results/")]
+    assert any("diagnosis: venue" in text for text in results), sorted(shown)
 
 
 # -- Ctrl-C in the middle of a gate

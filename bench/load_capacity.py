@@ -2,10 +2,14 @@
 counts in one profile, with a Rithmic order-plant drop in the middle of each run.
 
     python bench/load_capacity.py [--traders 500,1000,2000,5000] [--duration 180] [--workers 0]
+                                  [--faults venue|admin-state]
 
 For each count it prints requests/s, ack and fill p99 before, during and after the drop, the
 invariants, failures outside the fault, the CPU of every process (percent of one core) and
-whether Locust warned about its own CPU. The ratios compare each run's cost per trader with the
+whether Locust warned about its own CPU. `--faults admin-state` breaks the middleware's own state
+instead: its database link down for 10 s at a third of the run, and a graceful restart (SIGTERM,
+drain, start) at two thirds; the invariants then include acked_orders_durable, db_bounded_answers
+and drained_on_shutdown. The ratios compare each run's cost per trader with the
 smallest run's, measured in the same invocation. Reports land in reports/capacity-<N>/.
 """
 
@@ -22,9 +26,18 @@ from typing import Any
 CPU_WARNING = "CPU usage above 90%"
 
 
-def _schedule(path: Path, duration_s: float) -> None:
+def _schedule(path: Path, duration_s: float, kind: str) -> str:
+    """Write the run's fault schedule; a line saying what it does."""
+    if kind == "admin-state":
+        outage, restart = round(duration_s / 3), round(2 * duration_s / 3)
+        path.write_text(
+            f"seed: 7\nfaults:\n  - {{at: {outage}s, for: 10s, venue: postgres, down: true}}\n"
+            f"  - {{at: {restart}s, deploy: graceful}}\n"
+        )
+        return f"Postgres link down 10 s at {outage} s, graceful restart at {restart} s"
     at = round(duration_s / 2)
     path.write_text(f"seed: 7\nfaults:\n  - {{at: {at}s, for: 10s, venue: rithmic, down: true}}\n")
+    return f"Rithmic down 10 s at {at} s"
 
 
 def _run(traders: int, args: argparse.Namespace, faults: Path) -> dict[str, Any]:
@@ -80,13 +93,13 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=180)
     parser.add_argument("--profile", default="market-open")
     parser.add_argument("--workers", type=int, default=0)
+    parser.add_argument("--faults", choices=("venue", "admin-state"), default="venue")
     args = parser.parse_args()
     counts = [int(n) for n in args.traders.split(",") if n]
     faults = Path("reports") / "capacity-faults.yaml"
     faults.parent.mkdir(exist_ok=True)
-    _schedule(faults, args.duration)
-    half = round(args.duration / 2)
-    print(f"profile {args.profile}, {args.duration} s, Rithmic down 10 s at {half} s, workers {args.workers}")
+    what = _schedule(faults, args.duration, args.faults)
+    print(f"profile {args.profile}, {args.duration} s, {what}, workers {args.workers}")
     base: dict[str, Any] | None = None
     for n in counts:
         summary = _run(n, args, faults)

@@ -126,6 +126,59 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
     assert result.passed
 
 
+@pytest.mark.slow
+def test_a_load_run_through_a_database_outage_and_a_graceful_restart(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The admin state under load: the middleware's database link down, then the middleware
+    redeployed (SIGTERM, drain, start) while traders trade; nothing acknowledged is lost, every
+    request is answered within the bound, and the requests in flight at the signal are drained."""
+    monkeypatch.setenv("UAT_FIXTURES", str(_busy_desk(tmp_path / "fixtures")))
+    tmp_path = tmp_path / "report"
+    schedule = parse(
+        {
+            "faults": [
+                {"at": "4s", "for": "4s", "venue": "postgres", "down": True},
+                # a slow venue keeps orders in flight when the stop signal comes
+                {
+                    "at": "12s",
+                    "for": "6s",
+                    "venue": "rithmic",
+                    "toxic": "latency",
+                    "attributes": {"latency": 300},
+                },
+                {"at": "14s", "deploy": "graceful"},
+            ]
+        },
+        "inline",
+    )
+    with Topology(target.load("reference"), seed=11, backend="embedded") as topo:
+        first = topo.process.pid if topo.process else None
+        options = LoadOptions(profile("steady", 40, 30), schedule=schedule, seed=11, report_dir=tmp_path)
+        result = LoadRun(topo, options).run()
+        assert topo.process is not None and topo.process.pid != first, "the middleware was not redeployed"
+    summary = json.loads((tmp_path / "load-summary.json").read_text())
+    assert [f["name"] for f in summary["faults"]] == [
+        "postgres down",
+        "rithmic latency downstream (latency=300)",
+        "middleware graceful",
+    ]
+    invariants = summary["invariants"]
+    assert set(invariants) == {
+        *INVARIANTS,
+        "acked_orders_durable",
+        "db_bounded_answers",
+        "drained_on_shutdown",
+    }
+    verdicts = {v.check: v for v in result.verdicts}
+    assert all(v == "pass" for v in invariants.values()), {
+        name: (v.summary, v.evidence[:3]) for name, v in verdicts.items() if not v.passed
+    }
+    assert "before a restart" in verdicts["acked_orders_durable"].summary
+    refused = [d for _, d in result.history.completions("place_order") if d.type == "fail"]
+    assert refused, "no order was refused while the database was down or the middleware restarting"
+
+
 def _bindable(host: str) -> bool:
     try:
         with socket.socket() as sock:

@@ -213,8 +213,18 @@ def target_check(spec: str) -> None:
     click.echo(f"  passthrough {', '.join(parsed.passthrough_env) or '-'}")
     click.echo(
         f"  slo         recovery {parsed.slo.recovery_s:g} s, fast reject {parsed.slo.fast_reject_ms:g} ms, "
-        f"fill visible {parsed.slo.fill_visible_s:g} s"
+        f"fill visible {parsed.slo.fill_visible_s:g} s, answer under database faults "
+        f"{parsed.slo.answer_ms:g} ms, health degraded {parsed.slo.health_degraded_s:g} s"
     )
+    database = parsed.database
+    locks = ", ".join(database.locks) or "no row locks"
+    click.echo(
+        f"  database    {locks}; lock table {database.lock_table or '-'}"
+        + ("" if parsed.postgres_dsn is None else " (its own: link faults only)")
+    )
+    deploy = parsed.deploy
+    bad = ", ".join(f"{k}={v}" for k, v in deploy.bad_release_env.items()) or "- (bad release not declared)"
+    click.echo(f"  deploy      {deploy.stop_signal}, drain {deploy.drain_s:g} s, bad release {bad}")
     click.echo(f"  allowlist   {', '.join(parsed.allowed_hosts) or 'loopback only'}")
 
 

@@ -107,6 +107,8 @@ def test_target_check_accepts_the_bundled_reference() -> None:
     result = CliRunner().invoke(main, ["target", "check", "reference"])
     assert result.exit_code == 0, result.output
     assert "reference.toml: ok" in result.output and "REFMW_MUTANTS" in result.output
+    assert "database    accounts; lock table orders" in result.output
+    assert "bad release REFMW_BAD_RELEASE=1" in result.output
 
 
 def test_target_check_names_the_bad_field_and_exits_2(tmp_path: Path) -> None:

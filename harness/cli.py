@@ -352,18 +352,20 @@ def _run_gate(config: Any, *, show_html: bool) -> None:
             click.echo(f"  {check['check']} skipped: {check['summary']}")
         if status == "harness_error":
             click.echo(f"  harness error, not a verdict on the middleware: {record.get('error', '')}")
+        if status == "config_error":
+            click.echo(f"  target file error, not a verdict on the middleware: {record.get('error', '')}")
         if status not in ("passed", "skipped"):
             click.echo(f"  reproduce: {record['reproduce']}")
     if config.strict:
         for violation in strict_violations(outcome.records):
             click.echo(f"strict: {violation}")
-    verdict = {0: "PASSED", 1: "FAILED", 3: "HARNESS ERROR"}[outcome.exit_code]
+    verdict = {0: "PASSED", 1: "FAILED", 2: "TARGET FILE ERROR", 3: "HARNESS ERROR"}[outcome.exit_code]
     n = counts(outcome.records)
     if outcome.records and n["skipped"] == len(outcome.records):
         click.echo("no selected scenario applies to this target: the gate judged nothing, so it did not pass")
     others = ", ".join(
         f"{n[s]} {s.replace('_', ' ')}"
-        for s in ("failed", "inconclusive", "skipped", "harness_error")
+        for s in ("failed", "inconclusive", "skipped", "harness_error", "config_error")
         if n[s]
     )
     click.echo(

@@ -294,8 +294,8 @@ class GateState:
             steps.close()
         except TargetNotReady as exc:
             self._middleware_did_not_start(record, began, exc)
-        except TargetError:
-            raise
+        except TargetError as exc:
+            self._config_error(record, began, exc)
         except HarnessError as exc:
             if isinstance(exc.__cause__, TargetNotReady):
                 self._middleware_did_not_start(record, began, exc.__cause__)
@@ -337,6 +337,18 @@ class GateState:
         allure.attach(str(exc), "middleware log tail (redacted)", allure.attachment_type.TEXT)
         allure.attach(record["reproduce"], "reproduce", allure.attachment_type.TEXT)
         pytest.fail(f"[target not ready] {exc}", pytrace=False)
+
+    def _config_error(self, record: dict[str, Any], began: float, exc: BaseException) -> None:
+        """The target file is wrong in a way only running it showed: exit 2, never a verdict."""
+        import allure
+
+        record.update(status="config_error", duration_s=round(time.monotonic() - began, 2), error=str(exc))
+        record["reason"] = f"the target file is wrong, not a verdict on the middleware: {exc}"
+        self.progress()(record["id"], "TARGET FILE ERROR", ())
+        allure.attach(
+            str(exc), "target file error (not a verdict on the middleware)", allure.attachment_type.TEXT
+        )
+        raise HarnessFailure(f"[target file error] {exc}") from exc
 
     def _harness_error(self, record: dict[str, Any], began: float, exc: BaseException) -> None:
         import allure

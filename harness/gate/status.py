@@ -2,17 +2,24 @@
 the exit code. A leaf module: the plugin, the runner of the gate and the reports all read it.
 
 Scenario statuses (harness.scenario.evidence): passed, failed, inconclusive (not enough evidence to
-judge), skipped (not applicable to this target), harness_error (the harness could not run it)."""
+judge), skipped (not applicable to this target), harness_error (the harness could not run it), and
+config_error (the target file is wrong in a way only running it shows, e.g. a lock statement naming
+a table the database lacks: exit 2, like any bad target file)."""
 
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-EXIT_PASSED, EXIT_FAILED, EXIT_HARNESS = 0, 1, 3
-STATUSES = ("passed", "failed", "inconclusive", "skipped", "harness_error")
+EXIT_PASSED, EXIT_FAILED, EXIT_USAGE, EXIT_HARNESS = 0, 1, 2, 3
+STATUSES = ("passed", "failed", "inconclusive", "skipped", "harness_error", "config_error")
 FAILS_GATE = frozenset({"failed", "inconclusive"})  # exit 1, strict or not
-VERDICTS = {EXIT_PASSED: "passed", EXIT_FAILED: "failed", EXIT_HARNESS: "harness_error"}
+VERDICTS = {
+    EXIT_PASSED: "passed",
+    EXIT_FAILED: "failed",
+    EXIT_USAGE: "config_error",
+    EXIT_HARNESS: "harness_error",
+}
 
 Record = Mapping[str, Any]
 
@@ -36,7 +43,9 @@ def strict_violations(records: Sequence[Record]) -> list[str]:
 def exit_code(records: Sequence[Record], selected: int, pytest_rc: int, *, strict: bool = False) -> int:
     """0 the gate passed; 1 a scenario failed or was inconclusive, or none was applicable (or, with
     strict, something was skipped); 3 the harness could not run a scenario, a scenario never ran,
-    or pytest itself failed."""
+    or pytest itself failed; 2 the target file is wrong (found only once it ran)."""
+    if any(r.get("status") == "config_error" for r in records):
+        return EXIT_USAGE
     if any(r.get("status") == "harness_error" for r in records) or pytest_rc not in (0, 1):
         return EXIT_HARNESS
     if any(r.get("status") in FAILS_GATE for r in records):

@@ -18,7 +18,7 @@ def junit_xml(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
         name="uat-gate",
         tests=str(len(records)),
         failures=str(sum(r.get("status") in ("failed", "inconclusive") for r in records)),
-        errors=str(sum(r.get("status") == "harness_error" for r in records)),
+        errors=str(sum(r.get("status") in ("harness_error", "config_error") for r in records)),
         skipped=str(sum(r.get("status") == "skipped" for r in records)),
         time=f"{sum(float(r.get('duration_s') or 0) for r in records):.2f}",
         timestamp=str(meta.get("started_at", "")),
@@ -49,6 +49,10 @@ def junit_xml(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
             ET.SubElement(case, "failure", message=message, type="inconclusive").text = body
         elif r.get("status") == "skipped":
             ET.SubElement(case, "skipped", message=str(r.get("reason", "not applicable to this target")))
+        elif r.get("status") == "config_error":
+            ET.SubElement(
+                case, "error", message=str(r.get("error", "")), type="target file error"
+            ).text = f"the target file is wrong, not a verdict on the middleware\nreproduce: {r['reproduce']}"
         elif r.get("status") == "harness_error":
             ET.SubElement(
                 case, "error", message=str(r.get("error", "")), type="harness error"

@@ -9,13 +9,19 @@ from typing import Any
 
 from ..gate.status import counts
 
-VERDICT = {0: "PASSED", 1: "FAILED", 3: "HARNESS ERROR (not a verdict on the middleware)"}
+VERDICT = {
+    0: "PASSED",
+    1: "FAILED",
+    2: "TARGET FILE ERROR (not a verdict on the middleware)",
+    3: "HARNESS ERROR (not a verdict on the middleware)",
+}
 SHOWN = {
     "passed": "pass",
     "failed": "**FAIL**",
     "inconclusive": "**INCONCLUSIVE**",
     "skipped": "skipped",
     "harness_error": "harness error",
+    "config_error": "target file error",
 }
 
 
@@ -65,6 +71,8 @@ def gate_markdown(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
         status = r.get("status")
         if status == "harness_error":
             lines.append(f"Harness error, not a verdict on the middleware: {r.get('error', '')}")
+        elif status == "config_error":
+            lines.append(f"Target file error, not a verdict on the middleware: {r.get('error', '')}")
         elif status == "skipped":
             lines.append(f"Skipped, {r.get('reason', 'not applicable to this target')}.")
             continue

@@ -175,6 +175,23 @@ def test_a_scenario_the_target_cannot_run_is_skipped_and_strict_fails_the_gate(t
     assert gate["verdict"] == "failed" and gate["strict"] is True and gate["strict_violations"]
 
 
+def test_a_target_lock_statement_the_database_refuses_exits_2_naming_the_field(tmp_path: Path) -> None:
+    """The target file's own SQL is wrong (a table it does not have): a configuration error (exit 2)
+    naming the field, not a verdict on the middleware and not a harness error."""
+    path = _target_without_tt(tmp_path)
+    text = path.read_text().replace("FROM accounts WHERE id = ANY", "FROM acounts WHERE id = ANY", 1)
+    path.write_text(text)
+    done = uat("gate", "--target", str(path), "--scenario", "DB-ROW-LOCK-ACCOUNTS", "--seed", "1",
+               "--no-html", "--report", str(tmp_path / "r"))  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "database.locks.accounts" in done.stdout + done.stderr
+    assert 'relation "acounts" does not exist' in done.stdout + done.stderr
+    (record,) = json.loads((tmp_path / "r" / "gate.json").read_text())["scenarios"]
+    assert record["status"] == "config_error" and "database.locks.accounts" in record["error"]
+    case = ET.parse(tmp_path / "r" / "junit.xml").getroot().find(".//testcase/error")
+    assert case is not None and case.get("type") == "target file error"
+
+
 # -- real runs against the reference middleware
 
 

@@ -36,6 +36,7 @@ SKIPPED = rec("C", "skipped", reason="not applicable to this target: the target 
             1,
             3,
         ),  # never blamed on the middleware
+        ([rec("D", "failed"), rec("E", "config_error"), rec("F", "harness_error")], False, 1, 2),  # the file
     ],
 )
 def test_exit_code(records: list[dict[str, Any]], strict: bool, pytest_rc: int, code: int) -> None:

@@ -225,6 +225,9 @@ def target_check(spec: str) -> None:
     deploy = parsed.deploy
     bad = ", ".join(f"{k}={v}" for k, v in deploy.bad_release_env.items()) or "- (bad release not declared)"
     click.echo(f"  deploy      {deploy.stop_signal}, drain {deploy.drain_s:g} s, bad release {bad}")
+    metrics = parsed.metrics
+    shown = f"{metrics.url} ({metrics.database_up})" if metrics else "- (metrics_truthful is skipped)"
+    click.echo(f"  metrics     {shown}")
     click.echo(f"  allowlist   {', '.join(parsed.allowed_hosts) or 'loopback only'}")
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from . import resources
 from .adapters import AdapterSpec, parse_adapter
 from .adapters.spec import ARGUMENTS
+from .metrics import MetricsSpec, parse_metrics
 from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
 
@@ -70,13 +71,23 @@ class Target:
     postgres_dsn: str | None = None  # an existing database instead of a throwaway cluster
     database: DatabaseSpec = field(default_factory=DatabaseSpec)  # what the database faults lock
     deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deployment is done to it
+    metrics: MetricsSpec | None = None  # its own metrics (`[metrics]`), judged like its health
 
     def offers(self) -> tuple[str, ...]:
         """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
         faults and restarts on a throwaway cluster only; its lock statements; its deploy switches
         (the harness starts every target, so it can always stop and start it)."""
         own = ("db_sql", "db_restart") if self.postgres_dsn is None else ()
-        return (*self.venues, "postgres", *own, *self.database.offers(), "deploy", *self.deploy.offers())
+        metrics = ("metrics",) if self.metrics is not None else ()
+        return (
+            *self.venues,
+            "postgres",
+            *own,
+            *self.database.offers(),
+            "deploy",
+            *self.deploy.offers(),
+            *metrics,
+        )
 
     @property
     def base_url(self) -> str:
@@ -247,6 +258,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     postgres.no_unknown()
     database = parse_database(top.table("database"))
     deploy = parse_deploy(top.table("deploy"))
+    metrics = parse_metrics(top.table("metrics"))
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
@@ -260,6 +272,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     urls += [(f"adapter.operations.{n}.path", op.path) for n, op in adapter.operations.items()]
     if adapter.stream is not None:
         urls.append(("adapter.stream.url", adapter.stream.url))
+    if metrics is not None:
+        urls.append(("metrics.url", metrics.url))
     for where, url in urls:
         args = ARGUMENTS.get(where.split(".")[2], ()) if ".operations." in where else ("account", "symbols")
         check_placeholders(url, where, source, env=keys, args=args)
@@ -289,6 +303,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         postgres_dsn=dsn,
         database=database,
         deploy=deploy,
+        metrics=metrics,
     )
 
 

@@ -17,7 +17,7 @@ LOCK_NAMES = {
 }
 # Every scenario need a target's state declarations can meet (Target.offers), for checking scenarios.
 STATE_NEEDS = frozenset(
-    {"postgres", "db_sql", "db_restart", "db_table", "deploy", "deploy:bad_release"}
+    {"postgres", "db_sql", "db_restart", "db_table", "deploy", "deploy:bad_release", "metrics"}
     | {f"db_lock:{name}" for name in LOCK_NAMES}
 )
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)?$")

@@ -214,6 +214,13 @@ class Topology:
         self.redact.add(getattr(getattr(adapter, "api", None), "secrets", ()))
         return adapter
 
+    def metrics_url(self) -> str | None:
+        """Where the target serves its metrics, or None if its file declares none."""
+        spec = self.target.metrics
+        if spec is None:
+            return None
+        return render_template(spec.url, self.adapter_values(), "metrics.url", self.target.source)
+
     def webhook_url(self, provider: str) -> str | None:
         """Where the target takes `provider`'s webhooks, or None if it declares none."""
         url = self.target.webhooks.get(provider)

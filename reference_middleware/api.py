@@ -250,6 +250,28 @@ async def health(request: Request) -> Response:
     )
 
 
+async def metrics(request: Request) -> Response:
+    """Prometheus text: what the on-call watches besides /health. The database gauge is measured
+    on each scrape (a bounded SELECT 1), never remembered, so it cannot say "up" while it is down."""
+    svc = _svc(request)
+    database = 1 if await svc.database_up() else 0
+    lines = [
+        "# HELP refmw_database_up Whether the service can use its database (1) or not (0).",
+        "# TYPE refmw_database_up gauge",
+        f"refmw_database_up {database}",
+        "# HELP refmw_venue_up Whether a venue session is up (1) or not (0).",
+        "# TYPE refmw_venue_up gauge",
+    ]
+    for name, venue in (("rithmic", svc.rithmic.status()), ("tt", svc.tt.status())):
+        lines.append(f'refmw_venue_up{{venue="{name}"}} {1 if venue["status"] == "up" else 0}')
+    lines += [
+        "# HELP refmw_uptime_seconds Seconds since the service started.",
+        "# TYPE refmw_uptime_seconds gauge",
+        f"refmw_uptime_seconds {time.monotonic() - svc.started:.3f}",
+    ]
+    return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
+
+
 async def openapi(request: Request) -> Response:
     return JSONResponse(SPEC)
 
@@ -313,6 +335,7 @@ def create_app(cfg: Config) -> Starlette:
         Route("/v1/accounts/{account_id}", guarded(patch_account), methods=["PATCH"]),
         Route("/v1/webhooks/stripe", guarded(stripe_webhook), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
+        Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         WebSocketRoute("/v1/stream", stream),
     ]

@@ -30,7 +30,7 @@ SCENARIOS = (
         fault_class="database unavailable",
         severity="blocker",
         schedule=(down("postgres", at=0.5, for_s=5.0),),
-        checks=(*DB_CHECKS, "health_truthful", "recovery_slo"),
+        checks=(*DB_CHECKS, "health_truthful", "metrics_truthful", "recovery_slo"),
         traders=3,
     ),
     Scenario(
@@ -100,9 +100,9 @@ SCENARIOS = (
     ),
     Scenario(
         id="DB-LINK-BLACKHOLE",
-        title="The database stops answering for 4 s (connections stay open)",
+        title="The database stops answering for 7 s (connections stay open)",
         description=(
-            "Postgres's answers are swallowed for 4 s while the connections stay open: the worst case for "
+            "Postgres's answers are swallowed for 7 s while the connections stay open: the worst case for "
             "a middleware without client-side timeouts, whose requests wait forever. Each request must be "
             "answered within the bound, and health must report the database down."
         ),
@@ -110,8 +110,8 @@ SCENARIOS = (
         venue="postgres",
         fault_class="database unavailable",
         severity="blocker",
-        schedule=(toxic("postgres", "timeout", for_s=4.0, stream="downstream", timeout=0),),
-        checks=(*DB_CHECKS, "health_truthful"),
+        schedule=(toxic("postgres", "timeout", for_s=7.0, stream="downstream", timeout=0),),
+        checks=(*DB_CHECKS, "health_truthful", "metrics_truthful"),
     ),
     Scenario(
         id="DB-ROW-LOCK-ACCOUNTS",

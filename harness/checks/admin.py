@@ -4,6 +4,7 @@ the truth about the database, a graceful stop drains, and a bad release never pa
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ..history import Op
@@ -164,11 +165,24 @@ def health_truthful(ctx: CheckContext) -> Verdict:
     """While its database is unreachable, the middleware's health must say so once it has had
     `health_degraded_s` to notice (a 200 "database up" then is a lie the on-call would trust), and
     say "up" again by the end of the run."""
+    return _truthful(ctx, "health_truthful", "health", "health answer(s)", _database_said)
+
+
+@checker("metrics_truthful")
+def metrics_truthful(ctx: CheckContext) -> Verdict:
+    """The same of its metrics (the target's `[metrics] database_up` gauge): 0 while the database is
+    unreachable, once it has had `health_degraded_s` to notice, and 1 again by the end."""
+    return _truthful(ctx, "metrics_truthful", "metrics", "metrics scrape(s)", _gauge_said)
+
+
+def _truthful(
+    ctx: CheckContext, check: str, op: str, what: str, said_of: Callable[[Op], bool | None]
+) -> Verdict:
     bound = ctx.slo.health_degraded_s
     windows = [w for w in _db_windows(ctx) if w.unreachable and w.end is not None]
     if not windows:
-        return Verdict.no_evidence("health_truthful", "the database was never unreachable during the run")
-    probes = ctx.history.completions("health")
+        return Verdict.no_evidence(check, "the database was never unreachable during the run")
+    probes = ctx.history.completions(op)
     judged = 0
     lies: list[dict[str, Any]] = []
     for window in windows:
@@ -177,43 +191,41 @@ def health_truthful(ctx: CheckContext) -> Verdict:
             if not window.start + bound <= invoked.time <= window.end:
                 continue
             judged += 1
-            said = _database_said(done)
+            said = said_of(done)
             if said is not False:
                 lies.append(
                     {
                         "at": invoked.time,
                         "fault": window.name,
                         "outage_began_at": window.start,
-                        "health_status": done.status,
+                        "status": done.status,
                         "database_ok": said,
                         "error": done.error,
                         "answer": done.value.get("response"),
                         "problem": "no answer" if said is None else "said the database was up",
                     }
                 )
-    after = [d for i, d in probes if i.time > max(w.end for w in windows if w.end is not None)]
+    last_end = max(w.end for w in windows if w.end is not None)
+    after = [d for i, d in probes if i.time > last_end]
     if lies:
         return Verdict.fail(
-            "health_truthful",
-            f"{len(lies)} of {judged} health answer(s) during a database outage (after {bound:g} s to "
-            "notice) did not report the database down",
+            check,
+            f"{len(lies)} of {judged} {what} during a database outage (after {bound:g} s to notice) did "
+            "not report the database down",
             lies,
             "observability",
         )
     if not judged:
-        return Verdict.no_evidence(
-            "health_truthful", f"no health probe fell in a database outage after its first {bound:g} s"
-        )
-    if not after or _database_said(after[-1]) is not True:
+        return Verdict.no_evidence(check, f"no {what} fell in a database outage after its first {bound:g} s")
+    if not after or said_of(after[-1]) is not True:
         return Verdict.fail(
-            "health_truthful",
-            "after the database came back, health never reported it up again",
-            [{"last_answer": after[-1].value.get("response") if after else None, "probes_after": len(after)}],
+            check,
+            "after the database came back, it never reported it up again",
+            [{"last_answer": after[-1].value.get("response") if after else None, "after": len(after)}],
             "observability",
         )
     return Verdict.ok(
-        "health_truthful",
-        f"{judged} health answer(s) during database outages all reported the database down; up again after",
+        check, f"{judged} {what} during database outages all reported the database down; up again after"
     )
 
 
@@ -225,6 +237,12 @@ def _database_said(done: Op) -> bool | None:
     view = done.value.get("view") or {}
     value = view.get("database_ok")
     return value if isinstance(value, bool) else None
+
+
+def _gauge_said(done: Op) -> bool | None:
+    """What a metrics scrape said: the gauge above 0 is up, 0 is down; None for no readable value."""
+    value = (done.value.get("response") or {}).get("database_up") if done.type == "ok" else None
+    return None if not isinstance(value, int | float) else value > 0
 
 
 @checker("drained_on_shutdown")

@@ -196,6 +196,8 @@ def _unmet(need: str) -> str:
         return "the target file declares no [deploy] bad_release_env (the switch for a broken release)"
     if kind == "deploy":
         return "the harness does not start this target, so it cannot redeploy it"
+    if kind == "metrics":
+        return "the target file declares no [metrics] (a Prometheus endpoint and its database_up gauge)"
     return f"the target is not wired to venue `{need}`"
 
 

@@ -21,6 +21,7 @@ CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "admin_separation": ("account",),
     "quotes_resume": ("quote_age",),  # the health answer must say how old the freshest quote is
     "health_truthful": ("health_database",),  # the health answer must say whether its database is up
+    "metrics_truthful": ("metrics",),  # the target file must declare its metrics ([metrics])
     "admin_recovers": ("account",),
     "tt_provisioned": ("tt", "account"),
     "tt_rate_limit_honoured": ("tt", "account"),

@@ -16,6 +16,7 @@ from ..adapters import AccountView, Adapter, OrderView
 from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
+from ..metrics import MetricsProbe
 from ..settle import settle_orders
 from ..timeline import Timeline
 from ..topology import TargetNotReady, Topology
@@ -119,7 +120,10 @@ class ScenarioRunner:
                 for i, account in enumerate(accounts)
                 if scenario.workload == "orders"
             ]
-            join = start_all([*traders, Prober(accounts[0], adapter, history, stop)])
+            metrics_url, spec = self.topo.metrics_url(), self.topo.target.metrics
+            probe = MetricsProbe(metrics_url, spec.database_up) if metrics_url and spec else None
+            prober = Prober(accounts[0], adapter, history, stop, probe.read if probe else None)
+            join = start_all([*traders, prober])
             try:
                 with phase("steady"):
                     time.sleep(scenario.steady_s)
@@ -133,6 +137,8 @@ class ScenarioRunner:
             finally:
                 stop.set()
                 join()
+                if probe is not None:
+                    probe.close()
                 span = (span[0], timeline.now())
             if aborted is not None:
                 verdicts = [aborted.verdict()]

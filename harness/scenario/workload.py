@@ -9,7 +9,7 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
-from ..adapters import Adapter
+from ..adapters import Adapter, Outcome
 from ..history import History
 from .model import Scenario
 
@@ -66,21 +66,40 @@ class Trader(threading.Thread):
 
 
 class Prober(threading.Thread):
-    """Reads health and one account's admin state throughout the run (admin separation, recovery)."""
+    """Reads health, one account's admin state and (where the target declares them) its metrics
+    throughout the run (admin separation, recovery, truthful health and metrics)."""
 
-    def __init__(self, account: str, adapter: Adapter, history: History, stop: threading.Event) -> None:
+    def __init__(
+        self,
+        account: str,
+        adapter: Adapter,
+        history: History,
+        stop: threading.Event,
+        metrics: Callable[[], Outcome] | None = None,
+    ) -> None:
         super().__init__(name="prober", daemon=True)
         self.account = account
         self.adapter = adapter
         self.history = history
         self.stop_event = stop
+        self.metrics = metrics
 
     def run(self) -> None:
+        # Health and metrics on a thread of their own: an admin read that waits out a database
+        # fault must not thin out the observations that judge whether health told the truth.
+        watcher = threading.Thread(target=self._watch, name="prober-health", daemon=True)
+        watcher.start()
         while not self.stop_event.wait(PROBE_INTERVAL_S):
-            self.history.record("prober", "health", {}, self.adapter.health)
             self.history.record(
                 "prober", "account", {"account": self.account}, lambda: self.adapter.account(self.account)
             )
+        watcher.join(timeout=30)
+
+    def _watch(self) -> None:
+        while not self.stop_event.wait(PROBE_INTERVAL_S):
+            self.history.record("prober", "health", {}, self.adapter.health)
+            if self.metrics is not None:
+                self.history.record("prober", "metrics", {}, self.metrics)
 
 
 def start_all(threads: list[threading.Thread]) -> Callable[[], None]:

@@ -197,6 +197,7 @@ def test_a_black_holed_database_link_still_gets_answers_within_the_bound(env: En
     black_hole = env.proxy(POSTGRES_PROXY).toxic("timeout", timeout=0)
     with black_hole, ThreadPoolExecutor(3) as pool, httpx.Client(timeout=10, trust_env=False) as http:
         health = pool.submit(_timed, lambda: http.get(f"{env.base}/health"))
+        scraped = pool.submit(_timed, lambda: http.get(f"{env.base}/metrics"))
         read = pool.submit(_timed, lambda: http.get(f"{env.base}/v1/accounts/{env.account}"))
         order = pool.submit(
             _timed, lambda: http.post(f"{env.base}/v1/orders", json=_order_body(env, "blackhole-1"))
@@ -205,12 +206,15 @@ def test_a_black_holed_database_link_still_gets_answers_within_the_bound(env: En
             f.result() for f in (health, read, order)
         )
     assert said is not None and said.json()["database"] == "down" and health_s < FAST_S, (said, health_s)
+    metrics, metrics_s = scraped.result()  # the on-call's other view says the same, as fast
+    assert "refmw_database_up 0\n" in metrics.text and metrics_s < FAST_S, (metrics.text, metrics_s)
     assert _database_503(read_answer, env) is None and read_s < bound_s, (read_answer, read_s)
     assert _database_503(order_answer, env) is None and order_s < bound_s, (order_answer, order_s)
     assert env.venue_orders("blackhole-1") == []
     back = wait_for(lambda: env.account_info(env.account), lambda r: r.status_code == 200, 10)
     assert back.status_code == 200, env.log()
     assert env.order("blackhole-2").status_code == 202
+    assert "refmw_database_up 1\n" in httpx.get(f"{env.base}/metrics", trust_env=False).text
 
 
 @pytest.mark.slow

@@ -149,3 +149,22 @@ def test_bad_release_caught(make_ctx: MakeCtx) -> None:
     assert verdict.status == "failed" and "passed a release built to fail it" in verdict.summary
     stuck = Deployment("bad_release", 5.0, 0, 5.5, ready_at=None, bad_release_ready=False)
     assert CHECKERS["bad_release_caught"](make_ctx(deployments=[stuck])).status == "failed"
+
+
+def gauge(value: float | None) -> Outcome:
+    return Outcome("ok", 200, {"refmw_database_up": value, "database_up": value}, 4.0)
+
+
+def test_metrics_truthful_wants_the_gauge_at_zero_during_the_outage_and_up_after(make_ctx: MakeCtx) -> None:
+    rec = Recorder()
+    for at, value in ((11.0, 1.0), (13.5, 0.0), (14.5, 0.0), (16.0, 1.0)):  # 11.0: within the grace
+        rec.op("prober", "metrics", {}, at, gauge(value))
+    verdict = CHECKERS["metrics_truthful"](make_ctx(rec, db_timeline(DOWN)))
+    assert verdict.passed and "2 metrics scrape(s)" in verdict.summary
+    rec.op("prober", "metrics", {}, 14.8, gauge(1.0))
+    rec.op("prober", "metrics", {}, 14.9, gauge(None))  # no gauge in the scrape: says nothing
+    verdict = CHECKERS["metrics_truthful"](make_ctx(rec, db_timeline(DOWN)))
+    assert verdict.status == "failed" and [e["problem"] for e in verdict.evidence] == [
+        "said the database was up",
+        "no answer",
+    ]

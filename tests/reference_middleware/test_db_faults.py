@@ -207,7 +207,7 @@ def test_a_black_holed_database_link_still_gets_answers_within_the_bound(env: En
         )
     assert said is not None and said.json()["database"] == "down" and health_s < FAST_S, (said, health_s)
     metrics, metrics_s = scraped.result()  # the on-call's other view says the same, as fast
-    assert "refmw_database_up 0\n" in metrics.text and metrics_s < FAST_S, (metrics.text, metrics_s)
+    assert metrics is not None and "refmw_database_up 0\n" in metrics.text and metrics_s < FAST_S, metrics_s
     assert _database_503(read_answer, env) is None and read_s < bound_s, (read_answer, read_s)
     assert _database_503(order_answer, env) is None and order_s < bound_s, (order_answer, order_s)
     assert env.venue_orders("blackhole-1") == []

@@ -168,3 +168,19 @@ def test_metrics_truthful_wants_the_gauge_at_zero_during_the_outage_and_up_after
         "said the database was up",
         "no answer",
     ]
+
+
+def test_db_bounded_answers_adds_the_bound_to_what_the_operation_took_before_any_fault(
+    make_ctx: MakeCtx,
+) -> None:
+    """On a loaded box orders took 1.5 s before anything broke: the fault may add 3 s to that."""
+    rec = Recorder()
+    for i in range(20):
+        rec.order(f"before-{i}", 1.0 + i * 0.1, ok(latency_ms=1500 if i == 19 else 200))
+    rec.order("slow-but-bounded", 12.0, ok(latency_ms=4400))
+    verdict = CHECKERS["db_bounded_answers"](make_ctx(rec, db_timeline(LOCK)))
+    assert verdict.passed and "at most 1500 ms" in verdict.summary, verdict.summary
+    rec.order("past-it", 12.5, ok(latency_ms=4600))
+    verdict = CHECKERS["db_bounded_answers"](make_ctx(rec, db_timeline(LOCK)))
+    assert verdict.status == "failed"
+    assert [(e["client_order_id"], e["bound_ms"]) for e in verdict.evidence] == [("past-it", 4500.0)]

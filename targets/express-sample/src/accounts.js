@@ -3,7 +3,7 @@
 // Customers and their trading accounts: created by onboarding (Stripe), served from Postgres (so
 // admin reads keep working while a venue is down), provisioned at TT in the background.
 
-const { audit } = require('./db');
+const { audit, isUnavailable, throttled } = require('./db');
 const { TTError } = require('./tt');
 const { logger } = require('./log');
 
@@ -140,6 +140,8 @@ class AccountService {
         await audit(this.pool, 'tt.provisioned', row.id, { ttAccountId: ttId });
         log.info('TT account provisioned', { accountId: row.id, ttAccountId: ttId });
       } catch (err) {
+        // TT's account is found by name next time, so a pass cut short by the database is just retried
+        if (isUnavailable(err)) throw err;
         if (err instanceof TTError) log.warn('TT provisioning failed; will retry', { accountId: row.id, err });
         else log.error('TT provisioning failed', { accountId: row.id, err, stack: err.stack });
         await this.pool.query(
@@ -155,7 +157,8 @@ class AccountService {
       try {
         await this.provisionPending();
       } catch (err) {
-        log.warn('provisioning pass failed', { err });
+        if (isUnavailable(err)) throttled.warn('database unavailable for TT provisioning; retrying', err);
+        else log.warn('provisioning pass failed', { err });
       }
       await new Promise((resolve) => {
         const timer = setTimeout(resolve, PROVISION_EVERY_MS);
@@ -206,7 +209,8 @@ class AccountService {
       try {
         await this.pollTTFills(bookFill);
       } catch (err) {
-        log.warn('TT fills poll failed', { err });
+        if (isUnavailable(err)) throttled.warn('database unavailable for the TT fills poll; retrying', err);
+        else log.warn('TT fills poll failed', { err });
       }
       await new Promise((r) => {
         this._fillsTimer = setTimeout(r, this.cfg.tt.fillsPollMs);

@@ -48,7 +48,25 @@ function load(env = process.env) {
   return Object.freeze({
     port: number(env, 'PORT', 8080, { min: 1 }),
     host: env.HOST || '127.0.0.1',
-    databaseUrl: required(env, 'DATABASE_URL'),
+    // Every wait on Postgres is bounded (see db.js): under a database fault, a request gets a fast
+    // 503 rather than waiting on a lock, a full pool or a link that never answers.
+    db: Object.freeze({
+      url: required(env, 'DATABASE_URL'),
+      poolMax: number(env, 'DB_POOL_MAX', 20, { min: 1 }),
+      connectTimeoutMs: number(env, 'DB_CONNECT_TIMEOUT_MS', 2000, { min: 1 }),
+      statementTimeoutMs: number(env, 'DB_STATEMENT_TIMEOUT_MS', 2000, { min: 1 }),
+      lockTimeoutMs: number(env, 'DB_LOCK_TIMEOUT_MS', 1000, { min: 1 }),
+      idleInTransactionTimeoutMs: number(env, 'DB_IDLE_IN_TRANSACTION_TIMEOUT_MS', 10_000, { min: 1 }),
+      // client side, past the server's statement_timeout: a link that carries nothing back
+      queryTimeoutMs: number(env, 'DB_QUERY_TIMEOUT_MS', 3000, { min: 1 }),
+      // one request's database time across its queries (an order's: before the venue, and after)
+      requestBudgetMs: number(env, 'DB_REQUEST_BUDGET_MS', 2000, { min: 1 }),
+      healthTimeoutMs: number(env, 'DB_HEALTH_TIMEOUT_MS', 1000, { min: 1 }),
+    }),
+    // a graceful stop (SIGTERM) lets the requests in flight finish for at most this long
+    drainMs: number(env, 'SHUTDOWN_DRAIN_MS', 10_000, { min: 0 }),
+    // the release pipeline's canary switch: a build that must fail its readiness probe (/healthz 503)
+    badRelease: ['1', 'true', 'yes'].includes(String(env.BAD_RELEASE || '').toLowerCase()),
     rithmic: Object.freeze({
       url: required(env, 'RITHMIC_WS_URL'),
       systemName: env.RITHMIC_SYSTEM_NAME || 'Rithmic Test',

@@ -8,9 +8,15 @@
 // id and never beyond the cumulative quantity the venue reports, so duplicate and out-of-order
 // notifications are harmless. An order whose answer never came is UNKNOWN until reconciliation
 // (show orders) settles it.
+//
+// The database is bounded like the venue: an order's database phases before the venue share one
+// budget, and the account row is locked (FOR UPDATE, under the connection's lock_timeout) for the
+// risk check and the insert, so a lock held elsewhere is a fast 503, not a wait. A venue
+// notification whose write fails because the database is unavailable is retried (in order, per
+// order) until it is recorded; reconciliation is the backstop.
 
 const { EventEmitter } = require('node:events');
-const { tx, audit } = require('./db');
+const { tx, audit, Budget, within, isUnavailable, throttled } = require('./db');
 const { RithmicError, NotConnected, ConnectionLost, RequestTimeout } = require('./rithmic/plant');
 const { VenueUnavailable } = require('./rithmic');
 const { netPosition } = require('./positions');
@@ -21,6 +27,9 @@ const log = logger('orders');
 const FINAL = ['FILLED', 'CANCELED', 'REJECTED', 'FAILED'];
 const RANK = { NEW: 0, UNKNOWN: 0, SUBMITTED: 1, WORKING: 2, PARTIALLY_FILLED: 3 };
 const CLIENT_REF = /^[A-Za-z0-9_.:-]{1,64}$/;
+const POST_VENUE_MIN_MS = 600;
+const NOTIFICATION_RETRY_MS = 60_000; // then reconciliation (show orders) books what is still missing
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 class ApiError extends Error {
   constructor(httpStatus, code, message, details = undefined) {
@@ -103,14 +112,17 @@ class KeyedQueue {
     this.tails = new Map();
   }
 
+  /** Run fn after the key's earlier work; its result (or error) for the caller, while the key's
+   * queue goes on either way. */
   run(key, fn) {
     const prev = this.tails.get(key) || Promise.resolve();
-    const next = prev.then(fn).catch((err) => log.error('notification handling failed', { key, err }));
+    const result = prev.then(fn);
+    const next = result.catch((err) => log.error('order update failed', { key, err }));
     this.tails.set(key, next);
     next.finally(() => {
       if (this.tails.get(key) === next) this.tails.delete(key);
     });
-    return next;
+    return result;
   }
 }
 
@@ -129,7 +141,7 @@ class OrderService extends EventEmitter {
     this._stopped = false;
     rithmic.on('exchangeNotification', (m) => {
       const key = m.user_tag || m.basket_id || 'untagged';
-      this.queue.run(key, () => this.onNotification(m));
+      this.queue.run(key, () => this._durably(`notification for ${key}`, () => this.onNotification(m))).catch(() => {});
     });
     rithmic.on('orderPlantReady', () => {
       if (!cfg.bugs.has('no_reconcile')) this.scheduleReconcile(0);
@@ -139,6 +151,32 @@ class OrderService extends EventEmitter {
   stop() {
     this._stopped = true;
     clearTimeout(this._reconcileTimer);
+  }
+
+  /** fn(), again while the database is unavailable (a fill must not be dropped because Postgres
+   * was restarting or a lock was held); after NOTIFICATION_RETRY_MS, reconciliation takes over. */
+  async _durably(what, fn) {
+    const started = Date.now();
+    let delay = 200;
+    for (;;) {
+      try {
+        return await fn();
+      } catch (err) {
+        if (!isUnavailable(err) || this._stopped) throw err;
+        if (Date.now() - started > NOTIFICATION_RETRY_MS) {
+          this._reconcileSoon();
+          throw err;
+        }
+        throttled.warn(`database unavailable for ${what}; retrying`, err);
+        await sleep(delay);
+        delay = Math.min(delay * 2, 2000);
+      }
+    }
+  }
+
+  /** A reconciliation pass soon: after a database failure an order's row may lag what the venue did. */
+  _reconcileSoon(delayMs = 1000) {
+    if (!this.cfg.bugs.has('no_reconcile')) this.scheduleReconcile(delayMs);
   }
 
   // ------------------------------------------------------------------ API
@@ -152,87 +190,140 @@ class OrderService extends EventEmitter {
     return rows.map(orderJson);
   }
 
-  /** Place an order; { httpStatus, order }. Throws ApiError for refusals without an order. */
+  /** Place an order; { httpStatus, order }. Throws ApiError for refusals without an order, and
+   * DatabaseUnavailable when the database fails before anything was sent. */
   async place(body) {
     const req = validate(body, this.cfg.instruments);
+    const budget = new Budget(this.cfg.db.requestBudgetMs);
+    let taken;
+    try {
+      taken = await this._take(req, budget);
+    } catch (err) {
+      // the insert may have committed as the link died: reconciliation settles such a row
+      if (isUnavailable(err)) this._reconcileSoon(this.cfg.rithmic.orderTimeoutMs * 2 + 500);
+      throw err;
+    }
+    if (taken.replay) return { httpStatus: replayStatus(taken.replay), order: orderJson(taken.replay), replay: true };
+    const { row, refusal, venueAccount } = taken;
+    this.emit('order', orderJson(row));
+    if (refusal) return { httpStatus: 422, order: orderJson(row) };
+    return this.route(row, req, venueAccount, budget);
+  }
+
+  /** The repeat check, then in one transaction: the account row locked (two orders of one account
+   * cannot both pass its limits, and a lock held elsewhere is refused within lock_timeout), the
+   * risk check, and the order row inserted (NEW, or REJECTED with the reason). */
+  async _take(req, budget) {
     const idempotent = !this.cfg.bugs.has('no_idempotency');
     if (idempotent) {
-      const existing = await this.pool.query('SELECT * FROM orders WHERE client_ref = $1', [req.clientRef]);
-      if (existing.rows.length) return { httpStatus: replayStatus(existing.rows[0]), order: orderJson(existing.rows[0]), replay: true };
+      const existing = await budget.run(this.pool.query('SELECT * FROM orders WHERE client_ref = $1', [req.clientRef]));
+      if (existing.rows.length) return { replay: existing.rows[0] };
     }
-    const { rows: accounts } = await this.pool.query('SELECT * FROM trading_accounts WHERE id = $1', [req.accountId]);
-    if (!accounts.length) throw new ApiError(404, 'ACCOUNT_NOT_FOUND', `no trading account ${req.accountId}`, { field: 'accountId' });
-    const account = accounts[0];
-    if (!this.rithmic.orderPlantUp()) {
-      throw new ApiError(503, 'VENUE_UNAVAILABLE', 'Rithmic is not connected; the order was not placed', { venue: 'rithmic' });
-    }
-    const venueAccount = account.rithmic_account || this.rithmic.defaultAccount();
-    const refusal = await this.preTradeRisk(account, req);
     const conflict = idempotent
       ? 'ON CONFLICT (client_ref) DO NOTHING'
       : "ON CONFLICT (client_ref) DO UPDATE SET status = 'NEW', updated_at = now()";
-    const row = await tx(this.pool, async (client) => {
-      const { rows } = await client.query(
-        `INSERT INTO orders (client_ref, account_id, venue_account, instrument, exchange, direction, quantity,
-           order_type, limit_price, status, reject_reason)
-         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${conflict} RETURNING *`,
-        [
-          req.clientRef,
-          req.accountId,
-          venueAccount,
-          req.instrument,
-          req.exchange,
-          req.direction,
-          req.quantity,
-          req.orderType,
-          req.limitPrice,
-          refusal ? 'REJECTED' : 'NEW',
-          refusal,
-        ],
-      );
-      if (rows.length) await audit(client, 'order.received', req.clientRef, { status: rows[0].status, reason: refusal });
-      return rows[0] || null;
-    });
-    if (!row) {
-      // a concurrent request with the same clientRef won the insert
-      const { rows } = await this.pool.query('SELECT * FROM orders WHERE client_ref = $1', [req.clientRef]);
-      return { httpStatus: replayStatus(rows[0]), order: orderJson(rows[0]), replay: true };
-    }
-    this.emit('order', orderJson(row));
-    if (refusal) return { httpStatus: 422, order: orderJson(row) };
-    return this.route(row, req, venueAccount);
+    return tx(
+      this.pool,
+      async (client) => {
+        const { rows: accounts } = await client.query('SELECT * FROM trading_accounts WHERE id = $1 FOR UPDATE', [req.accountId]);
+        if (!accounts.length) throw new ApiError(404, 'ACCOUNT_NOT_FOUND', `no trading account ${req.accountId}`, { field: 'accountId' });
+        const account = accounts[0];
+        if (!this.rithmic.orderPlantUp()) {
+          throw new ApiError(503, 'VENUE_UNAVAILABLE', 'Rithmic is not connected; the order was not placed', { venue: 'rithmic' });
+        }
+        const venueAccount = account.rithmic_account || this.rithmic.defaultAccount();
+        const refusal = await this.preTradeRisk(client, account, req);
+        const { rows } = await client.query(
+          `INSERT INTO orders (client_ref, account_id, venue_account, instrument, exchange, direction, quantity,
+             order_type, limit_price, status, reject_reason)
+           VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) ${conflict} RETURNING *`,
+          [
+            req.clientRef,
+            req.accountId,
+            venueAccount,
+            req.instrument,
+            req.exchange,
+            req.direction,
+            req.quantity,
+            req.orderType,
+            req.limitPrice,
+            refusal ? 'REJECTED' : 'NEW',
+            refusal,
+          ],
+        );
+        if (!rows.length) {
+          // a concurrent request with the same clientRef won the insert
+          const again = await client.query('SELECT * FROM orders WHERE client_ref = $1', [req.clientRef]);
+          return { replay: again.rows[0] };
+        }
+        await audit(client, 'order.received', req.clientRef, { status: rows[0].status, reason: refusal });
+        return { row: rows[0], refusal, venueAccount };
+      },
+      { budget },
+    );
   }
 
-  async preTradeRisk(account, req) {
+  async preTradeRisk(db, account, req) {
     if (!account.trading_enabled) return 'trading is disabled for this account (no active subscription)';
     if (req.quantity > account.max_order_qty) return `quantity ${req.quantity} exceeds the order limit ${account.max_order_qty}`;
-    const current = await netPosition(this.pool, this.cfg, account.id, req.instrument);
+    const current = await netPosition(db, this.cfg, account.id, req.instrument);
     const after = current + (req.direction === 'buy' ? req.quantity : -req.quantity);
     if (Math.abs(after) > account.max_position) return `position would be ${after}, beyond the limit ${account.max_position}`;
     return null;
   }
 
-  async route(row, req, venueAccount) {
+  /** Send a durable NEW order to the venue, then record and say what the venue answered. */
+  async route(row, req, venueAccount, budget = new Budget(this.cfg.db.requestBudgetMs)) {
+    let outcome;
     try {
       const basketId = await this.rithmic.submitOrder({ ...req, account: venueAccount });
-      const updated = await this.setStatus(row.client_ref, 'SUBMITTED', { venueOrderId: basketId || null });
-      return { httpStatus: 201, order: orderJson(updated) };
+      outcome = { httpStatus: 201, status: 'SUBMITTED', opts: { venueOrderId: basketId || null } };
     } catch (err) {
       if (err instanceof RithmicError) {
-        const updated = await this.setStatus(row.client_ref, 'REJECTED', { reason: `venue rejected: ${err.rpCode.slice(1).join(' ') || err.code}` });
-        return { httpStatus: 422, order: orderJson(updated) };
-      }
-      if (err instanceof NotConnected || err instanceof VenueUnavailable) {
+        const reason = `venue rejected: ${err.rpCode.slice(1).join(' ') || err.code}`;
+        outcome = { httpStatus: 422, status: 'REJECTED', opts: { reason } };
+      } else if (err instanceof NotConnected || err instanceof VenueUnavailable) {
         // nothing left this process: the order definitely did not reach the venue
-        const updated = await this.setStatus(row.client_ref, 'FAILED', { reason: err.message, onlyFrom: ['NEW'] });
-        return { httpStatus: 503, order: orderJson(updated), error: new ApiError(503, 'VENUE_UNAVAILABLE', err.message) };
+        outcome = {
+          httpStatus: 503,
+          status: 'FAILED',
+          opts: { reason: err.message, onlyFrom: ['NEW'] },
+          error: new ApiError(503, 'VENUE_UNAVAILABLE', err.message),
+        };
+      } else if (err instanceof ConnectionLost || err instanceof RequestTimeout) {
+        this._reconcileSoon(this.cfg.rithmic.orderTimeoutMs * 2 + 500);
+        outcome = {
+          httpStatus: 504,
+          status: 'UNKNOWN',
+          opts: { reason: err.message },
+          error: new ApiError(504, 'VENUE_TIMEOUT', err.message),
+        };
+      } else {
+        throw err;
       }
-      if (err instanceof ConnectionLost || err instanceof RequestTimeout) {
-        const updated = await this.setStatus(row.client_ref, 'UNKNOWN', { reason: err.message });
-        if (!this.cfg.bugs.has('no_reconcile')) this.scheduleReconcile(this.cfg.rithmic.orderTimeoutMs * 2 + 500);
-        return { httpStatus: 504, order: orderJson(updated), error: new ApiError(504, 'VENUE_TIMEOUT', err.message) };
+    }
+    try {
+      // after the venue, the write gets at least POST_VENUE_MIN_MS of the budget (a healthy
+      // database answers in milliseconds; a slow one must not turn a placed order into an unknown)
+      const ms = Math.max(budget.remaining(), POST_VENUE_MIN_MS);
+      const updated = await within(ms, this.setStatus(row.client_ref, outcome.status, outcome.opts));
+      return { httpStatus: outcome.httpStatus, order: orderJson(updated), error: outcome.error };
+    } catch (err) {
+      if (!isUnavailable(err)) throw err;
+      // The venue's answer is not recorded: the row stays NEW, and reconciliation (show orders)
+      // books what the venue did. A definite answer (rejected, venue down) is still definite.
+      throttled.warn(`the venue's answer to order ${row.client_ref} could not be recorded`, err);
+      this._reconcileSoon();
+      if (outcome.httpStatus === 422 || outcome.httpStatus === 503) {
+        const order = { ...orderJson(row), status: outcome.status, rejectReason: outcome.opts.reason };
+        return { httpStatus: outcome.httpStatus, order, error: outcome.error };
       }
-      throw err;
+      const reason = "the venue's answer could not be recorded (database unavailable); reconciliation settles it";
+      return {
+        httpStatus: 504,
+        order: { ...orderJson(row), status: 'UNKNOWN', rejectReason: reason },
+        error: new ApiError(504, 'ORDER_OUTCOME_UNKNOWN', reason),
+      };
     }
   }
 
@@ -275,8 +366,10 @@ class OrderService extends EventEmitter {
       if (err instanceof ConnectionLost || err instanceof RequestTimeout) throw new ApiError(504, 'VENUE_TIMEOUT', err.message);
       throw err;
     }
-    // the order turns CANCELED when the venue's cancel notification arrives
-    return { httpStatus: 202, order: await this.get(clientRef) };
+    // the order turns CANCELED when the venue's cancel notification arrives; the venue has taken
+    // the cancel, so a database failure now does not change the answer
+    const order = await within(1000, this.get(clientRef)).catch(() => orderJson(row));
+    return { httpStatus: 202, order };
   }
 
   // ------------------------------------------------------------------ venue notifications
@@ -377,7 +470,8 @@ class OrderService extends EventEmitter {
     this._reconcileTimer = setTimeout(() => {
       this._reconcileTimer = null;
       this.reconcile().catch((err) => {
-        log.warn('reconciliation failed; retrying', { err });
+        if (isUnavailable(err)) throttled.warn('database unavailable for reconciliation; retrying', err);
+        else log.warn('reconciliation failed; retrying', { err });
         this.scheduleReconcile(1000);
       });
     }, delayMs);

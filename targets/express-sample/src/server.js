@@ -1,8 +1,11 @@
 'use strict';
 
-// Entry point: configuration, Postgres (migrated), Rithmic and TT, then the HTTP server.
+// Entry point: configuration, Postgres (migrated), Rithmic and TT, then the HTTP server; and a
+// graceful stop on SIGTERM: stop accepting, let the requests in flight get their answers (within
+// SHUTDOWN_DRAIN_MS), then close the venue sessions and the pool.
 
 const http = require('node:http');
+const net = require('node:net');
 const config = require('./config');
 const { logger, setLevel } = require('./log');
 const { createPool, waitForDatabase, migrate } = require('./db');
@@ -18,6 +21,55 @@ const { BUGS } = require('./bugs');
 
 const log = logger('server');
 const FIRST_LOGIN_WAIT_MS = 5000;
+// after the last request in flight, this long with no new one before the kept-alive connections
+// are closed: a request already on its way on one of them is still answered
+const DRAIN_QUIET_MS = 200;
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+/** What a graceful stop needs to know: whether it has begun, and the requests in flight. */
+class Lifecycle {
+  constructor() {
+    this._stopping = false;
+    this.inFlight = new Set();
+    this.lastActivity = Date.now();
+  }
+
+  stopping() {
+    return this._stopping;
+  }
+
+  track(res) {
+    this.inFlight.add(res);
+    this.lastActivity = Date.now();
+    res.once('close', () => {
+      this.inFlight.delete(res);
+      this.lastActivity = Date.now();
+    });
+  }
+
+  /** Begin a stop: the answers still to come close their connections. */
+  beginStop() {
+    this._stopping = true;
+    for (const res of this.inFlight) {
+      if (!res.headersSent) res.setHeader('Connection', 'close');
+    }
+  }
+
+  async drained(deadline) {
+    while (Date.now() < deadline && (this.inFlight.size > 0 || Date.now() - this.lastActivity < DRAIN_QUIET_MS)) {
+      await sleep(20);
+    }
+    return this.inFlight.size;
+  }
+}
+
+// A signal before the service is up stops it at once; after, the graceful stop below.
+let onSignal = (signal) => {
+  log.info('stopped before serving', { signal });
+  process.exit(0);
+};
+process.on('SIGTERM', () => onSignal('SIGTERM'));
+process.on('SIGINT', () => onSignal('SIGINT'));
 
 async function main() {
   let cfg;
@@ -35,8 +87,9 @@ async function main() {
   if (cfg.bugs.size) {
     log.warn('seeded bugs switched on', { bugs: [...cfg.bugs].map((b) => `${b}: ${BUGS[b].description}`) });
   }
+  if (cfg.badRelease) log.warn('BAD_RELEASE is set: this build answers /healthz 503 (it must never pass readiness)');
 
-  const pool = createPool(cfg.databaseUrl);
+  const pool = createPool(cfg.db);
   await waitForDatabase(pool);
   const version = await migrate(pool);
   log.info('database ready', { schemaVersion: version });
@@ -60,7 +113,8 @@ async function main() {
   }
   accounts.start((fill) => orders.bookLedgerFill(fill));
 
-  const app = createApp({ pool, cfg, rithmic, tt, orders, accounts, webhooks, startedAt });
+  const lifecycle = new Lifecycle();
+  const app = createApp({ pool, cfg, rithmic, tt, orders, accounts, webhooks, startedAt, lifecycle });
   const server = http.createServer(app);
   server.keepAliveTimeout = 75_000; // trading clients hold their connections between orders
   server.headersTimeout = 76_000;
@@ -68,24 +122,31 @@ async function main() {
   await new Promise((resolve) => server.listen(cfg.port, cfg.host, resolve));
   log.info('listening', { port: cfg.port, host: cfg.host });
 
-  let stopping = false;
-  const shutdown = async (signal) => {
-    if (stopping) return;
-    stopping = true;
-    log.info('shutting down', { signal });
-    const force = setTimeout(() => process.exit(0), 3000);
+  onSignal = async (signal) => {
+    if (lifecycle.stopping()) return;
+    lifecycle.beginStop();
+    log.info('shutting down: draining in-flight requests', { signal, inFlight: lifecycle.inFlight.size });
+    // the drain is bounded; closing the venue sessions and the pool after it too
+    const force = setTimeout(() => {
+      log.error('shutdown did not finish in time; exiting');
+      process.exit(1);
+    }, cfg.drainMs + 5000);
     force.unref();
-    stream.close();
-    server.close();
+    // Stop accepting connections, but keep the open ones (http.Server.close would drop the idle
+    // kept-alive ones at once, and with them a request already on its way): each answer from now
+    // on closes its connection, and the rest are closed once the drain is over.
+    net.Server.prototype.close.call(server);
+    const left = await lifecycle.drained(Date.now() + cfg.drainMs);
+    if (left) log.warn('drain bound reached; closing the requests still in flight', { inFlight: left });
     server.closeAllConnections();
+    stream.close();
     accounts.stop();
     orders.stop();
-    await rithmic.stop().catch(() => {});
-    await pool.end().catch(() => {});
+    await Promise.race([rithmic.stop().catch(() => {}), sleep(2000)]);
+    await pool.end();
+    log.info('shutdown: done', { signal });
     process.exit(0);
   };
-  process.on('SIGTERM', () => shutdown('SIGTERM'));
-  process.on('SIGINT', () => shutdown('SIGINT'));
 }
 
 process.on('unhandledRejection', (err) => log.error('unhandled rejection', { err, stack: err && err.stack }));

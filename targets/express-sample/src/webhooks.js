@@ -6,7 +6,7 @@
 // status only moves forward in event time ('canceled' is final).
 
 const Stripe = require('stripe');
-const { tx, audit } = require('./db');
+const { tx, audit, Budget } = require('./db');
 const { logger } = require('./log');
 
 const log = logger('webhooks');
@@ -55,16 +55,23 @@ class StripeWebhookHandler {
     if (!event || typeof event.id !== 'string' || !event.data || typeof event.type !== 'string') {
       throw new WebhookRejected('not a Stripe event');
     }
-    const result = await tx(this.pool, async (client) => {
-      const first = await client.query(
-        'INSERT INTO stripe_events (event_id, type, created) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING',
-        [event.id, event.type, Number(event.created) || 0],
-      );
-      if (first.rowCount === 0) return { duplicate: true, applied: false };
-      const applied = await this.apply(client, event);
-      await audit(client, 'stripe.event', event.id, { type: event.type, applied });
-      return { duplicate: false, applied };
-    });
+    // The event's effects and its id commit together before the 200: if the database fails (or
+    // does not answer within the budget) nothing is recorded, the answer is a 503, and Stripe's
+    // retry applies it then.
+    const result = await tx(
+      this.pool,
+      async (client) => {
+        const first = await client.query(
+          'INSERT INTO stripe_events (event_id, type, created) VALUES ($1, $2, $3) ON CONFLICT (event_id) DO NOTHING',
+          [event.id, event.type, Number(event.created) || 0],
+        );
+        if (first.rowCount === 0) return { duplicate: true, applied: false };
+        const applied = await this.apply(client, event);
+        await audit(client, 'stripe.event', event.id, { type: event.type, applied });
+        return { duplicate: false, applied };
+      },
+      { budget: new Budget(this.cfg.db.requestBudgetMs) },
+    );
     if (result.applied) this.accounts.kick(); // provisioning sees the new account at once
     log.info('stripe event', { id: event.id, type: event.type, ...result });
     return { received: true, eventId: event.id, ...result };

@@ -60,4 +60,5 @@ def test_strict_violations_name_each_skip_with_its_reason() -> None:
         "inconclusive": 1,
         "skipped": 1,
         "harness_error": 0,
+        "config_error": 0,
     }

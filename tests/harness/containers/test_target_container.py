@@ -104,7 +104,8 @@ def test_the_image_target_file_is_the_process_one_but_for_start() -> None:
     # the image carries its R|Protocol schema: no interpreter of ours to build it at start
     assert {k: v for k, v in process.env.items() if k != "RITHMIC_SCHEMA_PYTHON"} == image.env
     for name in ("ready_url", "ready_timeout_s", "passthrough_env", "adapter", "adapter_table", "base_url",
-                 "webhooks", "checks_sql", "venues", "slo", "allowed_hosts", "postgres_dsn"):  # fmt: skip
+                 "webhooks", "checks_sql", "venues", "slo", "allowed_hosts", "postgres_dsn", "database",
+                 "deploy", "metrics"):  # fmt: skip
         assert getattr(image, name) == getattr(process, name), name
     assert resources.real_path(resources.TARGETS, "express-sample-image.toml").is_file()
 
@@ -157,7 +158,7 @@ def test_a_container_target_is_wired_awaited_logged_restarted_and_removed(
         # the rendered [env] reached the container, and nothing else of ours did
         env = httpx.get(f"http://127.0.0.1:{topo.port}/env", trust_env=False).json()
         tt = topo.stack.describe()["mocks"]["tt"]
-        assert env["TT_URL"] == tt["url"] and env["DATABASE_URL"] == topo.postgres.dsn
+        assert env["TT_URL"] == tt["url"] and env["DATABASE_URL"] == topo.postgres_dsn  # through the proxy
         assert env["PORT"] == str(topo.port)
         assert "UAT_PARENT_ONLY" not in env and "VIRTUAL_ENV" not in env
         # on the host network, labelled for teardown, under the engine's init
@@ -179,6 +180,10 @@ def test_a_container_target_is_wired_awaited_logged_restarted_and_removed(
         assert isinstance(topo.process, TargetContainer) and topo.process.container_id != first
         assert httpx.get(f"http://127.0.0.1:{topo.port}/env", trust_env=False).json()["EXTRA"] == "1"
         assert [c.id for c in _target_containers(docker_engine)] == [topo.process.container_id]
+        # a crash (the crash deployment): docker kill, its exit code, the container gone; then back
+        assert topo.process.stop(signal.SIGKILL) == 137
+        assert _target_containers(docker_engine) == []
+        topo.spawn_target().wait_ready()
         port = topo.port
     assert _target_containers(docker_engine) == [], "stop left the container behind"
     assert not is_listening("127.0.0.1", port)

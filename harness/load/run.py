@@ -22,7 +22,7 @@ from ..faults import Proxy
 from ..history import History
 from ..postgres import ThrowawayPostgres
 from ..scenario.faults import POSTGRES, FaultStep
-from ..scenario.statefaults import StateFaults
+from ..scenario.statefaults import StateFaultHooks, StateFaults
 from ..settle import settle_orders
 from ..target import TargetError
 from ..timeline import Timeline
@@ -81,7 +81,7 @@ class LoadResult:
         return list(self.summary.get("journal", {}).get("problems", []))
 
 
-class LoadRun:
+class LoadRun(StateFaultHooks):
     def __init__(self, topology: Topology, options: LoadOptions, progress: Progress | None = None) -> None:
         self.topo = topology
         self.options = options
@@ -101,20 +101,6 @@ class LoadRun:
 
     def act(self, step: FaultStep) -> None:
         raise NotImplementedError(f"workload actions ({step.label}) are not part of load schedules")
-
-    def database(self, step: FaultStep) -> None:
-        self._state().database(step)
-
-    def release(self, step: FaultStep) -> None:
-        self._state().release(step)
-
-    def deploy(self, step: FaultStep) -> None:
-        self._state().deploy(step)
-
-    def _state(self) -> StateFaults:
-        if self.state is None:
-            raise RuntimeError("a database or deployment fault before the load started")
-        return self.state
 
     def run(self) -> LoadResult:
         options = self.options
@@ -333,15 +319,13 @@ class LoadRun:
         """The order invariants, and those of the admin state when the schedule breaks it."""
         steps = self.options.schedule.steps if self.options.schedule else ()
         found = list(INVARIANTS)
-        if any(s.kind == "deploy" for s in steps):
-            found += (
-                ["acked_orders_durable", "drained_on_shutdown"]
-                if any(s.fault == "graceful" for s in steps)
-                else ["acked_orders_durable"]
-            )
+        if any(s.kind == "deploy" or s.venue == POSTGRES for s in steps):
+            found.append("acked_orders_durable")
+        if any(s.kind == "deploy" and s.fault == "graceful" for s in steps):
+            found.append("drained_on_shutdown")
         if any(s.venue == POSTGRES for s in steps):
-            found += ["acked_orders_durable", "db_bounded_answers"]
-        return tuple(dict.fromkeys(found))
+            found.append("db_bounded_answers")
+        return tuple(found)
 
     def _judge(self, history: History, ledger: dict[str, Any]) -> list[Verdict]:
         """The invariants, over the venue's ledger as read once the Locust processes stopped."""

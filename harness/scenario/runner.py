@@ -25,14 +25,14 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .result import HarnessError, MiddlewareFault, ScenarioResult
-from .statefaults import StateFaults
+from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
 
 Progress = Callable[[str, str, tuple[str, ...]], None]  # scenario id, phase, active faults
 ONBOARD_WAIT_S = 10.0
 
 
-class ScenarioRunner(WorkloadActions):
+class ScenarioRunner(WorkloadActions, StateFaultHooks):
     http: httpx.Client  # opened by run() for that run only, and closed when it ends
 
     def __init__(self, topology: Topology, seed: int, progress: Progress | None = None) -> None:
@@ -55,20 +55,6 @@ class ScenarioRunner(WorkloadActions):
 
     def control(self, venue: str) -> str:
         return str(self.mocks[venue]["control"])
-
-    def database(self, step: FaultStep) -> None:
-        self._state().database(step)
-
-    def release(self, step: FaultStep) -> None:
-        self._state().release(step)
-
-    def deploy(self, step: FaultStep) -> None:
-        self._state().deploy(step)
-
-    def _state(self) -> StateFaults:
-        if self.state is None:
-            raise HarnessError("a database or deployment fault outside a scenario's run")
-        return self.state
 
     def act(self, step: FaultStep) -> None:
         """A workload event in the fault schedule (see faults.action)."""

@@ -18,6 +18,27 @@ from .faults import FaultStep
 from .result import HarnessError
 
 
+class StateFaultHooks:
+    """The fault player's database and deployment hooks (FaultContext), for whatever plays a schedule
+    (the scenario runner, a load run): each delegates to the run's StateFaults, set while it runs."""
+
+    state: StateFaults | None = None
+
+    def database(self, step: FaultStep) -> None:
+        self._state().database(step)
+
+    def release(self, step: FaultStep) -> None:
+        self._state().release(step)
+
+    def deploy(self, step: FaultStep) -> None:
+        self._state().deploy(step)
+
+    def _state(self) -> StateFaults:
+        if self.state is None:
+            raise HarnessError("a database or deployment fault outside a run")
+        return self.state
+
+
 class StateFaults:
     """One per scenario run: `start()` begins sampling, `close()` releases every database session
     and stops the sampler (nothing is left, whatever happened in between)."""
@@ -126,4 +147,4 @@ class StateFaults:
         )
 
 
-__all__ = ["ProcessEvent", "StateFaults"]
+__all__ = ["ProcessEvent", "StateFaultHooks", "StateFaults"]

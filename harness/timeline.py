@@ -17,6 +17,13 @@ class FaultWindow:
     start: float  # seconds since the run started
     end: float | None = None
     unreachable: bool = False  # its target cannot be reached (a venue, or the database link)
+    lifting: float | None = None  # when the harness began to lift it: `end` is stamped once lifted
+
+    @property
+    def surely_until(self) -> float | None:
+        """Until when the fault was certainly in force: an answer made after the lifting began may
+        already have seen the link back."""
+        return self.lifting if self.lifting is not None else self.end
 
     def covers(self, t: float, grace: float = 0.0) -> bool:
         return self.start <= t and (self.end is None or t <= self.end + grace)
@@ -41,6 +48,9 @@ class Timeline:
         with self._lock:
             self.windows.append(window)
         return window
+
+    def lifting(self, window: FaultWindow) -> None:
+        window.lifting = self.now()
 
     def end(self, window: FaultWindow) -> None:
         window.end = self.now()

@@ -207,9 +207,10 @@ def _truthful(
     judged = 0
     lies: list[dict[str, Any]] = []
     for window in windows:
-        assert window.end is not None
-        for invoked, done in probes:
-            if not window.start + bound <= invoked.time <= window.end:
+        until = window.surely_until
+        assert until is not None
+        for invoked, done in probes:  # asked after the grace to notice, answered before the lifting
+            if not (window.start + bound <= invoked.time and done.time <= until):
                 continue
             judged += 1
             said = said_of(done)

@@ -146,6 +146,7 @@ class FaultStep:
         return window
 
     def clear(self, ctx: FaultContext, window: FaultWindow) -> None:
+        ctx.timeline.lifting(window)
         with contextlib.suppress(Exception):  # clearing must never hide the verdict; reset follows anyway
             if self.kind in ("action", "expect", "deploy"):
                 pass

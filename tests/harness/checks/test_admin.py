@@ -170,6 +170,22 @@ def test_metrics_truthful_wants_the_gauge_at_zero_during_the_outage_and_up_after
     ]
 
 
+def test_truthful_judges_only_answers_made_before_the_fault_began_to_lift(make_ctx: MakeCtx) -> None:
+    """The window's end is stamped once the toxic is gone; an answer made while it was being removed
+    may rightly see the database back, so only answers before `lifting` are judged."""
+    timeline = db_timeline(DOWN)
+    timeline.windows[0].lifting = 14.9
+    rec = Recorder()
+    rec.op("prober", "metrics", {}, 13.5, gauge(0.0))
+    rec.op("prober", "metrics", {}, 14.9, gauge(1.0))  # asked as the lifting began: not judged
+    rec.op("prober", "metrics", {}, 16.0, gauge(1.0))
+    verdict = CHECKERS["metrics_truthful"](make_ctx(rec, timeline))
+    assert verdict.passed and "1 metrics scrape(s)" in verdict.summary, verdict.summary
+    rec.op("prober", "metrics", {}, 14.8, gauge(1.0))  # answered 14.804, before the lifting: a lie
+    verdict = CHECKERS["metrics_truthful"](make_ctx(rec, timeline))
+    assert verdict.status == "failed" and [e["at"] for e in verdict.evidence] == [14.8]
+
+
 def test_db_bounded_answers_adds_the_bound_to_what_the_operation_took_before_any_fault(
     make_ctx: MakeCtx,
 ) -> None:

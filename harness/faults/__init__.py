@@ -6,6 +6,7 @@ from .embedded import EmbeddedToxiproxy
 from .errors import (
     BackendUnavailable,
     Conflict,
+    ExtensionUnsupported,
     FaultPlaneError,
     InvalidRequest,
     NotFound,
@@ -30,6 +31,7 @@ __all__ = [
     "DockerBackend",
     "EmbeddedBackend",
     "EmbeddedToxiproxy",
+    "ExtensionUnsupported",
     "FaultPlane",
     "FaultPlaneError",
     "InvalidRequest",

@@ -24,6 +24,7 @@ READY_TIMEOUT_S = 15.0
 
 class Backend(abc.ABC):
     name: str = ""
+    extensions = False  # implements stack-uat's own toxics (packet_loss, corrupt): our server only
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -51,6 +52,7 @@ class Backend(abc.ABC):
 
 class EmbeddedBackend(Backend):
     name = "embedded"
+    extensions = True
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         super().__init__(host, port)
@@ -168,6 +170,7 @@ class DockerBackend(Backend):
             command = [f"-host={self.host}", f"-port={self.port}"]
         else:
             self.official = False
+            self.extensions = True  # our image runs our server
             self.image = images.ensure_harness()
             command = ["toxiproxy", "--host", self.host, "--port", str(self.port)]
         self._container = run_container(self.image, command, role="toxiproxy")

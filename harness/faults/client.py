@@ -19,7 +19,9 @@ from typing import Any
 import httpx
 
 from ..netguard import check_host, split_host_port
-from .errors import NotFound, error_for
+from .embedded.errors import INVALID_TOXIC_TYPE
+from .embedded.extensions import EXTENSION_TYPES
+from .errors import ExtensionUnsupported, InvalidRequest, NotFound, error_for
 from .models import ProxyInfo, Stream, Toxic
 
 
@@ -217,7 +219,19 @@ class Proxy:
         }
         if name is not None:
             body["name"] = name
-        return Toxic.from_json(self.client.request("POST", f"{self._path}/toxics", body))
+        try:
+            return Toxic.from_json(self.client.request("POST", f"{self._path}/toxics", body))
+        except InvalidRequest as exc:
+            # The embedded server knows these types, so only a real Toxiproxy (binary, its
+            # container, or an external one) answers this; its /version cannot tell them apart.
+            if type in EXTENSION_TYPES and exc.message == INVALID_TOXIC_TYPE:
+                raise ExtensionUnsupported(
+                    exc.status,
+                    f"toxic type {type!r} is a stack-uat extension that only the embedded fault "
+                    f"plane implements; the Toxiproxy at {self.client.url} refused it "
+                    f"({exc.message}). Use the embedded backend (--backend embedded) for it.",
+                ) from exc
+            raise
 
     def update_toxic(self, name: str, *, toxicity: float | None = None, **attributes: float) -> Toxic:
         """Change only what is given; other attributes and the toxicity stay as they are."""

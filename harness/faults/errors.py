@@ -3,6 +3,7 @@
 FaultPlaneError
 ├── ToxiproxyError              an API call answered with an error status
 │   ├── InvalidRequest          400: bad body, stream, toxic type or attribute
+│   │   └── ExtensionUnsupported  an extension toxic sent to a real Toxiproxy
 │   ├── NotFound                404
 │   │   ├── ProxyNotFound
 │   │   └── ToxicNotFound
@@ -33,6 +34,11 @@ class ToxiproxyError(FaultPlaneError):
 
 class InvalidRequest(ToxiproxyError):
     pass
+
+
+class ExtensionUnsupported(InvalidRequest):
+    """A toxic type only the embedded server implements (packet_loss, corrupt), refused by a
+    real Toxiproxy as an invalid toxic type."""
 
 
 class NotFound(ToxiproxyError):

@@ -7,7 +7,16 @@ from typing import Any, Literal
 
 Stream = Literal["upstream", "downstream"]
 ToxicType = Literal[
-    "latency", "bandwidth", "slow_close", "timeout", "reset_peer", "slicer", "limit_data", "noop"
+    "latency",
+    "bandwidth",
+    "slow_close",
+    "timeout",
+    "reset_peer",
+    "slicer",
+    "limit_data",
+    "noop",
+    "packet_loss",
+    "corrupt",  # stack-uat's extensions: the embedded server only
 ]
 
 

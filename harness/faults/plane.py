@@ -68,6 +68,12 @@ class FaultPlane:
         return self._backend.name if self._backend else ""
 
     @property
+    def extensions(self) -> bool:
+        """Whether the running server implements stack-uat's extension toxics (a real Toxiproxy
+        answers 400 to them)."""
+        return self._backend is not None and self._backend.extensions
+
+    @property
     def url(self) -> str:
         if self._backend is None:
             raise RuntimeError("the fault plane is not running")

@@ -6,11 +6,10 @@ import asyncio
 from dataclasses import dataclass
 from typing import Any
 
-from . import gojson
 from .errors import PROXY_EXISTS, PROXY_NOT_FOUND, ApiError, BindError, missing_field
+from .gofields import Convert, StructDecoder, as_bool, as_str, type_error
 from .proxy import Proxy, format_address, resolve_listen
 
-_PROXY_FIELDS = ("name", "listen", "upstream", "enabled")
 # Go type names that appear in decode errors: POST /proxies and PATCH decode a Proxy;
 # /populate decodes an array of an anonymous struct that embeds one.
 PROXY_TYPE = "toxiproxy.Proxy"
@@ -27,13 +26,27 @@ class ProxyInput:
 
     @classmethod
     def decode(cls, body: Any, defaults: Proxy | None = None, *, populate: bool = False) -> ProxyInput:
-        """Read a proxy body; fields left out (or null) keep `defaults`' values, as in Go."""
+        """Read a proxy body; fields left out (or null) keep `defaults`' values, as in Go.
+
+        Go decodes into a copy of the proxy and applies nothing when decoding fails, so a bad
+        field refuses the whole update; the error names the first bad field in body order."""
         struct = "" if populate else "Proxy"  # Go names an anonymous struct ""
-        picked = gojson.fields(body, _PROXY_FIELDS, POPULATE_ITEM_TYPE if populate else PROXY_TYPE)
-        name = gojson.as_str(picked.get("name"), f"{struct}.name")
-        listen = gojson.as_str(picked.get("listen", defaults and defaults.listen), f"{struct}.listen")
-        upstream = gojson.as_str(picked.get("upstream", defaults and defaults.upstream), f"{struct}.upstream")
-        return cls(name, listen, upstream, gojson.as_bool(picked.get("enabled"), f"{struct}.enabled"))
+        values: dict[str, Any] = {
+            "name": "",
+            "listen": defaults.listen if defaults else "",
+            "upstream": defaults.upstream if defaults else "",
+            "enabled": None,
+        }
+        fields: dict[str, Convert] = {
+            "name": lambda v: as_str(v, f"{struct}.name"),
+            "listen": lambda v: as_str(v, f"{struct}.listen"),
+            "upstream": lambda v: as_str(v, f"{struct}.upstream"),
+            "enabled": lambda v: as_bool(v, f"{struct}.enabled"),
+        }
+        decoder = StructDecoder()
+        decoder.fill(body, values, fields, POPULATE_ITEM_TYPE if populate else PROXY_TYPE)
+        decoder.check()
+        return cls(**values)
 
     def require(self, suffix: str = "") -> None:
         if not self.name:
@@ -45,7 +58,8 @@ class ProxyInput:
 class ProxyCollection:
     """Every proxy on the server. All methods run on the server's event loop."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, seed: int | None = None) -> None:
+        self.seed = seed  # seeds the toxics' random draws on every proxy (None: fresh entropy)
         self.proxies: dict[str, Proxy] = {}
         self._lock = asyncio.Lock()
 
@@ -64,7 +78,7 @@ class ProxyCollection:
             return await self._start_new(spec)
 
     async def _start_new(self, spec: ProxyInput) -> Proxy:
-        proxy = Proxy(spec.name, spec.listen, spec.upstream)
+        proxy = Proxy(spec.name, spec.listen, spec.upstream, seed=self.seed)
         if spec.enabled is not False:
             await proxy.start()
         self.proxies[spec.name] = proxy
@@ -72,7 +86,7 @@ class ProxyCollection:
 
     async def populate(self, body: Any) -> tuple[list[Proxy], ApiError | None]:
         if not isinstance(body, list):
-            raise gojson.type_error(body, "", POPULATE_TYPE)
+            raise type_error(body, "", POPULATE_TYPE)
         specs = [ProxyInput.decode(item, populate=True) for item in body]
         for index, spec in enumerate(specs, start=1):
             spec.require(f" at proxy {index}")

@@ -1,23 +1,20 @@
 """Decode and encode request bodies the way Go's encoding/json does for Toxiproxy's structs.
 
 Clients (and our tests) match on Toxiproxy's error text, so the decoder reproduces Go's:
-`json.Decoder` reads only the first value of a body, reports syntax errors in the scanner's
-words, matches keys case-insensitively, treats `null` as "leave the field alone", ignores
-unknown keys, and refuses `100.0` for an int field. Number literals are kept as sent so the
-refusal can quote them.
+`json.Decoder` reads only the first value of a body and reports syntax errors in the
+scanner's words. Number literals are kept as sent, and objects keep every key/value pair in
+body order, duplicates included, because Go's struct decoding (gofields.py) visits each one.
 """
 
 from __future__ import annotations
 
 import json
-import math
 import re
 import struct
 from typing import Any, NoReturn
 
-from .errors import ApiError, bad_body
+from .errors import bad_body
 
-INT64_MIN, INT64_MAX = -(2**63), 2**63 - 1
 MAX_DEPTH = 10000  # Go's scanner refuses deeper nesting
 # Sets of byte values, so the end-of-body marker -1 can be tested against them too.
 _WHITESPACE = frozenset(b" \t\r\n")
@@ -38,13 +35,29 @@ class FloatLiteral(str):
     """A JSON number kept as written: one with a fraction or exponent, or too long for an int."""
 
 
+class GoObject(dict[str, Any]):
+    """A JSON object that also keeps its `pairs` in body order, duplicate keys included.
+
+    Python keeps only the last value of a repeated key; Go decodes every occurrence in turn,
+    so a bad first one is still reported."""
+
+    def __init__(self, pairs: list[tuple[str, Any]]) -> None:
+        super().__init__(pairs)
+        self.pairs = pairs
+
+
+def pairs_of(obj: dict[str, Any]) -> list[tuple[str, Any]]:
+    """An object's key/value pairs in body order (a plain dict has no duplicates to keep)."""
+    return obj.pairs if isinstance(obj, GoObject) else list(obj.items())
+
+
 # -- decoding --------------------------------------------------------------------------------
 def loads(body: bytes) -> Any:
     """Decode the first JSON value of `body` as Go's json.Decoder.Decode would."""
     end = _Scanner(body).first_value_end()
     text = body[:end].decode("utf-8", errors="replace")  # Go swaps bad UTF-8 for U+FFFD too
     try:
-        value = json.loads(text, parse_float=FloatLiteral, parse_int=_parse_int)
+        value = json.loads(text, parse_float=FloatLiteral, parse_int=_parse_int, object_pairs_hook=GoObject)
         return _replace_lone_surrogates(value) if _SURROGATE_ESCAPE.search(text) else value
     except RecursionError:
         # Valid but deeper than Python's stack allows (Go would get further); refuse it.
@@ -63,7 +76,8 @@ def _replace_lone_surrogates(value: Any) -> Any:
     if isinstance(value, list):
         return [_replace_lone_surrogates(item) for item in value]
     if isinstance(value, dict):
-        return {_replace_lone_surrogates(k): _replace_lone_surrogates(v) for k, v in value.items()}
+        pairs = [(_replace_lone_surrogates(k), _replace_lone_surrogates(v)) for k, v in pairs_of(value)]
+        return GoObject(pairs)
     return value
 
 
@@ -259,87 +273,7 @@ def quote_char(char: int) -> str:
     return f"'{chr(char)}'"
 
 
-# -- Go struct fields ------------------------------------------------------------------------
-def _go_kind(value: Any, numeric_target: bool) -> str:
-    """How Go names a JSON value in a type error; it quotes the literal only for number targets."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, FloatLiteral | int):
-        return f"number {value}" if numeric_target else "number"
-    if isinstance(value, str):
-        return "string"
-    if isinstance(value, list):
-        return "array"
-    if isinstance(value, dict):
-        return "object"
-    return "null"
-
-
-def type_error(value: Any, where: str, go_type: str, *, numeric: bool = False) -> ApiError:
-    """`where` is Go's "Struct.field.path"; an empty one means the top-level value itself."""
-    kind = _go_kind(value, numeric)
-    if not where:
-        return bad_body(f"json: cannot unmarshal {kind} into Go value of type {go_type}")
-    return bad_body(f"json: cannot unmarshal {kind} into Go struct field {where} of type {go_type}")
-
-
-def fields(obj: Any, known: tuple[str, ...], go_type: str, where: str = "") -> dict[str, Any]:
-    """Pick `known` keys out of a JSON object the way Go fills a struct.
-
-    Keys match case-insensitively, a later duplicate overwrites an earlier one, and `null`
-    leaves the field alone, so null and absent keys are both left out of the result.
-    """
-    if not isinstance(obj, dict):
-        raise type_error(obj, where, go_type)
-    lowered = {k.lower(): k for k in known}
-    picked: dict[str, Any] = {}
-    for key, value in obj.items():
-        name = lowered.get(key.lower())
-        if name is not None and value is not None:
-            picked[name] = value
-    return picked
-
-
-def as_str(value: Any, where: str) -> str:
-    if value is None:
-        return ""
-    if not isinstance(value, str) or isinstance(value, FloatLiteral):
-        raise type_error(value, where, "string")
-    return value
-
-
-def as_bool(value: Any, where: str) -> bool | None:
-    if value is None:
-        return None
-    if not isinstance(value, bool):
-        raise type_error(value, where, "bool")
-    return value
-
-
-def as_int(value: Any, where: str, go_type: str = "int64") -> int:
-    if value is None:
-        return 0
-    if isinstance(value, bool) or not isinstance(value, int):  # FloatLiteral is a str
-        raise type_error(value, where, go_type, numeric=isinstance(value, FloatLiteral))
-    if not INT64_MIN <= value <= INT64_MAX:
-        raise type_error(value, where, go_type, numeric=True)
-    return value
-
-
-def as_float32(value: Any, where: str) -> float:
-    if value is None:
-        return 0.0
-    if isinstance(value, bool) or not isinstance(value, int | FloatLiteral):
-        raise type_error(value, where, "float32")
-    try:
-        parsed = float(value)
-        if math.isinf(parsed):
-            raise OverflowError(value)
-        return shortest_float32(parsed)
-    except (OverflowError, struct.error):
-        raise type_error(value, where, "float32", numeric=True) from None
-
-
+# -- numbers --------------------------------------------------------------------------------
 def shortest_float32(x: float) -> float:
     """Round to float32 and back to the shortest decimal that survives, as Go prints float32."""
     f32: float = struct.unpack("f", struct.pack("f", x))[0]

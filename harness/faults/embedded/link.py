@@ -13,7 +13,8 @@ import struct
 from collections.abc import Callable
 from typing import Literal, cast
 
-from .stages import Emit, Stage, make_stage
+from .stagebase import Emit, Stage
+from .stages import make_stage
 from .toxics import ToxicSpec
 
 log = logging.getLogger("harness.toxiproxy")
@@ -121,9 +122,15 @@ class Link:
         direction: Literal["upstream", "downstream"],
         source: Side,
         dest: Side,
+        *,
+        seed: int | None = None,
+        rng_key: str = "",
     ) -> None:
         self.loop = loop
         self.direction = direction
+        # What the stages seed their random draws from (stagebase.stage_rng).
+        self.seed = seed
+        self.rng_key = rng_key
         self.source = source
         self.dest = dest
         self.stages: list[Stage] = []
@@ -249,12 +256,16 @@ class Connection:
         upstream: Side,
         toxics: list[ToxicSpec],
         on_closed: Callable[[Connection], None],
+        *,
+        seed: int | None = None,
+        rng_key: str = "",
     ) -> None:
+        """`rng_key` names the connection (proxy and number) for the toxics' seeded draws."""
         self.client = client
         self.upstream = upstream
         self.links = {
-            "upstream": Link(loop, "upstream", client, upstream),
-            "downstream": Link(loop, "downstream", upstream, client),
+            "upstream": Link(loop, "upstream", client, upstream, seed=seed, rng_key=rng_key),
+            "downstream": Link(loop, "downstream", upstream, client, seed=seed, rng_key=rng_key),
         }
         self._on_closed = on_closed
         self._lost = 0

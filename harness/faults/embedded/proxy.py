@@ -11,7 +11,7 @@ from typing import Any
 
 from .errors import TOXIC_NOT_FOUND, ApiError, BindError
 from .link import Connection, Side
-from .toxics import ToxicSpec, new_toxic, updated_toxic
+from .toxics import ToxicSpec, new_toxic, update_toxic
 
 log = logging.getLogger("harness.toxiproxy")
 
@@ -58,7 +58,7 @@ async def resolve_listen(loop: asyncio.AbstractEventLoop, listen: str) -> tuple[
 
 
 class Proxy:
-    def __init__(self, name: str, listen: str, upstream: str) -> None:
+    def __init__(self, name: str, listen: str, upstream: str, *, seed: int | None = None) -> None:
         self.name = name
         self.listen = listen
         self.upstream = upstream
@@ -68,6 +68,10 @@ class Proxy:
         self._server: asyncio.AbstractServer | None = None
         self._dialling: dict[Side, asyncio.Task[None]] = {}
         self._finished_bytes = {"upstream": [0, 0], "downstream": [0, 0]}
+        # The server's seed, if it has one; with the connection's number it seeds every
+        # random draw of the toxics on that connection (stagebase.stage_rng).
+        self.seed = seed
+        self._accepted_count = 0
 
     # -- lifecycle -------------------------------------------------------------------
     async def start(self) -> None:
@@ -133,7 +137,9 @@ class Proxy:
             client.close()
             return
         toxics = self.toxics["upstream"] + self.toxics["downstream"]
-        conn = Connection(loop, client, upstream, toxics, self._finished)
+        key = f"{self.name}/{self._accepted_count}"
+        self._accepted_count += 1
+        conn = Connection(loop, client, upstream, toxics, self._finished, seed=self.seed, rng_key=key)
         self.connections.add(conn)
 
     def _finished(self, conn: Connection) -> None:
@@ -170,10 +176,8 @@ class Proxy:
         return spec
 
     def update_toxic(self, name: str, body: Any) -> ToxicSpec:
-        old = self.find_toxic(name)
-        spec = updated_toxic(old, body)
-        chain = self.toxics[spec.stream]
-        chain[chain.index(old)] = spec
+        spec = self.find_toxic(name)
+        update_toxic(spec, body)  # a bad body raises here, after applying what fitted (as Go)
         for conn in list(self.connections):
             conn.links[spec.stream].update_toxic(spec)
         return spec

@@ -35,10 +35,10 @@ def load_config(path: str | Path) -> list[dict[str, Any]]:
 class ServerCore:
     """The API server and its proxies on one event loop; both runners below wrap this."""
 
-    def __init__(self, host: str, port: int, *, metrics: bool = False) -> None:
+    def __init__(self, host: str, port: int, *, metrics: bool = False, seed: int | None = None) -> None:
         self.host = host
         self.port = port
-        self.collection = ProxyCollection()
+        self.collection = ProxyCollection(seed=seed)
         self._api = ToxiproxyApi(self.collection, metrics=metrics)
         self._server: asyncio.AbstractServer | None = None
         self._handler: web.Server | None = None
@@ -85,8 +85,11 @@ class EmbeddedToxiproxy:
         *,
         config: list[dict[str, Any]] | None = None,
         metrics: bool = False,
+        seed: int | None = None,
     ) -> None:
-        self._core = ServerCore(host, port, metrics=metrics)
+        """`seed` makes the toxics' random draws (toxicity, jitter, slicing, the extensions'
+        loss and corruption) repeat from run to run; Toxiproxy's own `-seed` flag does nothing."""
+        self._core = ServerCore(host, port, metrics=metrics, seed=seed)
         self._config = config
         self._loop = LoopThread("embedded-toxiproxy")
 
@@ -132,11 +135,12 @@ def serve_forever(
     *,
     metrics: bool = False,
     ready: Callable[[ServerCore], None] | None = None,
+    seed: int | None = None,
 ) -> None:
     """The foreground server behind `uat toxiproxy`; SIGINT and SIGTERM stop it cleanly."""
     loop = new_event_loop()
     asyncio.set_event_loop(loop)
-    core = ServerCore(host, port, metrics=metrics)
+    core = ServerCore(host, port, metrics=metrics, seed=seed)
     stop = asyncio.Event()
     try:
         loop.run_until_complete(core.start(config))

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import json
 import socket
 
+import httpx
 import pytest
 
 from harness.faults import (
     EmbeddedToxiproxy,
+    ExtensionUnsupported,
     InvalidRequest,
     ProxyExists,
     ProxyNotFound,
@@ -17,6 +20,8 @@ from harness.faults import (
     ToxicNotFound,
     ToxiproxyClient,
 )
+from harness.faults.client import Proxy
+from harness.faults.models import ProxyInfo
 from tests.netutil import connect, round_trip
 
 
@@ -138,3 +143,32 @@ def test_non_loopback_upstreams_are_refused_before_any_request(toxiproxy: Embedd
         )  # created; nothing is dialled until a client connects
         with pytest.raises(TargetRefused):
             proxy.update(upstream="198.51.100.7:80")
+
+
+def _real_toxiproxy(request: httpx.Request) -> httpx.Response:
+    """What Toxiproxy 2.12 answers to a toxic type it does not know (api.go via http.Error)."""
+    assert request.url.path == "/proxies/p/toxics"
+    body = json.dumps({"error": "invalid toxic type", "status": 400}, separators=(",", ":")) + "\n"
+    return httpx.Response(400, text=body, headers={"Content-Type": "text/plain; charset=utf-8"})
+
+
+@pytest.mark.parametrize("toxic_type", ["packet_loss", "corrupt"])
+def test_extension_toxics_on_a_real_toxiproxy_say_so(toxic_type: str) -> None:
+    with ToxiproxyClient("http://toxiproxy.test:8474", transport=httpx.MockTransport(_real_toxiproxy)) as tp:
+        proxy = Proxy(tp, ProxyInfo("p", "127.0.0.1:1", "127.0.0.1:2", True))
+        with pytest.raises(ExtensionUnsupported, match="only the embedded fault plane implements") as info:
+            proxy.add_toxic(toxic_type)
+        assert toxic_type in str(info.value) and info.value.status == 400
+        with pytest.raises(InvalidRequest) as plain:  # any other unknown type stays as it was
+            proxy.add_toxic("walrus")
+        assert not isinstance(plain.value, ExtensionUnsupported)
+
+
+def test_extension_toxics_work_on_the_embedded_server(client: ToxiproxyClient, echo_server: int) -> None:
+    proxy = client.create_proxy("echo", upstream=f"127.0.0.1:{echo_server}")
+    loss = proxy.add_toxic("packet_loss", stream="upstream", rto_ms=50, seed=1)
+    assert loss.attributes["rto_ms"] == 50 and loss.attributes["segment_size"] == 1448
+    corrupt = proxy.add_toxic("corrupt", byte_ppm=0)
+    assert corrupt.type == "corrupt"
+    with connect(proxy.port) as sock:
+        round_trip(sock)

@@ -9,6 +9,7 @@ granularity, plus a loaded 2-core box shared by the proxy's thread and the test'
 from __future__ import annotations
 
 import asyncio
+import itertools
 import socket
 import time
 
@@ -63,14 +64,53 @@ def test_bandwidth(api: Api) -> None:
     assert abs(elapsed - 0.480) <= SLACK_S, f"{elapsed * 1000:.0f} ms"
 
 
-def test_bandwidth_rate_zero_is_unlimited(api: Api, echo_server: int) -> None:
-    port = api.create("test", f"127.0.0.1:{echo_server}")
-    api.add_toxic("test", "bandwidth", stream="upstream", rate=0)
-    payload = bytes(range(256)) * 4096  # 1 MiB
-    with connect(port) as client:
-        start = time.monotonic()
-        assert echo(client, payload) == payload
-        assert time.monotonic() - start < 0.5
+def test_bandwidth_rate_zero_stalls_until_the_toxic_changes(api: Api) -> None:
+    """Go's slicing loop runs while len > rate×100, which at rate 0 is forever: the chunk goes
+    out in empty slices until the toxic is interrupted. An update releases the chunk at once
+    (Go writes what it holds on interrupt), and the restarted toxic stalls the next one."""
+    with Upstream() as upstream:
+        port = api.create("test", upstream.address)
+        api.add_toxic("test", "bandwidth", stream="upstream", name="bw", rate=0)
+        with connect(port) as client:
+            server = upstream.accept()
+            client.sendall(b"held")
+            expect_silence(server, 0.3)
+            start = time.monotonic()
+            api.update_toxic("test", "bw", rate=0)
+            assert recv_exact(server, 4) == b"held"
+            assert time.monotonic() - start < 0.2
+            client.sendall(b"again")
+            expect_silence(server, 0.2)
+            api.remove_toxic("test", "bw")
+            assert recv_exact(server, 5) == b"again"
+
+
+def test_bandwidth_rate_read_live_as_go_reads_its_field(api: Api) -> None:
+    """A failed PATCH still writes the attributes that fitted into the live toxic (Go decodes
+    into it) without restarting it; the stalled loop sees the new rate on its next slice."""
+    with Upstream() as upstream:
+        port = api.create("test", upstream.address)
+        api.add_toxic("test", "bandwidth", stream="upstream", name="bw", rate=0)
+        with connect(port) as client:
+            server = upstream.accept()
+            client.sendall(b"held")
+            expect_silence(server, 0.15)
+            reply = api.http.patch(
+                "/proxies/test/toxics/bw", json={"attributes": {"rate": 1000}, "toxicity": "x"}
+            )
+            assert reply.status_code == 400
+            start = time.monotonic()
+            assert recv_exact(server, 4) == b"held"
+            assert time.monotonic() - start < 0.3  # the next 100 ms slice, not a restart
+
+
+def test_divergence_negative_bandwidth_rate_is_refused(api: Api) -> None:
+    """Divergence from Toxiproxy 2.12: Go slices the chunk at rate×100, a negative bound, and
+    the panic takes the whole server down. We answer 400 instead, naming the field."""
+    api.create("test", "127.0.0.1:1")
+    reply = api.http.post("/proxies/test/toxics", json={"type": "bandwidth", "attributes": {"rate": -1}})
+    assert reply.status_code == 400
+    assert reply.json()["error"] == "bad request body: bandwidth rate must be at least 0, got -1"
 
 
 def test_bandwidth_sends_big_chunks_in_slices(api: Api) -> None:
@@ -293,6 +333,37 @@ def test_slicer_stage_average_one_gives_single_bytes() -> None:
     data = b"hello world hello world!"
     pieces = asyncio.run(_slice(data, average_size=1, size_variation=0, delay=0))
     assert pieces == [bytes([b]) for b in data]
+
+
+async def _piece_times(chunks: list[bytes], **attributes: int) -> list[tuple[float, bytes]]:
+    """Push chunks into a slicer stage at once; return each piece with when it came out."""
+    loop = asyncio.get_running_loop()
+    out: list[tuple[float, bytes]] = []
+    link = FakeLink(loop)
+
+    def emit(data: bytes | None, _: float) -> None:
+        assert data is not None
+        out.append((loop.time() - start, data))
+
+    start = loop.time()
+    stage = SlicerStage(stage_spec("slicer", **attributes), link, emit)
+    for chunk in chunks:
+        stage.push(chunk, start)
+    total = sum(len(c) for c in chunks)
+    while sum(len(d) for _, d in out) < total and loop.time() - start < 2.0:
+        await asyncio.sleep(0.005)
+    stage.stop()
+    return out
+
+
+def test_slicer_waits_after_the_last_piece_too() -> None:
+    """Go's SlicerToxic sleeps `delay` after every piece it writes, the last one included, so
+    the next chunk's first piece comes a full delay after this chunk's last. 40 ms apart;
+    the old behaviour sent "c" right after "b"."""
+    pieces = asyncio.run(_piece_times([b"ab", b"cd"], average_size=1, size_variation=0, delay=40_000))
+    assert [d for _, d in pieces] == [b"a", b"b", b"c", b"d"]
+    gaps = [later - earlier for (earlier, _), (later, _) in itertools.pairwise(pieces)]
+    assert all(gap >= 0.035 for gap in gaps), [f"{g * 1000:.0f} ms" for g in gaps]
 
 
 def test_slicer_through_the_proxy_keeps_bytes(api: Api, echo_server: int) -> None:

@@ -11,6 +11,7 @@
 from __future__ import annotations
 
 import itertools
+import math
 from dataclasses import dataclass
 
 from .market import Market, Quote
@@ -107,6 +108,10 @@ class MatchingEngine:
             raise OrderError("1016", "unsupported price type")
         inst = path.instrument
         for name, value in (("price", order.price), ("trigger_price", order.trigger_price)):
+            # Matching turns both into ticks whatever the order type: NaN, infinity, or a value whose
+            # tick count overflows would fail there, on every later step of the instrument's path.
+            if not math.isfinite(value / inst.tick_size):
+                raise OrderError("1018", f"{name} {value} is not a finite price")
             needed = (name == "price" and order.price_type in (LIMIT, STOP_LIMIT)) or (
                 name == "trigger_price" and order.price_type in (STOP_LIMIT, STOP_MARKET)
             )

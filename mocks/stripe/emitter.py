@@ -148,11 +148,15 @@ class StripeEmitter(MockVenue):
     def check_url(self, url: Any) -> str:
         if not isinstance(url, str) or not url:
             raise FaultError("url", "is required and must be a string")
-        parts = urlsplit(url)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
+        try:
+            parts = urlsplit(url)
+            hostname = parts.hostname
+        except ValueError:  # urlsplit refuses some URLs outright: "http://[::1", say
+            raise FaultError("url", "must be an http(s) URL with a host") from None
+        if parts.scheme not in ("http", "https") or not hostname:
             raise FaultError("url", "must be an http(s) URL with a host")
         try:
-            check_host(parts.hostname, self.allowed_hosts, what="webhook URL")
+            check_host(hostname, self.allowed_hosts, what="webhook URL")
         except TargetRefused as exc:
             raise FaultError("url", str(exc)) from None
         return url

@@ -120,7 +120,11 @@ class TTServices:
             if not isinstance(name, str) or not name.strip() or len(name) > 128:
                 return failed(400, f"accounts[{n}].name must be a non-empty string")
             parent = item.get("parentId")
-            if parent is not None and (isinstance(parent, bool) or parent not in self.venue.state.accounts):
+            if parent is not None and (
+                isinstance(parent, bool)
+                or not isinstance(parent, int)
+                or parent not in self.venue.state.accounts
+            ):
                 return failed(400, f"accounts[{n}].parentId is not a known account")
             description = item.get("description", "")
             checked.append((name.strip(), description if isinstance(description, str) else "", parent))

@@ -12,7 +12,8 @@ from typing import TypeVar
 
 import click
 
-EXIT_INTERRUPTED = 130  # what a shell reports for Ctrl-C
+from .exitcodes import EXIT_INTERRUPTED, raise_interrupted
+
 T = TypeVar("T")
 
 
@@ -21,10 +22,8 @@ def serve_until_interrupted(
 ) -> None:
     done = threading.Event()
 
-    def interrupt(*_: object) -> None:
-        raise KeyboardInterrupt  # while starting: unwind, and the finally below removes what started
-
-    previous = {sig: signal.signal(sig, interrupt) for sig in (signal.SIGINT, signal.SIGTERM)}
+    # while starting, a signal unwinds the start, and the finally below removes what started
+    previous = {sig: signal.signal(sig, raise_interrupted) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         try:
             started = start()

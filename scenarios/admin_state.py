@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from harness.scenario import ORDER_CHECKS, Evidence, Scenario, action, db_fault, deploy, down, toxic
 
+from .latency import loss_bursts
+
 SUITE = "admin-state"
 # What every database scenario holds: the order invariants, acknowledged orders durable, every
 # request answered within the bound, admin back within the SLO and a consistent database.
@@ -82,6 +84,22 @@ SCENARIOS = (
         fault_class="database link",
         severity="critical",
         schedule=(toxic("postgres", "latency", for_s=4.0, stream="downstream", latency=200, jitter=50),),
+        checks=DB_CHECKS,
+    ),
+    Scenario(
+        id="DB-LINK-PACKET-LOSS",
+        title="Bursts of segment loss on the database link for 5 s",
+        description=(
+            "Segments between the middleware and Postgres are lost in bursts, each loss stalling the "
+            "link for a retransmission timeout that doubles up to 1.6 s. Queries slow down in jerks; "
+            "orders must not be lost or duplicated, and every request must still be answered within "
+            "the bound. Uses the embedded fault plane's packet_loss extension."
+        ),
+        suite=SUITE,
+        venue="postgres",
+        fault_class="database link",
+        severity="normal",
+        schedule=(loss_bursts("postgres", for_s=5.0),),
         checks=DB_CHECKS,
     ),
     Scenario(

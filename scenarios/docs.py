@@ -13,6 +13,7 @@ from . import SUITES
 from .mutants import MUTANT_KILLS
 
 STATE_NEEDS = ("db_", "deploy")  # Target.offers: database faults and deployments
+PLANE_NEEDS = ("plane:",)  # the fault plane's own: extension toxics
 
 
 def _needs(scenario: Scenario) -> str:
@@ -22,8 +23,9 @@ def _needs(scenario: Scenario) -> str:
     venues = [
         f"`{n}`"
         for n in scenario.requires
-        if n not in ADAPTER_OPERATIONS and not n.startswith(("setting:", *STATE_NEEDS))
+        if n not in ADAPTER_OPERATIONS and not n.startswith(("setting:", *STATE_NEEDS, *PLANE_NEEDS))
     ]
+    plane = [n for n in scenario.requires if n.startswith(PLANE_NEEDS)]
     parts = [f"venues {', '.join(venues)}"] if venues else []
     parts += (
         [f"of its database and deployment {', '.join(state)} (the target file's [database], [deploy])"]
@@ -31,6 +33,7 @@ def _needs(scenario: Scenario) -> str:
         else []
     )
     parts += [f"adapter operations {', '.join(operations)}"] if operations else []
+    parts += ["the embedded fault plane (its packet_loss/corrupt extension toxics)"] if plane else []
     parts += [f"target settings {', '.join(settings)} (the target file's [settings])"] if settings else []
     return "; ".join(parts) or "nothing beyond the required operations"
 

@@ -2,7 +2,24 @@
 
 from __future__ import annotations
 
-from harness.scenario import ORDER_CHECKS, Scenario, protocol, toxic
+from harness.scenario import ORDER_CHECKS, FaultStep, Scenario, protocol, toxic
+
+
+def loss_bursts(venue: str, *, for_s: float) -> FaultStep:
+    """Segment loss in bursts (the packet_loss extension toxic) on what the venue sends: about 5% of
+    transmissions lost on average, most of them in the bad state; RTOs from 200 ms doubling to 1.6 s."""
+    return toxic(
+        venue,
+        "packet_loss",
+        for_s=for_s,
+        good_to_bad_ppm=50_000,
+        bad_to_good_ppm=300_000,
+        good_loss_ppm=5_000,
+        bad_loss_ppm=400_000,
+        rto_ms=200,
+        max_rto_ms=1600,
+    )
+
 
 RECOVERY_CHECKS = (*ORDER_CHECKS, "recovery_slo")
 
@@ -85,5 +102,22 @@ SCENARIOS = (
         severity="normal",
         schedule=(toxic("rithmic", "slicer", for_s=4.0, average_size=8, size_variation=7, delay=50),),
         checks=RECOVERY_CHECKS,
+    ),
+    Scenario(
+        id="LATENCY-PACKET-LOSS-BURSTS",
+        title="Bursts of segment loss on the link from Rithmic for 5 s",
+        description=(
+            "Segments from Rithmic are lost in bursts (a Gilbert-Elliott chain), and each loss stalls the "
+            "stream for a retransmission timeout that doubles up to 1.6 s, as TCP would. Nothing is "
+            "dropped or reordered, but answers and fills arrive in jerks. Orders must not be lost, "
+            "duplicated or left unknown. Uses the embedded fault plane's packet_loss extension."
+        ),
+        suite="latency",
+        venue="rithmic",
+        fault_class="latency",
+        severity="normal",
+        schedule=(loss_bursts("rithmic", for_s=5.0),),
+        checks=RECOVERY_CHECKS,
+        recovery_s=4.0,
     ),
 )

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..exitcodes import InfraFailure
 from ..foreground import serve_until_interrupted
 from .engine import LoopbackEngine, engine_unavailable
 from .errors import EngineUnavailable, ImageUnavailable
@@ -38,7 +39,6 @@ def engine_up(data_dir: Path | None, images: bool, as_json: bool) -> None:
     Teardown removes every container, stops dockerd and its containerd, unmounts what they left
     mounted and deletes the temp dirs.
     """
-    from ..cli import InfraFailure
 
     engine = LoopbackEngine(data_dir.resolve() if data_dir else None)
 
@@ -77,7 +77,6 @@ def engine_up(data_dir: Path | None, images: bool, as_json: bool) -> None:
 @engine_group.command("check")
 def engine_check() -> None:
     """Say whether an engine answers at DOCKER_HOST (or the standard socket): exit 0 or 3."""
-    from ..cli import InfraFailure
 
     reason = engine_unavailable()
     if reason is not None:
@@ -95,7 +94,6 @@ def engine_build(name: str) -> None:
     is there already, and print its tag: `harness` (the mocks and the fault plane) or
     `express-sample` (the Express sample target, run by `--target express-sample-image`).
     Base images are built with debootstrap first when missing. Exit 3 if it cannot be built."""
-    from ..cli import InfraFailure
 
     reason = engine_unavailable()
     if reason is not None:

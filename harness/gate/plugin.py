@@ -8,21 +8,20 @@ test is *broken* and its record says harness_error, so the gate exits 3, not 1."
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import shlex
 import sys
 import time
-from collections.abc import Callable
 from typing import Any
 
 import pytest
 
 from harness.report.allure import write_metadata
 
+from .reporting import ProgressHook, Steps, report
+
 BACKENDS = ("auto", "binary", "docker", "embedded")
-ProgressHook = Callable[[str, str, tuple[str, ...]], None]
 STATE = pytest.StashKey["GateState"]()
 PROGRESS = pytest.StashKey[ProgressHook]()
 
@@ -75,7 +74,9 @@ def pytest_configure(config: pytest.Config) -> None:
         raise pytest.UsageError(str(exc)) from None
     seed = config.getoption("seed")
     if seed is None:
-        seed = int.from_bytes(os.urandom(3), "big")
+        from .seeds import draw_seed
+
+        seed = draw_seed()
     config.stash[STATE] = GateState(config, scenarios, seed)
 
 
@@ -111,41 +112,6 @@ def pytest_generate_tests(metafunc: pytest.Metafunc) -> None:
 @pytest.fixture(scope="session")
 def uat_gate(pytestconfig: pytest.Config) -> GateState:
     return pytestconfig.stash[STATE]
-
-
-class _Steps:
-    """Allure steps opened and closed as the runner reports its phases."""
-
-    def __init__(self) -> None:
-        self.current: Any = None
-        self.phase = ""
-        self.faults: tuple[str, ...] = ()
-        self.started = time.monotonic()
-
-    def on_progress(self, phase: str, faults: tuple[str, ...]) -> None:
-        import allure
-
-        if phase != self.phase:
-            self.close()
-            self.phase = phase
-            self.current = allure.step(f"{phase}")
-            self.current.__enter__()
-        if faults != self.faults:
-            at = time.monotonic() - self.started
-            title = f"t+{at:.1f} s: " + (
-                f"faults active: {', '.join(faults)}" if faults else "faults cleared"
-            )
-            with allure.step(title):
-                pass
-            self.faults = faults
-
-    def close(self, exc: BaseException | None = None) -> None:
-        step, self.current = self.current, None
-        if step is not None:
-            if exc is None:
-                step.__exit__(None, None, None)
-            else:
-                step.__exit__(type(exc), exc, exc.__traceback__)
 
 
 class GateState:
@@ -214,6 +180,10 @@ class GateState:
             parts += ["--target", shlex.quote(self.target_spec)]
         if self.backend != "auto":
             parts += ["--backend", self.backend]
+        elif self._topology is not None and self._topology.stack.plane.backend_name in ("binary", "embedded"):
+            # what `auto` chose (the same toxic code on replay); an auto-chosen docker plane is left to
+            # auto, since --backend docker would also move the mocks into containers
+            parts += ["--backend", self._topology.stack.plane.backend_name]
         return " ".join(parts)
 
     def environment(self) -> dict[str, str]:
@@ -276,7 +246,7 @@ class GateState:
         unmet = self._unmet_needs(scenario)
         if unmet:
             self._not_applicable(record, "; ".join(unmet))
-        steps = _Steps()
+        steps = Steps()
 
         def progress(sid: str, phase: str, faults: tuple[str, ...]) -> None:
             steps.on_progress(phase, faults)
@@ -287,6 +257,7 @@ class GateState:
                 hook(scenario.id, "starting topology", ())
                 with allure.step("start the topology (Postgres, fault plane, mocks, middleware)"):
                     topo = self.topology()
+                record["reproduce"] = self.reproduce_command(scenario.id)  # names the backend chosen
                 result = ScenarioRunner(topo, self.seed, progress=progress).run(scenario)
             except BaseException as exc:
                 steps.close(exc)
@@ -302,15 +273,19 @@ class GateState:
             self._harness_error(record, began, exc)
         except Exception as exc:
             self._harness_error(record, began, exc)
-        self._report(record, result)
+        report(record, result, self.progress())
 
     def _unmet_needs(self, scenario: Any) -> list[str]:
         """What the target lacks for this scenario: venues it is not wired to, adapter operations its
-        file does not declare (Scenario.requires)."""
+        file does not declare (Scenario.requires), extension toxics a real Toxiproxy lacks."""
         from harness.scenario.evidence import unmet_needs
+        from harness.scenario.faults import PLANE_EXTENSIONS
 
         target = self.target()
-        return unmet_needs(scenario.requires, target.offers(), target.adapter.supports, target.settings)
+        offers = target.offers()
+        if PLANE_EXTENSIONS in scenario.requires and self.topology().stack.plane.extensions:
+            offers = (*offers, PLANE_EXTENSIONS)
+        return unmet_needs(scenario.requires, offers, target.adapter.supports, target.settings)
 
     def _not_applicable(self, record: dict[str, Any], why: str) -> None:
         """Skipped, with its reason: never run, never passed (and a failure under --strict)."""
@@ -359,87 +334,6 @@ class GateState:
         self.progress()(record["id"], "HARNESS ERROR", ())
         allure.attach(message, "harness error (not a verdict on the middleware)", allure.attachment_type.TEXT)
         raise HarnessFailure(f"[harness error] {message}") from exc
-
-    def _report(self, record: dict[str, Any], result: Any) -> None:
-        import allure
-
-        from harness.report.attachments import attach_result
-
-        by_status: dict[str, list[Any]] = {}
-        for verdict in result.verdicts:
-            by_status.setdefault(verdict.status, []).append(verdict)
-        failed, thin = by_status.get("failed", []), by_status.get("no_evidence", [])
-        skipped = by_status.get("skipped", [])
-        title = (
-            f"verdict per check: {len(failed)} failed, {len(thin)} without evidence, {len(skipped)} skipped "
-            f"of {len(result.verdicts)}"
-        )
-        with contextlib.suppress(AssertionError), allure.step(title):  # a failed step, not a raise
-            for verdict in result.verdicts:
-                _verdict_step(verdict)
-            if failed or thin:
-                raise AssertionError(", ".join(v.check for v in [*failed, *thin]))
-        measured = json.dumps(result.measured.to_json() if result.measured else {})
-        with contextlib.suppress(AssertionError), allure.step(f"evidence measured: {measured}"):
-            if result.missing:
-                raise AssertionError("; ".join(result.missing))
-        attach_result(result, record["reproduce"])
-        data = result.to_json()
-        record.update(
-            status=result.status,
-            reason=result.reason,
-            missing_evidence=result.missing_evidence,
-            evidence=data["evidence"],
-            duration_s=data["duration_s"],
-            phases=data["phases"],
-            faults=data["faults"],
-            verdicts=[{k: v for k, v in verdict.items() if k != "evidence"} for verdict in data["verdicts"]],
-            failing_checks=[v.to_json() for v in failed],
-            inconclusive_checks=[v.to_json() for v in thin],
-            skipped_checks=[v.to_json() for v in skipped],
-        )
-        done = {
-            "passed": "passed",
-            "failed": f"FAILED ({', '.join(v.check for v in failed)})",
-            "inconclusive": f"INCONCLUSIVE (no evidence: {_first(result.missing_evidence)})",
-        }.get(result.status, result.status)
-        self.progress()(record["id"], f"{done} in {record['duration_s']:.1f} s", ())
-        if result.status == "failed":
-            lines = []
-            for v in failed:
-                lines.append(f"[{v.category or 'protocol handling'}] {v.check}: {v.summary}")
-                if v.diagnosis:
-                    lines.append(f"  diagnosis: {v.diagnosis['summary']}")
-            if result.missing_evidence:
-                lines.append("the run was also short of evidence: " + "; ".join(result.missing_evidence))
-            lines.append(f"reproduce: {record['reproduce']}")
-            pytest.fail("\n".join(lines), pytrace=False)
-        if result.status == "inconclusive":
-            lines = ["[no evidence] inconclusive: not enough evidence to judge the middleware"]
-            lines += [f"missing: {what}" for what in result.missing_evidence]
-            lines.append(f"reproduce: {record['reproduce']}")
-            pytest.fail("\n".join(lines), pytrace=False)
-
-
-def _first(items: list[str], shown: int = 2) -> str:
-    more = f"; and {len(items) - shown} more" if len(items) > shown else ""
-    return "; ".join(items[:shown]) + more
-
-
-def _verdict_step(verdict: Any) -> None:
-    """One Allure step per check: passed, failed, no evidence (failed, its own words) or skipped."""
-    import allure
-
-    label = {"passed": "ok", "failed": "FAILED", "no_evidence": "NO EVIDENCE", "skipped": "skipped"}
-    title = f"{verdict.check}: {label.get(verdict.status, verdict.status)}: {verdict.summary}"
-    with contextlib.suppress(AssertionError, pytest.skip.Exception), allure.step(title):
-        if verdict.diagnosis:
-            with allure.step(f"diagnosis: {verdict.diagnosis['summary']}"):
-                pass
-        if verdict.status in ("failed", "no_evidence"):
-            raise AssertionError(verdict.summary)
-        if verdict.status == "skipped":
-            pytest.skip(verdict.summary)
 
 
 def dumps(records: list[dict[str, Any]]) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 
 import click
 
+from ..exitcodes import EXIT_FAILED, InfraFailure, UsageFailure
 from ..netguard import TargetRefused, check_host
 from .processes import WORKER_WAIT_S
 
@@ -88,7 +89,6 @@ def load_command(
 ) -> None:
     """Drive seeded traders at the middleware with Locust while faults play, then check the
     invariants. Exit 0 when every invariant holds and nothing failed outside a fault window."""
-    from ..cli import InfraFailure, UsageFailure
     from ..containers.errors import EngineUnavailable, ImageUnavailable
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
@@ -131,7 +131,7 @@ def load_command(
         raise InfraFailure(str(exc)) from None
     except OnboardingFailed as exc:
         click.echo(f"the middleware failed to onboard the traders: {exc}", err=True)
-        raise SystemExit(1) from None
+        raise SystemExit(EXIT_FAILED) from None
     except TargetNotReady as exc:
         raise click.ClickException(str(exc)) from None
     except (OSError, EngineUnavailable, ImageUnavailable) as exc:
@@ -166,7 +166,7 @@ def load_command(
             click.echo(f"JOURNAL INCOMPLETE: {problem}", err=True)
         raise InfraFailure("the merged history is incomplete, so the verdicts above judge part of the run")
     if not result.passed:
-        raise SystemExit(1)
+        raise SystemExit(EXIT_FAILED)
 
 
 def _hosts(url_template: str) -> list[str]:

@@ -22,6 +22,7 @@ from ..faults import Proxy
 from ..history import History
 from ..postgres import ThrowawayPostgres
 from ..scenario.faults import POSTGRES, FaultStep
+from ..scenario.player import play
 from ..scenario.statefaults import StateFaultHooks, StateFaults
 from ..settle import settle_orders
 from ..target import TargetError
@@ -93,6 +94,10 @@ class LoadRun(StateFaultHooks):
         self.state: StateFaults | None = None  # database faults, deployments, diagnosis sampling
 
     # FaultContext, so schedule steps apply here exactly as in scenarios.
+    @property
+    def seed(self) -> int:
+        return self.options.seed
+
     def proxy(self, venue: str) -> Proxy:
         return self.topo.stack.plane.client.get_proxy(venue)
 
@@ -230,22 +235,8 @@ class LoadRun(StateFaultHooks):
 
     def _play_schedule(self, stop: threading.Event) -> None:
         schedule = self.options.schedule
-        if schedule is None:
-            return
-        pending = list(schedule.steps)
-        active: list[tuple[float, FaultStep, Any]] = []
-        while (pending or active) and not stop.is_set():
-            now = self.timeline.now()  # run time: zero is when the load started
-            while pending and pending[0].at <= now:
-                step = pending.pop(0)
-                end = step.at + (step.for_s if step.for_s is not None else schedule.duration_s - step.at)
-                active.append((end, step, step.apply(self)))
-            for item in [a for a in active if a[0] <= now]:
-                active.remove(item)
-                item[1].clear(self, item[2])
-            stop.wait(0.05)
-        for _, step, window in active:  # the run ended first: nothing may stay broken
-            step.clear(self, window)
+        if schedule is not None:  # run time: zero is when the load started
+            play(schedule.steps, self, now=self.timeline.now, until_s=schedule.duration_s, stop=stop)
 
     def _process_groups(self) -> dict[str, int]:
         groups = {"harness": os.getpid()}  # uat itself, the in-process mocks and fault plane

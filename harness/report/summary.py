@@ -7,13 +7,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
+from ..exitcodes import EXIT_FAILED, EXIT_INFRA, EXIT_OK, EXIT_USAGE
 from ..gate.status import counts
 
 VERDICT = {
-    0: "PASSED",
-    1: "FAILED",
-    2: "TARGET FILE ERROR (not a verdict on the middleware)",
-    3: "HARNESS ERROR (not a verdict on the middleware)",
+    EXIT_OK: "PASSED",
+    EXIT_FAILED: "FAILED",
+    EXIT_USAGE: "TARGET FILE ERROR (not a verdict on the middleware)",
+    EXIT_INFRA: "HARNESS ERROR (not a verdict on the middleware)",
 }
 SHOWN = {
     "passed": "pass",
@@ -40,13 +41,46 @@ def _why(r: dict[str, Any]) -> str:
     return f"skipped checks: {', '.join(skipped)}" if skipped else "-"
 
 
+def _headline(meta: dict[str, Any]) -> str:
+    if meta.get("verdict") == "empty_shard":
+        return "EMPTY SHARD (nothing ran here: the other shards hold the whole selection)"
+    shown = VERDICT.get(meta["exit_code"], meta["verdict"])
+    missing = meta.get("merged", {}).get("missing", [])
+    return f"{shown} ({incomplete(missing, meta['merged']['count'])})" if missing else shown
+
+
+def incomplete(missing: list[int], count: int) -> str:
+    """`incomplete: shard 2/3 missing` (or shards 2/3 and 3/3), for a merge that lacks shards."""
+    names = " and ".join(f"{index}/{count}" for index in missing)
+    return f"incomplete: shard{'s' if len(missing) > 1 else ''} {names} missing"
+
+
+def _shards(meta: dict[str, Any]) -> list[str]:
+    """The shard line of a shard's summary, or the shards line of a merge's."""
+    shard, merged = meta.get("shard"), meta.get("merged")
+    if shard:
+        return [
+            f"- shard {shard['index']}/{shard['count']}: {len(shard['scenarios'])} of the "
+            f"{len(shard['selection'])} selected scenarios"
+        ]
+    if merged:
+        present = ", ".join(f"{i}/{merged['count']}" for i in merged["present"])
+        line = f"- merged shards {present} of a selection of {len(merged['selection'])} scenarios"
+        if merged["missing"]:
+            line += f"; **{incomplete(merged['missing'], merged['count'])}** (not run: "
+            line += ", ".join(merged["not_run"]) + ")"
+        return [line]
+    return []
+
+
 def gate_markdown(meta: dict[str, Any], records: list[dict[str, Any]]) -> str:
     n = counts(records)
     strict = " (strict)" if meta.get("strict") else ""
     lines = [
-        f"# UAT gate: {VERDICT.get(meta['exit_code'], meta['verdict'])}{strict}",
+        f"# UAT gate: {_headline(meta)}{strict}",
         "",
         f"- target: `{meta['target']}`  seed: `{meta['seed']}`  backend: `{meta['backend']}`",
+        *_shards(meta),
         f"- scenarios: {len(records)} ({n['passed']} passed, {n['failed']} failed, "
         f"{n['inconclusive']} inconclusive, {n['skipped']} skipped, {n['harness_error']} harness errors), "
         f"wall time {meta['wall_time_s']:.0f} s",

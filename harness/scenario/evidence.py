@@ -196,6 +196,11 @@ def _unmet(need: str) -> str:
         return "the target file declares no [deploy] bad_release_env (the switch for a broken release)"
     if kind == "deploy":
         return "the harness does not start this target, so it cannot redeploy it"
+    if kind == "plane":
+        return (
+            "the fault plane is a real Toxiproxy, and this scenario uses stack-uat's extension toxics "
+            "(packet_loss, corrupt), which only the embedded fault plane implements (--backend embedded)"
+        )
     if kind == "metrics":
         return "the target file declares no [metrics] (a Prometheus endpoint and its database_up gauge)"
     return f"the target is not wired to venue `{need}`"

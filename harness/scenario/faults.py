@@ -5,17 +5,24 @@ cleared, so every verdict can name the fault that was active."""
 from __future__ import annotations
 
 import contextlib
+import zlib
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import httpx
 
 from ..faults import Proxy
+from ..faults.embedded.extensions import EXTENSION_TYPES
 from ..timeline import FaultWindow, Timeline
 
 
 class FaultContext(Protocol):
     timeline: Timeline
+
+    @property
+    def seed(self) -> int:
+        """The run's seed: extension toxics draw from it (with the step's label)."""
+        ...
 
     def proxy(self, venue: str) -> Proxy: ...
 
@@ -91,6 +98,8 @@ class FaultStep:
             if self.fault == "table_lock":
                 found.append("db_table")
             return tuple(found)
+        if self.kind == "toxic" and self.toxic in EXTENSION_TYPES:
+            return (self.venue, PLANE_EXTENSIONS)
         return (self.venue,)
 
     @property
@@ -134,7 +143,7 @@ class FaultStep:
                 name=self._toxic_name,
                 stream=self.stream,  # type: ignore[arg-type]
                 toxicity=self.toxicity,
-                **self.attributes,
+                **self._seeded(ctx.seed),
             )
         else:
             body: dict[str, Any] = {"fault": self.fault, "params": self.params}
@@ -165,6 +174,13 @@ class FaultStep:
                 )
         ctx.timeline.end(window)
 
+    def _seeded(self, seed: int) -> dict[str, Any]:
+        """The toxic's attributes; an extension toxic's draws (losses, flipped bits) also get a seed
+        of their own from the run's seed and this step, so the same seed replays the same faults."""
+        if self.toxic not in EXTENSION_TYPES or self.attributes.get("seed"):
+            return dict(self.attributes)
+        return {**self.attributes, "seed": zlib.crc32(f"{seed}:{self.label}".encode()) or 1}
+
     @property
     def _toxic_name(self) -> str:
         return f"uat_{self.toxic}_{self.stream}"
@@ -175,6 +191,8 @@ class FaultStep:
 POSTGRES = "postgres"  # the middleware's database: its link (a proxy) and harness SQL
 MIDDLEWARE = "middleware"  # the system under test's own process: deployments
 NOT_VENUES = frozenset({POSTGRES, MIDDLEWARE})
+# A need of a step using stack-uat's own toxics (packet_loss, corrupt), met by the embedded server only.
+PLANE_EXTENSIONS = "plane:extensions"
 
 # Database faults the harness drives on its own connections (harness/dbfaults.py does the SQL).
 DB_FAULTS = (

@@ -46,6 +46,7 @@ class ScenarioResult:
     measured: Measured | None = None  # the evidence the run showed (None: the run stopped short)
     missing: list[str] = field(default_factory=list)  # where it fell short of the scenario's minimum
     not_applicable: str = ""  # why the scenario does not apply to this target (it is then skipped)
+    customers: list[str] = field(default_factory=list)  # the Stripe customers onboarded, in order
 
     @property
     def status(self) -> ScenarioStatus:
@@ -86,6 +87,7 @@ class ScenarioResult:
                 "measured": self.measured.to_json() if self.measured else None,
             },
             "seed": self.seed,
+            "customers": self.customers,
             "duration_s": round(self.duration_s, 2),
             "phases": {k: round(v, 2) for k, v in self.phases.items()},
             "verdicts": [v.to_json() for v in self.verdicts],

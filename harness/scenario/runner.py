@@ -24,6 +24,7 @@ from .actions import WorkloadActions
 from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
+from .player import play
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
@@ -197,6 +198,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             log_tail=log_tail,
             measured=measured,
             missing=shortfall(scenario.minimum, measured) if measured is not None else [],
+            customers=list(self.customers.values()),
         )
 
     def _phase_timer(self, scenario: Scenario, timeline: Timeline, phases: dict[str, float]) -> Any:
@@ -277,21 +279,13 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
 
     def _inject(self, scenario: Scenario) -> None:
         began = time.monotonic()
-        pending = sorted(scenario.schedule, key=lambda s: s.at)
-        active: list[tuple[float, Any, Any]] = []
-        while pending or active:
-            now = time.monotonic() - began
-            while pending and pending[0].at <= now:
-                step = pending.pop(0)
-                window = step.apply(self)
-                self.progress(scenario.id, "fault", self.timeline.active())
-                end = step.at + step.for_s if step.for_s is not None else scenario.fault_s
-                active.append((end, step, window))
-            for item in [a for a in active if a[0] <= now]:
-                active.remove(item)
-                item[1].clear(self, item[2])
-                self.progress(scenario.id, "fault", self.timeline.active())
-            time.sleep(0.02)
+        play(
+            scenario.schedule,
+            self,
+            now=lambda: time.monotonic() - began,
+            until_s=scenario.fault_s,
+            on_change=lambda: self.progress(scenario.id, "fault", self.timeline.active()),
+        )
 
     def _settle(self, history: History, adapter: Adapter) -> dict[str, OrderView]:
         """Final middleware view of every order placed, after fills have had time to arrive."""

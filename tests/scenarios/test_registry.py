@@ -62,12 +62,13 @@ def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
     schedule's own faults and the mocks' own venues, so a typo cannot make a scenario unjudgeable."""
     from harness.mockstack import VENUES
     from harness.scenario.evidence import ADAPTER_OPERATIONS
+    from harness.scenario.faults import PLANE_EXTENSIONS
     from harness.scenario.model import fault_key
     from harness.targetfaults import STATE_NEEDS
 
     for scenario in SCENARIOS.values():
         settings = {f"setting:{name}" for name in SETTINGS}
-        known = set(VENUES) | set(ADAPTER_OPERATIONS) | settings | STATE_NEEDS
+        known = set(VENUES) | set(ADAPTER_OPERATIONS) | settings | STATE_NEEDS | {PLANE_EXTENSIONS}
         assert set(scenario.requires) <= known, (scenario.id, set(scenario.requires) - known)
         minimum = scenario.minimum
         assert set(minimum.faults_fired) <= {fault_key(s) for s in scenario.schedule}, scenario.id

@@ -18,6 +18,7 @@ import pytest
 from click.testing import CliRunner
 
 from harness.cli import main
+from harness.faults.plane import choose_backend
 from harness.report.html import ReportError, allure_command, embedded_data
 
 SCENARIO = "RITHMIC-ORDER-PLANT-DROP"
@@ -195,6 +196,13 @@ def test_a_target_lock_statement_the_database_refuses_exits_2_naming_the_field(t
 # -- real runs against the reference middleware
 
 
+def _auto_backend() -> str:
+    """What a reproduce command adds for the backend `auto` chose here: the same toxic code on replay
+    (binary or embedded; an auto-chosen docker plane is left to auto)."""
+    name = choose_backend()[0].name
+    return f" --backend {name}" if name in ("binary", "embedded") else ""
+
+
 @pytest.mark.slow
 def test_gate_run_writes_every_output(tmp_path: Path) -> None:
     report = tmp_path / "report"
@@ -208,7 +216,7 @@ def test_gate_run_writes_every_output(tmp_path: Path) -> None:
     (record,) = gate["scenarios"]
     assert record["id"] == SCENARIO and record["status"] == "passed" and record["seed"] == 11
     assert record["duration_s"] > 0 and set(record["phases"]) >= {"setup", "steady", "fault", "recovery"}
-    assert record["reproduce"] == f"uat reproduce {SCENARIO} --seed 11"
+    assert record["reproduce"] == f"uat reproduce {SCENARIO} --seed 11{_auto_backend()}"
     assert "| RITHMIC-ORDER-PLANT-DROP | connectivity | pass |" in (report / "gate-summary.md").read_text()
 
     junit = ET.parse(report / "junit.xml").getroot()
@@ -269,7 +277,7 @@ def test_reproduce_of_a_mutant_failure_fails_the_same_check(tmp_path: Path) -> N
     assert f"diagnosis: {diagnosis['summary']}" in done.stdout
     assert f"diagnosis: **{diagnosis['summary']}**" in (tmp_path / "g" / "gate-summary.md").read_text()
     command = record["reproduce"]
-    assert command == f"REFMW_MUTANTS=admin_coupled uat reproduce {SCENARIO} --seed 5"
+    assert command == f"REFMW_MUTANTS=admin_coupled uat reproduce {SCENARIO} --seed 5{_auto_backend()}"
     assert f"reproduce: {command}" in done.stdout
 
     words = shlex.split(command)

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from harness.gate.status import counts, exit_code, strict_violations
+from harness.gate.status import counts, exit_code, merged_exit_code, pytest_rc, strict_violations, worst
 
 
 def rec(sid: str, status: str, **extra: Any) -> dict[str, Any]:
@@ -62,3 +62,24 @@ def test_strict_violations_name_each_skip_with_its_reason() -> None:
         "harness_error": 0,
         "config_error": 0,
     }
+
+
+def test_worst_of_several_gates_keeps_exit_codes_precedence() -> None:
+    assert worst([0, 0]) == 0 and worst([]) == 0
+    assert worst([0, 1, 0]) == 1
+    assert worst([1, 3, 0]) == 3
+    assert worst([3, 2, 1]) == 2
+    assert worst([0, 130]) == 3  # not a gate's code: never a pass
+
+
+def test_pytest_rc_of_several_sessions() -> None:
+    assert pytest_rc([0, 0]) == 0 and pytest_rc([]) == 0
+    assert pytest_rc([0, 1]) == 1
+    assert pytest_rc([1, 4, 0]) == 4  # pytest itself broke in one shard: the harness
+
+
+def test_a_merge_missing_a_shard_never_passes_but_keeps_a_worse_code() -> None:
+    assert merged_exit_code([PASSED], 1, [0], missing_shards=[2]) == 1
+    assert merged_exit_code([PASSED], 1, [0]) == 0
+    assert merged_exit_code([rec("E", "harness_error")], 1, [1], missing_shards=[2]) == 3
+    assert merged_exit_code([SKIPPED], 1, [0, 0]) == 1  # judged nothing over every shard

@@ -249,3 +249,10 @@ def test_a_scenario_needing_a_setting_the_target_does_not_map_is_not_applicable(
     assert unmet_needs(needs, ("rithmic",), lambda op: True) == [
         "the target file maps no [settings] order_timeout_s"
     ]
+
+
+def test_a_scenario_with_extension_toxics_does_not_apply_on_a_real_toxiproxy() -> None:
+    needs = ("rithmic", "plane:extensions")
+    assert unmet_needs(needs, ("rithmic", "plane:extensions"), lambda op: True) == []
+    (why,) = unmet_needs(needs, ("rithmic",), lambda op: True)
+    assert "real Toxiproxy" in why and "--backend embedded" in why

@@ -275,8 +275,11 @@ def quote_char(char: int) -> str:
 
 # -- numbers --------------------------------------------------------------------------------
 def shortest_float32(x: float) -> float:
-    """Round to float32 and back to the shortest decimal that survives, as Go prints float32."""
-    f32: float = struct.unpack("f", struct.pack("f", x))[0]
+    """Round to float32 and back to the shortest decimal that survives, as Go prints float32.
+
+    Raises OverflowError for a value float32 cannot hold, as Go's decoder refuses it: "<f"
+    checks the range, where native "f" casts it to infinity."""
+    f32: float = struct.unpack("<f", struct.pack("<f", x))[0]
     for digits in range(1, 10):
         candidate = float(f"{f32:.{digits}g}")
         if struct.unpack("f", struct.pack("f", candidate))[0] == f32:

@@ -66,13 +66,15 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(EXPRESS)/node_modules $(EXPRESS)/generated
 
-## flake: the gate N times on one build (same seed each run), each scenario's pass rate in flake.json
-## (e.g. make flake N=50 FLAKE_ARGS="--suite connectivity --seed 7"); exit 1 if any run failed a scenario
+## flake: the gate N times on one build (same seed each run), each run as JOBS shards side by side,
+## each scenario's pass rate in flake.json (e.g. make flake N=50 FLAKE_ARGS="--suite connectivity
+## --seed 7"); exit 1 if any run failed a scenario
 N ?= 20
+JOBS ?= 2
 FLAKE_ARGS ?=
 .PHONY: flake
 flake: $(STAMP)
-	$(BIN)/uat gate --repeat $(N) --no-html $(FLAKE_ARGS)
+	$(BIN)/uat gate --repeat $(N) --jobs $(JOBS) --no-html $(FLAKE_ARGS)
 
 ## mutants: the mutant matrix at seeds 7 8 9 (slow, ~30 min): the healthy build passes every scenario,
 ## every mutant is killed at each seed by a scenario that passed without it (CI runs seed 7 only)

@@ -54,7 +54,7 @@ class MockStack:
         self.host = host
         self.names = list(venues)
         self._own_plane = plane is None or not plane.running  # a plane handed over unstarted is ours
-        self.plane = plane or FaultPlane(backend, host=host)
+        self.plane = plane or FaultPlane(backend, host=host, seed=seed)
         self.venues: dict[str, MockVenue] = {}
         self.controls: dict[str, ControlServer] = {}
         self._loops = LoopThread("mock-venues")

@@ -98,10 +98,11 @@ def _merge(dirs: list[Path], out: Path, *, html: bool) -> None:
         )
     )
     if html:
-        from ..report.html import ReportError, build_html
+        from ..gate.outputs import build_report_html
 
-        try:
-            click.echo(f"html report: {build_html(results, out / 'html')}")
-        except ReportError as exc:
-            click.echo(f"html report not built: {exc}", err=True)
+        built, why_not = build_report_html(results, out)
+        if built is not None:
+            click.echo(f"html report: {built}")
+        else:
+            click.echo(f"html report not built: {why_not}", err=True)
     sys.exit(merged.exit_code)

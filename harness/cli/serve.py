@@ -21,7 +21,13 @@ from ..exitcodes import InfraFailure, UsageFailure
     help="A populate JSON array of proxies to create at start, like toxiproxy-server -config.",
 )
 @click.option("--proxy-metrics", is_flag=True, help="Serve Prometheus byte counters on /metrics.")
-def toxiproxy(host: str, port: int, config_path: str | None, proxy_metrics: bool) -> None:
+@click.option(
+    "--seed",
+    type=int,
+    default=None,
+    help="Repeat the toxics' random draws (toxicity, jitter, slicing, loss, corruption) from this seed.",
+)
+def toxiproxy(host: str, port: int, config_path: str | None, proxy_metrics: bool, seed: int | None) -> None:
     """Run the embedded Toxiproxy-compatible server in the foreground, like toxiproxy-server."""
     from ..faults.embedded import ApiError, ServerCore, load_config, serve_forever
 
@@ -40,7 +46,7 @@ def toxiproxy(host: str, port: int, config_path: str | None, proxy_metrics: bool
         )
 
     try:
-        serve_forever(host, port, config, metrics=proxy_metrics, ready=ready)
+        serve_forever(host, port, config, metrics=proxy_metrics, ready=ready, seed=seed)
     except ApiError as exc:
         if exc.status == 400:
             raise UsageFailure(f"--config: {exc.message}") from None

@@ -25,6 +25,7 @@ READY_TIMEOUT_S = 15.0
 class Backend(abc.ABC):
     name: str = ""
     extensions = False  # implements stack-uat's own toxics (packet_loss, corrupt): our server only
+    seed: int | None = None  # seeds the random draws of the toxics, where the server can take one
 
     def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
         self.host = host
@@ -63,7 +64,7 @@ class EmbeddedBackend(Backend):
         return None
 
     def start(self) -> None:
-        self._server = EmbeddedToxiproxy(self.host, self.port).start()
+        self._server = EmbeddedToxiproxy(self.host, self.port, seed=self.seed).start()
         self.port = self._server.port
 
     def stop(self) -> None:

@@ -48,13 +48,16 @@ class FaultPlane:
         port: int = 0,
         allowed_hosts: Iterable[str] = (),
         url: str | None = None,
+        seed: int | None = None,
     ) -> None:
-        """`url`: attach to a Toxiproxy API that is already running instead of starting one."""
+        """`url`: attach to a Toxiproxy API that is already running instead of starting one. `seed`:
+        the toxics' random draws (jitter, slicing, toxicity) repeat from it, on the embedded server."""
         self.requested = backend
         self.external_url = url
         self.host = host
         self.port = port
         self.allowed_hosts = tuple(allowed_hosts)
+        self.seed = seed
         self.reason = ""
         self._backend: Backend | None = None
         self._client: ToxiproxyClient | None = None
@@ -97,6 +100,7 @@ class FaultPlane:
         else:
             cls, self.reason = choose_backend(self.requested)
             backend = cls(self.host, self.port)
+            backend.seed = self.seed
         backend.start()
         self._backend = backend
         self._client = ToxiproxyClient(backend.url, allowed_hosts=self.allowed_hosts)

@@ -61,3 +61,14 @@ def write(report: Path, meta: dict[str, Any], records: list[dict[str, Any]]) -> 
     (report / GATE_JSON).write_text(gate_json(meta, records))
     (report / SUMMARY_MD).write_text(gate_markdown(meta, records))
     (report / JUNIT_XML).write_text(junit_xml(meta, records))
+
+
+def build_report_html(results: Path, report: Path) -> tuple[Path | None, str]:
+    """REPORT/html/index.html from the allure-results: its path, or why it was not built (a report
+    that cannot be built never changes a verdict)."""
+    from harness.report.html import ReportError, build_html
+
+    try:
+        return build_html(results, report / "html"), ""
+    except ReportError as exc:
+        return None, str(exc)

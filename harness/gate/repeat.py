@@ -115,8 +115,10 @@ def run_repeated(
     *,
     seed_step: int = 0,
     on_run: Callable[[int, GateOutcome], None] | None = None,
+    jobs: int = 1,
 ) -> RepeatOutcome:
-    """Run the gate `repeat` times (GateUsageError from the first run's checks: exit 2). The exit
+    """Run the gate `repeat` times, each as `jobs` shards side by side where jobs > 1
+    (GateUsageError from the first run's checks: exit 2). The exit
     code is status.worst over the runs: 1 if any scenario failed or was inconclusive in any run;
     130 when interrupted (flake.json still written)."""
     if not 1 <= repeat <= MAX_RUNS:
@@ -129,7 +131,7 @@ def run_repeated(
     try:
         for k in range(1, repeat + 1):
             one = replace(config, seed=seeds[k - 1], report_dir=run_dir(base, k, repeat))
-            result = run_gate(one, progress)
+            result = run_gate(one, progress) if jobs == 1 else _run_jobs(one, jobs, progress)
             outcome.runs.append(result)
             if on_run is not None:
                 on_run(k, result)
@@ -141,3 +143,19 @@ def run_repeated(
     base.mkdir(parents=True, exist_ok=True)
     (base / FLAKE_JSON).write_text(json.dumps(outcome.to_json(), indent=2) + "\n")
     return outcome
+
+
+def _run_jobs(config: GateConfig, jobs: int, progress: ProgressHook) -> GateOutcome:
+    """One run as `jobs` shards side by side (harness.gate.jobs), as a GateOutcome."""
+    from .jobs import run_jobs
+
+    done = run_jobs(config, jobs, progress)
+    return GateOutcome(
+        done.exit_code,
+        done.report_dir,
+        records=done.merged.records,
+        seed=done.seed,
+        wall_time_s=done.wall_time_s,
+        html=done.html,
+        html_error=done.html_error,
+    )

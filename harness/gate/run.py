@@ -187,12 +187,7 @@ def run_gate(config: GateConfig, progress: ProgressHook, on_result: Any = None) 
         write_metadata(results, state.environment(), name=f"seed {seed}")
     outputs.write(report, meta, records)
     if config.html:
-        from harness.report.html import ReportError, build_html
-
-        try:
-            outcome.html = build_html(results, report / "html")
-        except ReportError as exc:
-            outcome.html_error = str(exc)
+        outcome.html, outcome.html_error = outputs.build_report_html(results, report)
     return outcome
 
 

@@ -120,7 +120,7 @@ class Scenario:
     checks: tuple[str, ...] = ORDER_CHECKS
     traders: int = 3
     steady_s: float = 2.0
-    recovery_s: float = 3.0  # trading continues this long after the last fault clears
+    recovery_s: float = 3.0  # trading goes on at most this long after the faults clear (recovery.py)
     order_interval_s: tuple[float, float] = (0.15, 0.4)
     max_orders_per_trader: int = 60
     symbols: tuple[str, ...] = ("ESZ6",)

@@ -25,6 +25,7 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .player import play
+from .recovery import wait_for_recovery
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
@@ -115,8 +116,14 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                 span = (timeline.now(), timeline.now())
                 with phase("fault"):
                     self._inject(scenario)
-                with phase("recovery"):
-                    time.sleep(scenario.recovery_s)
+                with phase("recovery"):  # at most recovery_s; less once recovery is plain to see
+                    wait_for_recovery(
+                        history,
+                        lambda: timeline.last_end() or timeline.now(),
+                        [trader.name for trader in traders],
+                        metrics=probe is not None,
+                        at_most_s=scenario.recovery_s,
+                    )
             except MiddlewareFault as fault:
                 aborted = fault
             finally:

@@ -20,7 +20,7 @@ from harness.faults import (
 )
 from harness.faults.backends import TOXIPROXY_IMAGE
 from harness.ports import is_listening
-from tests.netutil import connect, round_trip
+from tests.netutil import connect, recv_exactly, round_trip
 
 
 @pytest.fixture
@@ -69,6 +69,27 @@ def test_embedded_plane_proxies_and_frees_its_ports(echo_server: int) -> None:
         api_port = int(plane.url.rpartition(":")[2])
     assert not is_listening("127.0.0.1", api_port)
     assert not is_listening("127.0.0.1", proxy.port)
+
+
+def _cut_pattern(seed: int | None, echo_port: int, connections: int = 16) -> list[bool]:
+    """Which of `connections` opened one after another a half-toxic `limit_data` cut (toxicity 0.5)."""
+    with FaultPlane("embedded", seed=seed) as plane:
+        proxy = plane.client.create_proxy("echo", upstream=f"127.0.0.1:{echo_port}")
+        proxy.add_toxic("limit_data", name="cut", toxicity=0.5, bytes=4)
+        pattern = []
+        for _ in range(connections):
+            with connect(proxy.port) as sock:
+                sock.sendall(b"0123456789")
+                got = recv_exactly(sock, 10)
+            pattern.append(len(got) < 10)
+        return pattern
+
+
+def test_a_seeded_embedded_plane_repeats_its_toxics_draws(echo_server: int) -> None:
+    first = _cut_pattern(11, echo_server)
+    assert 0 < sum(first) < len(first), first  # toxicity 0.5 really draws
+    assert _cut_pattern(11, echo_server) == first
+    assert _cut_pattern(12, echo_server) != first
 
 
 def test_binary_backend_spawns_waits_and_reaps(shim_binary: Path, echo_server: int) -> None:

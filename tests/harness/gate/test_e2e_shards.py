@@ -4,38 +4,24 @@ scenario run twice by `--repeat` (slow: each run starts the whole topology)."""
 from __future__ import annotations
 
 import json
-import os
 import subprocess
-import sys
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
 
-from harness.report.html import ReportError, allure_command, embedded_data
+from harness.report.html import embedded_data
+
+from .test_gate import has_allure_cli
+from .test_gate import uat as gate_cli
 
 pytestmark = pytest.mark.slow
 
 SELECTION = ("MALFORMED-GARBAGE-FRAME", "WEBHOOK-DUPLICATE", "WEBHOOK-REORDER")  # ~10 s, ~3 s, ~3 s
 
 
-def uat(*args: str, timeout: float = 240) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "harness", *args],
-        capture_output=True,
-        text=True,
-        timeout=timeout,
-        env={**os.environ, "LOG_LEVEL": "warning"},
-        check=False,
-    )
-
-
-def has_allure_cli() -> bool:
-    try:
-        allure_command()
-    except ReportError:
-        return False
-    return True
+def uat(*args: str) -> subprocess.CompletedProcess[str]:
+    return gate_cli(*args, env={"LOG_LEVEL": "warning"})
 
 
 def test_two_shards_run_apart_and_merge_into_one_gate(tmp_path: Path) -> None:

@@ -12,6 +12,7 @@ import sys
 import tempfile
 import time
 import xml.etree.ElementTree as ET
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -361,24 +362,29 @@ def _is_listening(port: int) -> bool:
     return False
 
 
-@pytest.mark.slow
-def test_sigint_mid_gate_leaves_no_process_port_or_temp_dir(tmp_path: Path) -> None:
+def sigint_leaves_nothing(
+    args: list[str],
+    ready: Callable[[str], bool],
+    *,
+    check_family: Callable[[dict[int, str]], None] | None = None,
+) -> None:
+    """Runs `uat ARGS`, sends SIGINT once `ready(stderr so far)`, and checks it exits 130 leaving no
+    process, listening port or temp dir of its own behind."""
     # Postgres runs as an unprivileged user when we are root: its temp dir must be reachable.
     tmp = Path(tempfile.mkdtemp(prefix="uat-sigint-test-", dir="/tmp"))
     tmp.chmod(0o1777)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "harness", "gate", "--scenario", SCENARIO, "--seed", "2",
-         "--report", str(tmp_path / "r")],
+        [sys.executable, "-m", "harness", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env={**os.environ, "TMPDIR": str(tmp)},
-    )  # fmt: skip
+    )
     try:
         assert proc.stderr is not None
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 150
         seen = ""
-        while f"{SCENARIO}: fault" not in seen:
+        while not ready(seen):
             line = proc.stderr.readline()
             assert line or proc.poll() is None, f"the gate ended early: {seen}"
             seen += line
@@ -388,8 +394,10 @@ def test_sigint_mid_gate_leaves_no_process_port_or_temp_dir(tmp_path: Path) -> N
         assert family, "the gate started no process (middleware, Postgres)"
         assert ports, "the gate listened on no port"
         assert any(tmp.iterdir()), "the run made no temp dir"
+        if check_family is not None:
+            check_family(family)
         proc.send_signal(signal.SIGINT)
-        _, err = proc.communicate(timeout=90)
+        _, err = proc.communicate(timeout=150)
     finally:
         if proc.poll() is None:
             proc.kill()
@@ -404,6 +412,14 @@ def test_sigint_mid_gate_leaves_no_process_port_or_temp_dir(tmp_path: Path) -> N
     left = list(tmp.iterdir())
     assert left == [], "a temp dir outlived the gate"
     tmp.rmdir()
+
+
+@pytest.mark.slow
+def test_sigint_mid_gate_leaves_no_process_port_or_temp_dir(tmp_path: Path) -> None:
+    sigint_leaves_nothing(
+        ["gate", "--scenario", SCENARIO, "--seed", "2", "--report", str(tmp_path / "r")],
+        lambda seen: f"{SCENARIO}: fault" in seen,
+    )
 
 
 def test_middleware_that_never_gets_ready_fails_the_gate_with_exit_1(tmp_path: Path) -> None:

@@ -10,7 +10,8 @@ import pytest
 
 from harness.scenario.faults import FaultStep, down
 from harness.scenario.player import play
-from harness.timeline import Timeline
+
+from .fakes import FaultCtx
 
 
 class FakeProxy:
@@ -24,29 +25,16 @@ class FakeProxy:
         self.log.append(("up", self.venue, self.clock()))
 
 
-class Ctx:
+class Ctx(FaultCtx):
+    """Logs each proxy going down and up, with the time since the test began."""
+
     def __init__(self) -> None:
-        self.seed = 1
-        self.timeline = Timeline()
+        super().__init__(lambda venue: FakeProxy(self.log, venue, self.clock))
         self.log: list[tuple[str, str, float]] = []
         self.began = time.monotonic()
 
     def clock(self) -> float:
         return time.monotonic() - self.began
-
-    def proxy(self, venue: str) -> Any:
-        return FakeProxy(self.log, venue, self.clock)
-
-    def control(self, venue: str) -> str:
-        raise AssertionError("no protocol faults here")
-
-    def act(self, step: FaultStep) -> None: ...
-
-    def database(self, step: FaultStep) -> None: ...
-
-    def release(self, step: FaultStep) -> None: ...
-
-    def deploy(self, step: FaultStep) -> None: ...
 
 
 def test_each_step_is_applied_at_its_time_and_cleared_after_its_duration() -> None:

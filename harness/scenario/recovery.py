@@ -1,0 +1,85 @@
+"""When the recovery phase has seen enough: it lasts a scenario's `recovery_s` at most, and ends
+sooner once the middleware has visibly recovered, so a healthy build is not kept waiting while a
+broken one still gets the whole phase to show how it fails.
+
+Recovered means, for what was asked after the last fault cleared: each trader's last two orders
+were answered 2xx; the last health answer was 2xx and healthy (its database up, and a quote that
+arrived after the clearing, where it says); the last admin read of an account was 2xx; and the last
+metrics scrape, where there is one, read the database up. Each needs at least one answer after the
+clearing, so the checks that judge the recovery (recovery_slo, admin_recovers, health_truthful,
+metrics_truthful, quotes_resume) always have some."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Collection
+
+from ..checks.availability import QUOTE_FRESH_S
+from ..history import History, Op
+
+MIN_RECOVERY_S = 1.0  # never shorter: a first answer after the clearing is not yet a recovery
+POLL_S = 0.1
+ORDERS_PER_TRADER = 2
+
+
+def recovered(history: History, cleared_at: float, traders: Collection[str], *, metrics: bool) -> bool:
+    after = [(invoked, done) for invoked, done in history.completions() if invoked.time >= cleared_at]
+    for trader in traders:
+        orders = [done for invoked, done in after if invoked.f == "place_order" and invoked.process == trader]
+        if len(orders) < ORDERS_PER_TRADER or any(o.type != "ok" for o in orders[-ORDERS_PER_TRADER:]):
+            return False
+    wanted: dict[str, Callable[[Op], bool]] = {
+        "health": lambda done: _healthy(done, cleared_at),
+        "account": _ok,
+    }
+    if metrics:
+        wanted["metrics"] = _database_up
+    for f, good in wanted.items():
+        answers = [done for invoked, done in after if invoked.f == f]
+        if not answers or not good(answers[-1]):
+            return False
+    return True
+
+
+def wait_for_recovery(
+    history: History,
+    cleared_at: Callable[[], float],
+    traders: Collection[str],
+    *,
+    metrics: bool,
+    at_most_s: float,
+) -> float:
+    """Waits until `recovered`, at least MIN_RECOVERY_S and at most `at_most_s`; the seconds waited."""
+    began = time.monotonic()
+    at_least = min(MIN_RECOVERY_S, at_most_s)
+    while True:
+        waited = time.monotonic() - began
+        if waited >= at_most_s:
+            return waited
+        if waited >= at_least and recovered(history, cleared_at(), traders, metrics=metrics):
+            return waited
+        time.sleep(min(POLL_S, at_most_s - waited))
+
+
+def _ok(done: Op) -> bool:
+    return done.type == "ok"
+
+
+def _healthy(done: Op, cleared_at: float) -> bool:
+    """2xx, healthy, its database up where it says, and, where it reports its quotes' age, a fresh
+    quote that arrived after the clearing: market data flowing again, not a last quote from before
+    the fault still young enough to pass for fresh (quotes_resume judges the same)."""
+    view = done.value.get("view") or {}
+    age = view.get("quote_age_s")
+    flowing = age is None or (float(age) < QUOTE_FRESH_S and done.time - float(age) >= cleared_at)
+    return (
+        done.type == "ok"
+        and view.get("healthy") is not False
+        and view.get("database_ok") is not False
+        and flowing
+    )
+
+
+def _database_up(done: Op) -> bool:
+    value = (done.value.get("response") or {}).get("database_up")
+    return done.type == "ok" and isinstance(value, int | float) and value > 0

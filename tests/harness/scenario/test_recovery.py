@@ -1,0 +1,95 @@
+"""When the recovery phase may end early: the middleware visibly recovered after the faults cleared."""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from harness.adapters import HealthView, Outcome
+from harness.scenario.recovery import MIN_RECOVERY_S, recovered, wait_for_recovery
+from tests.harness.checks.conftest import Recorder, fail, ok
+
+CLEARED = 10.0
+
+
+def health(
+    healthy: bool = True, database_ok: bool | None = True, quote_age_s: float | None = None
+) -> Outcome:
+    return Outcome("ok", 200, {"status": "ok"}, 3.0, view=HealthView(healthy, quote_age_s, database_ok))
+
+
+def gauge(value: float) -> Outcome:
+    return Outcome("ok", 200, {"database_up": value}, 3.0)
+
+
+def healthy_run(rec: Recorder, *, metrics: bool = False) -> None:
+    rec.op("prober", "health", {}, 10.2, health())
+    rec.op("prober", "account", {"account": "A-1"}, 10.2, ok({"id": "A-1"}))
+    if metrics:
+        rec.op("prober", "metrics", {}, 10.3, gauge(1.0))
+    for trader in ("t1", "t2"):
+        rec.op(trader, "place_order", {"client_order_id": f"{trader}-1"}, 10.4, ok(status=202))
+        rec.op(trader, "place_order", {"client_order_id": f"{trader}-2"}, 10.7, ok(status=202))
+
+
+def test_recovered_once_every_trader_and_the_prober_see_it_after_the_clearing() -> None:
+    rec = Recorder()
+    healthy_run(rec)
+    assert recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+    assert not recovered(rec.history, CLEARED, ["t1", "t2", "t3"], metrics=False)  # t3 placed nothing
+    assert not recovered(rec.history, CLEARED, ["t1", "t2"], metrics=True)  # no scrape yet
+    assert not recovered(rec.history, 10.5, ["t1", "t2"], metrics=False)  # one order each after 10.5
+
+
+def test_not_recovered_while_the_last_answers_still_fail() -> None:
+    rec = Recorder()
+    healthy_run(rec)
+    rec.op("t1", "place_order", {"client_order_id": "t1-3"}, 10.9, fail(503))
+    assert not recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+    rec.op("t1", "place_order", {"client_order_id": "t1-4"}, 11.0, ok(status=202))
+    rec.op("t1", "place_order", {"client_order_id": "t1-5"}, 11.2, ok(status=202))
+    assert recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+    rec.op("prober", "health", {}, 11.3, health(database_ok=False))  # 200, but its database is down
+    assert not recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+
+
+def test_no_traders_needs_only_the_prober_and_the_gauge() -> None:
+    rec = Recorder()
+    rec.op("prober", "health", {}, 10.2, health())
+    rec.op("prober", "account", {"account": "A-1"}, 10.2, ok({"id": "A-1"}))
+    rec.op("prober", "metrics", {}, 10.3, gauge(0.0))
+    assert recovered(rec.history, CLEARED, [], metrics=False)
+    assert not recovered(rec.history, CLEARED, [], metrics=True)  # the gauge still says down
+    rec.op("prober", "metrics", {}, 10.5, gauge(1.0))
+    assert recovered(rec.history, CLEARED, [], metrics=True)
+    assert not recovered(Recorder().history, CLEARED, [], metrics=False)  # nothing seen: not recovered
+
+
+def test_the_phase_waits_at_least_the_minimum_and_at_most_its_length() -> None:
+    rec = Recorder()
+    healthy_run(rec)
+    waited = wait_for_recovery(rec.history, lambda: CLEARED, ["t1", "t2"], metrics=False, at_most_s=3.0)
+    assert MIN_RECOVERY_S <= waited < MIN_RECOVERY_S + 0.5
+    broken = Recorder()
+    broken.op("t1", "place_order", {"client_order_id": "t1-1"}, 10.4, fail(503))
+    began = time.monotonic()
+    waited = wait_for_recovery(broken.history, lambda: CLEARED, ["t1"], metrics=False, at_most_s=1.5)
+    assert 1.5 <= waited < 2.0 and time.monotonic() - began < 2.0
+
+
+def test_the_phase_ends_as_soon_as_recovery_shows_after_the_minimum() -> None:
+    rec = Recorder()
+    threading.Timer(1.5, healthy_run, args=(rec,)).start()  # the answers arrive 1.5 s in
+    waited = wait_for_recovery(rec.history, lambda: CLEARED, ["t1", "t2"], metrics=False, at_most_s=5.0)
+    assert 1.5 <= waited < 2.2
+
+
+def test_market_data_must_be_seen_flowing_again_where_health_reports_it() -> None:
+    rec = Recorder()
+    healthy_run(rec)
+    rec.op("prober", "health", {}, 10.8, health(quote_age_s=1.5))  # young, but from before the clearing
+    assert not recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+    rec.op("prober", "health", {}, 11.0, health(quote_age_s=0.05))  # a quote since: flowing again
+    assert recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+    rec.op("prober", "health", {}, 14.0, health(quote_age_s=3.5))  # after the clearing, but stale now
+    assert not recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)

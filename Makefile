@@ -35,7 +35,7 @@ express-sample: $(EXPRESS_STAMP) $(EXPRESS_SCHEMA)
 
 ## demo: the full UAT gate against the bundled reference middleware, and its HTML report
 demo: $(STAMP) $(NODE_STAMP) express-sample
-	$(BIN)/uat gate --target reference --report reports/demo
+	$(BIN)/uat gate --target reference --jobs 2 --report reports/demo
 
 ## faults-demo: bring up the fault plane and show faults working on a live connection
 faults-demo: $(STAMP)

@@ -267,8 +267,11 @@ def test_reconnects_after_a_forced_logout(gw: Gateway) -> None:
 def test_bug_no_idempotency_sends_a_repeat_to_the_venue(gw: Gateway) -> None:
     gw.restart("no_idempotency")
     _, account = gw.onboard()
-    assert gw.order(account, "dup-1").status_code == 201
-    assert gw.order(account, "dup-1").status_code == 201
+    ready, _ = gw.until_accepted(account, 5)  # the order plant may log in just after /healthz says ok
+    assert ready.status_code == 201, ready.text
+    for _ in range(2):
+        again = gw.order(account, "dup-1")
+        assert again.status_code == 201, again.text
     time.sleep(0.5)
     assert len(gw.venue_orders("dup-1")) == 2
 

@@ -105,8 +105,6 @@ def verdict_line(
 
 
 def print_outcome(outcome: GateOutcome, *, strict: bool) -> None:
-    from ..gate.status import counts, strict_violations
-
     shard = outcome.shard
     if shard is not None:
         click.echo(
@@ -120,22 +118,37 @@ def print_outcome(outcome: GateOutcome, *, strict: bool) -> None:
             f"for the verdict; report in {outcome.report_dir}"
         )
         return
-    print_records(outcome.records)
+    print_verdict(
+        outcome.records,
+        outcome.exit_code,
+        strict=strict,
+        seed=outcome.seed,
+        wall_s=outcome.wall_time_s,
+        report=outcome.report_dir,
+    )
+
+
+def print_verdict(
+    records: list[dict[str, Any]],
+    exit_code: int,
+    *,
+    strict: bool,
+    seed: int,
+    wall_s: float,
+    report: Path,
+    note: str = "",
+) -> None:
+    """Each scenario's line, what --strict adds, a gate that judged nothing, then the verdict line."""
+    from ..gate.status import counts, strict_violations
+
+    print_records(records)
     if strict:
-        for violation in strict_violations(outcome.records):
+        for violation in strict_violations(records):
             click.echo(f"strict: {violation}")
-    n = counts(outcome.records)
-    if outcome.records and n["skipped"] == len(outcome.records):
+    if records and counts(records)["skipped"] == len(records):
         click.echo("no selected scenario applies to this target: the gate judged nothing, so it did not pass")
     click.echo(
-        verdict_line(
-            outcome.exit_code,
-            outcome.records,
-            strict=strict,
-            seed=outcome.seed,
-            wall_s=outcome.wall_time_s,
-            report=outcome.report_dir,
-        )
+        verdict_line(exit_code, records, strict=strict, seed=seed, wall_s=wall_s, report=report, note=note)
     )
 
 
@@ -143,7 +156,6 @@ def run_jobs_and_report(config: GateConfig, jobs: int) -> None:
     """`--jobs N`: the gate as N shards side by side, merged into one report; exits."""
     from ..gate import GateUsageError
     from ..gate.jobs import JobFailed, run_jobs
-    from ..gate.status import strict_violations
 
     _quiet_logging()
     display = Display()
@@ -158,22 +170,14 @@ def run_jobs_and_report(config: GateConfig, jobs: int) -> None:
     except KeyboardInterrupt:
         click.echo(INTERRUPTED, err=True)
         sys.exit(EXIT_INTERRUPTED)
-    records = outcome.merged.records
-    print_records(records)
-    if config.strict:
-        for violation in strict_violations(records):
-            click.echo(f"strict: {violation}")
-    note = f"{jobs} jobs side by side, merged"
-    click.echo(
-        verdict_line(
-            outcome.exit_code,
-            records,
-            strict=config.strict,
-            seed=outcome.seed,
-            wall_s=outcome.wall_time_s,
-            report=outcome.report_dir,
-            note=note,
-        )
+    print_verdict(
+        outcome.merged.records,
+        outcome.exit_code,
+        strict=config.strict,
+        seed=outcome.seed,
+        wall_s=outcome.wall_time_s,
+        report=outcome.report_dir,
+        note=f"{jobs} jobs side by side, merged",
     )
     if outcome.html is not None:
         click.echo(f"html report: {outcome.html}")

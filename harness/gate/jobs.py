@@ -67,7 +67,6 @@ class JobsOutcome:
     report_dir: Path
     merged: merge.Merged
     seed: int
-    jobs: int
     wall_time_s: float
     html: Path | None = None
     html_error: str = ""
@@ -107,7 +106,7 @@ def run_jobs(config: GateConfig, jobs: int, progress: ProgressHook) -> JobsOutco
     merged.meta["jobs"] = jobs
     merged.meta["wall_time_s"] = round(time.monotonic() - began, 2)
     results = merge.write(merged, reports, report)
-    outcome = JobsOutcome(merged.exit_code, report, merged, seed, jobs, time.monotonic() - began)
+    outcome = JobsOutcome(merged.exit_code, report, merged, seed, time.monotonic() - began)
     if config.html:
         outcome.html, outcome.html_error = outputs.build_report_html(results, report)
     return outcome

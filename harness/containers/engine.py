@@ -209,15 +209,41 @@ class LoopbackEngine:
         self.stop()
 
 
-def remove_containers(docker_host: str | None = None, *, label: str | None = LABEL) -> int:
-    """Force-remove every container carrying label (every container at all with label=None)."""
+def list_containers(docker_host: str | None = None, *, label: str | None = LABEL) -> list[dict[str, Any]]:
+    """The engine's summaries (Id, Names, Labels, State) of every container carrying label.
+
+    One list call and no inspect per container: docker-py's `containers.list` inspects each one
+    it found, and a container removed in between (a teardown running alongside) raises NotFound.
+    """
     client = docker_client(docker_host)
     try:
         filters = {"label": label} if label else {}
-        found = client.containers.list(all=True, filters=filters)
-        for container in found:
-            with contextlib.suppress(Exception):
-                container.remove(force=True)
+        found: list[dict[str, Any]] = client.api.containers(all=True, filters=filters)
+        return found
+    finally:
+        client.close()
+
+
+def container_names(summaries: list[dict[str, Any]]) -> list[str]:
+    """The names of the listed containers, without the engine's leading slash."""
+    return [str(s["Names"][0]).lstrip("/") for s in summaries if s.get("Names")]
+
+
+def _remove(client: Any, container_id: str) -> bool:
+    try:
+        client.api.remove_container(container_id, force=True)
+    except Exception:  # already gone, or being removed by its own teardown
+        return False
+    return True
+
+
+def remove_containers(docker_host: str | None = None, *, label: str | None = LABEL) -> int:
+    """Force-remove every container carrying label (every container at all with label=None)."""
+    found = list_containers(docker_host, label=label)
+    client = docker_client(docker_host)
+    try:
+        for summary in found:
+            _remove(client, summary["Id"])
         return len(found)
     finally:
         client.close()
@@ -228,12 +254,10 @@ def remove_orphans(docker_host: str | None = None) -> int:
     client = docker_client(docker_host)
     removed = 0
     try:
-        for container in client.containers.list(all=True, filters={"label": OWNER_LABEL}):
-            pid = int(container.labels.get(OWNER_LABEL, "0") or 0)
-            if pid and not Path(f"/proc/{pid}").exists():
-                with contextlib.suppress(Exception):
-                    container.remove(force=True)
-                    removed += 1
+        for summary in list_containers(docker_host, label=OWNER_LABEL):
+            pid = int((summary.get("Labels") or {}).get(OWNER_LABEL, "0") or 0)
+            if pid and not Path(f"/proc/{pid}").exists() and _remove(client, summary["Id"]):
+                removed += 1
         return removed
     finally:
         client.close()

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from harness.containers import LABEL, docker_client
+from harness.containers import LABEL, list_containers
 from scenarios.mutants import MUTANT_KILLS
 from tests.harness.gate.test_gate import uat
 
@@ -22,11 +22,7 @@ def _gate(report: Path) -> dict[str, Any]:
 
 
 def _no_harness_containers(docker_host: str) -> None:
-    client = docker_client(docker_host)
-    try:
-        assert client.containers.list(all=True, filters={"label": LABEL}) == []
-    finally:
-        client.close()
+    assert list_containers(docker_host, label=LABEL) == []
 
 
 def test_connectivity_suite_is_green_on_containers(

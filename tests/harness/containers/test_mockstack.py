@@ -18,7 +18,7 @@ import httpx
 import pytest
 from async_rithmic import DataType, OrderType, TransactionType
 
-from harness.containers import LABEL, OWNER_LABEL, docker_client
+from harness.containers import LABEL, OWNER_LABEL, container_names, list_containers
 from harness.mockstack import MockStack
 from tests.mocks.rithmic.conftest import PLANTS, Recorder, make_client, run, shutdown, wait_until
 
@@ -31,12 +31,7 @@ def _keys(info: dict[str, Any]) -> dict[str, Any]:
 
 
 def _containers(docker_host: str, pid: int) -> list[str]:
-    client = docker_client(docker_host)
-    try:
-        found = client.containers.list(all=True, filters={"label": f"{OWNER_LABEL}={pid}"})
-        return [c.name for c in found]
-    finally:
-        client.close()
+    return container_names(list_containers(docker_host, label=f"{OWNER_LABEL}={pid}"))
 
 
 @pytest.fixture
@@ -129,9 +124,5 @@ def test_ctrl_c_during_start_up_removes_what_was_started(docker_engine: str, har
         proc.send_signal(signal.SIGINT)  # the first container is up, the mocks are not ready yet
         assert proc.wait(timeout=30) == 130, proc.stderr.read() if proc.stderr else ""
     assert _containers(docker_engine, proc.pid) == []
-    client = docker_client(docker_engine)
-    try:
-        assert client.containers.list(all=True, filters={"label": LABEL}) == []
-    finally:
-        client.close()
+    assert list_containers(docker_engine, label=LABEL) == []
     assert os.environ.get("DOCKER_HOST") == docker_engine

@@ -18,13 +18,19 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 
 from harness import resources
-from harness.containers import LABEL, OWNER_LABEL, Images, ImageUnavailable, docker_client
+from harness.containers import (
+    LABEL,
+    OWNER_LABEL,
+    Images,
+    ImageUnavailable,
+    docker_client,
+    list_containers,
+)
 from harness.containers.images import EXPRESS_SAMPLE_IMAGE
 from harness.containers.target import TargetContainer, missing_image
 from harness.faults.plane import choose_backend
@@ -79,12 +85,9 @@ def _target(image: str, mode: str | None = "serve", timeout_s: float = 30) -> Ta
     )
 
 
-def _target_containers(docker_host: str) -> list[Any]:
-    client = docker_client(docker_host)
-    try:
-        return list(client.containers.list(all=True, filters={"label": f"{LABEL}.role=target"}))
-    finally:
-        client.close()
+def _target_containers(docker_host: str) -> list[str]:
+    """The ids of the target's containers (listed without inspecting: one may be going away)."""
+    return [str(c["Id"]) for c in list_containers(docker_host, label=f"{LABEL}.role=target")]
 
 
 @pytest.fixture(scope="session")
@@ -163,8 +166,13 @@ def test_a_container_target_is_wired_awaited_logged_restarted_and_removed(
         assert env["PORT"] == str(topo.port)
         assert "UAT_PARENT_ONLY" not in env and "VIRTUAL_ENV" not in env
         # on the host network, labelled for teardown, under the engine's init
-        (container,) = _target_containers(docker_engine)
-        assert container.id == process.container_id
+        (container_id,) = _target_containers(docker_engine)
+        assert container_id == process.container_id
+        client = docker_client(docker_engine)
+        try:
+            container = client.containers.get(container_id)
+        finally:
+            client.close()
         assert container.attrs["HostConfig"]["NetworkMode"] == "host"
         assert container.attrs["HostConfig"]["Init"] is True
         assert container.labels[OWNER_LABEL] == str(os.getpid())
@@ -180,7 +188,7 @@ def test_a_container_target_is_wired_awaited_logged_restarted_and_removed(
         assert topo.restart_target({"EXTRA": "1"}) > 0
         assert isinstance(topo.process, TargetContainer) and topo.process.container_id != first
         assert httpx.get(f"http://127.0.0.1:{topo.port}/env", trust_env=False).json()["EXTRA"] == "1"
-        assert [c.id for c in _target_containers(docker_engine)] == [topo.process.container_id]
+        assert _target_containers(docker_engine) == [topo.process.container_id]
         # a crash (the crash deployment): docker kill, its exit code, the container gone; then back
         assert topo.process.stop(signal.SIGKILL) == 137
         assert _target_containers(docker_engine) == []
@@ -244,7 +252,7 @@ def test_ctrl_c_removes_the_target_container(docker_engine: str, express_sample_
             assert proc.stdout is not None
             container_id = proc.stdout.readline().strip()
             assert container_id, proc.stderr.read() if proc.stderr else ""
-            assert [c.id for c in _target_containers(docker_engine)] == [container_id]
+            assert _target_containers(docker_engine) == [container_id]
             proc.send_signal(signal.SIGINT)
             proc.wait(timeout=30)
         finally:

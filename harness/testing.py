@@ -84,6 +84,22 @@ def adapter_table(base_url: str = "http://127.0.0.1:{port}") -> dict[str, Any]:
     return table
 
 
+def _interrupt(procs: list[Any]) -> None:
+    """Ctrl-C to each gate still running (each tears its topology down), then a kill after 60 s."""
+    import signal
+    import subprocess
+
+    live = [proc for proc in procs if proc.poll() is None]
+    for proc in live:
+        proc.send_signal(signal.SIGINT)
+    for proc in live:
+        try:
+            proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
 def gate_lanes(
     lanes: list[list[str]],
     report: Path,
@@ -91,36 +107,54 @@ def gate_lanes(
     env: dict[str, str] | None = None,
     envs: list[dict[str, str]] | None = None,
     timeout_s: float = 900,
+    width: int | None = None,
 ) -> list[tuple[int, dict[str, Any], str]]:
-    """Run one `uat gate` per lane at the same time, each with its own topology and report dir
-    (report/lane-N), and give back each one's exit code, gate.json and output tail. A scenario run
-    mostly waits on its phases, so two gates on two cores take about half the wall time of one.
-    `envs` gives each lane its own environment (e.g. a different mutant); `env` one for all."""
+    """Run one `uat gate` per lane, each with its own topology and report dir (report/lane-N), and
+    give back each one's exit code, gate.json and output tail, in lane order. A scenario run mostly
+    waits on its phases, so gates side by side on two cores take a fraction of the wall time of one.
+    `width` caps how many run at once (default: all): a lane starts as soon as another ends, so one
+    slow lane never holds up the rest as lock-step groups would. `envs` gives each lane its own
+    environment (e.g. a different mutant); `env` one for all. `timeout_s` counts from a lane's start;
+    a lane past it gets Ctrl-C, so its gate tears its topology down."""
     import json
     import os
-    import signal
     import subprocess
     import sys
     import tempfile
+    import time
 
-    results = []
+    cap = max(1, width or len(lanes))
+    codes: dict[int, int] = {}
     with contextlib.ExitStack() as stack:
-        running = []
-        for index, args in enumerate(lanes):
-            out = stack.enter_context(tempfile.TemporaryFile(mode="w+"))
-            cmd = [sys.executable, "-m", "harness", "gate", *args, "--no-html"]
-            cmd += ["--report", str(report / f"lane-{index}")]
-            lane_env = envs[index] if envs is not None else env or dict(os.environ)
-            proc = subprocess.Popen(cmd, stdout=out, stderr=subprocess.STDOUT, text=True, env=lane_env)
-            running.append((proc, out))
-        for index, (proc, out) in enumerate(running):
-            try:
-                code = proc.wait(timeout=timeout_s)
-            except subprocess.TimeoutExpired:
-                proc.send_signal(signal.SIGINT)  # as Ctrl-C: the gate tears its topology down
-                code = proc.wait(timeout=60)
+        outs = [stack.enter_context(tempfile.TemporaryFile(mode="w+")) for _ in lanes]
+        running: dict[int, tuple[subprocess.Popen[str], float]] = {}
+        pending = list(range(len(lanes)))
+
+        def stop_running() -> None:  # an exception or Ctrl-C here: no gate outlives the call
+            _interrupt([proc for proc, _ in running.values()])
+
+        stack.callback(stop_running)
+        while pending or running:
+            while pending and len(running) < cap:
+                index = pending.pop(0)
+                cmd = [sys.executable, "-m", "harness", "gate", *lanes[index], "--no-html"]
+                cmd += ["--report", str(report / f"lane-{index}")]
+                lane_env = envs[index] if envs is not None else env or dict(os.environ)
+                proc = subprocess.Popen(
+                    cmd, stdout=outs[index], stderr=subprocess.STDOUT, text=True, env=lane_env
+                )
+                running[index] = (proc, time.monotonic())
+            for index, (proc, started) in list(running.items()):
+                if proc.poll() is None and time.monotonic() - started > timeout_s:
+                    _interrupt([proc])
+                if proc.poll() is not None:
+                    codes[index] = proc.returncode
+                    del running[index]
+            time.sleep(0.2)
+        results = []
+        for index, out in enumerate(outs):
             out.seek(0)
             gate_file = report / f"lane-{index}" / "gate.json"
             gate = json.loads(gate_file.read_text()) if gate_file.exists() else {}
-            results.append((code, gate, out.read()[-6000:]))
+            results.append((codes[index], gate, out.read()[-6000:]))
     return results

@@ -2,9 +2,10 @@
 one of its mapped scenarios through a checker matching its documented class (scenarios/mutants.py),
 diagnosed as the cause it names.
 
-Slow (about 9 minutes on a 2-core box): `make mutants`. Each run is a real `uat gate` (its own
-topology), two side by side (harness.testing.gate_lanes): the healthy build's scenarios split over
-two lanes, then the mutants three at a time, each with REFMW_MUTANTS set for its lane only.
+Slow (about 7 minutes on a 2-core box): `make mutants`. Each run is a real `uat gate` (its own
+topology), three side by side (harness.testing.gate_lanes): the healthy build as the three shards of
+`--shard i/3` (balanced by expected duration), then one gate per mutant, three running at any time,
+each with REFMW_MUTANTS set for its own gate only.
 
 A kill means something only against a scenario that passes on the healthy build at the same seed: a
 mutant "killed" by a scenario that also fails without it was killed by flakiness. So each kill is
@@ -31,7 +32,7 @@ WALL: dict[str, float] = {"healthy": 0.0, "mutants": 0.0}
 HEALTHY: dict[str, dict[str, str]] = {}  # seed -> scenario -> its status on the healthy build
 KILLED: dict[str, list[str]] = {}  # mutant -> how it was killed, at each seed
 RAN: set[str] = set()
-KILL_LANES = 3  # a mutant's own scenarios only: three fit on 2 cores
+LANES = 3  # gates at once: they mostly wait on their phases, and three fit on 2 cores
 
 
 def _args(scenarios: list[str], seed: str) -> list[str]:
@@ -50,7 +51,8 @@ def _env(mutant: str = "") -> dict[str, str]:
 def test_healthy_build_passes_every_scenario(tmp_path: Path, seed: str) -> None:
     ids = list(SCENARIOS)
     started = time.monotonic()
-    runs = gate_lanes([_args(ids[0::2], seed), _args(ids[1::2], seed)], tmp_path, env=_env(), timeout_s=1400)
+    shards = [[*_args(ids, seed), "--shard", f"{i}/{LANES}"] for i in range(1, LANES + 1)]
+    runs = gate_lanes(shards, tmp_path, env=_env(), timeout_s=1400)
     WALL["healthy"] += time.monotonic() - started
     records = [record for _, gate, _ in runs for record in gate.get("scenarios", [])]
     HEALTHY[seed] = {r["id"]: r["status"] for r in records}
@@ -93,25 +95,25 @@ def test_every_mutant_is_killed_by_its_documented_class(tmp_path: Path, seed: st
     mutants = list(MUTANT_KILLS)
     started = time.monotonic()
     survived: dict[str, Any] = {}
-    for group in (mutants[i : i + KILL_LANES] for i in range(0, len(mutants), KILL_LANES)):
-        lanes = [_args(list(MUTANT_KILLS[m].scenarios), seed) for m in group]
-        runs = gate_lanes(lanes, tmp_path / "-".join(group), envs=[_env(m) for m in group], timeout_s=600)
-        for mutant, (code, gate, output) in zip(group, runs, strict=True):
-            RAN.add(mutant)
-            found = _killed_by(mutant, MUTANT_KILLS[mutant], gate, healthy)
-            if found is not None and code == 1:
-                KILLED.setdefault(mutant, []).append(f"seed {seed}: {found}")
-                print(f"\nmutant {mutant}: killed at seed {seed} by {found}")
-            else:
-                statuses = {
-                    r["id"]: (r["status"], healthy.get(r["id"]), r.get("reason"))
-                    for r in gate.get("scenarios", [])
-                }
-                survived[mutant] = {
-                    "exit": code,
-                    "scenarios (mutant, healthy, why)": statuses,
-                    "output": output[-1500:],
-                }
+    lanes = [_args(list(MUTANT_KILLS[m].scenarios), seed) for m in mutants]
+    envs = [_env(m) for m in mutants]
+    runs = gate_lanes(lanes, tmp_path, envs=envs, timeout_s=600, width=LANES)
+    for mutant, (code, gate, output) in zip(mutants, runs, strict=True):
+        RAN.add(mutant)
+        found = _killed_by(mutant, MUTANT_KILLS[mutant], gate, healthy)
+        if found is not None and code == 1:
+            KILLED.setdefault(mutant, []).append(f"seed {seed}: {found}")
+            print(f"\nmutant {mutant}: killed at seed {seed} by {found}")
+        else:
+            statuses = {
+                r["id"]: (r["status"], healthy.get(r["id"]), r.get("reason"))
+                for r in gate.get("scenarios", [])
+            }
+            survived[mutant] = {
+                "exit": code,
+                "scenarios (mutant, healthy, why)": statuses,
+                "output": output[-1500:],
+            }
     WALL["mutants"] += time.monotonic() - started
     assert not survived, survived
 

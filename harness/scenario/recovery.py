@@ -1,6 +1,11 @@
-"""When the recovery phase has seen enough: it lasts a scenario's `recovery_s` at most, and ends
-sooner once the middleware has visibly recovered, so a healthy build is not kept waiting while a
-broken one still gets the whole phase to show how it fails.
+"""When the steady and recovery phases have seen enough: each lasts its declared length at most
+(`steady_s`, `recovery_s`), and ends sooner once the middleware is visibly working, so a healthy
+build is not kept waiting while a broken one still gets the whole phase to show how it fails.
+
+The steady phase ends early only before a fault: there it is a baseline (the middleware works, and
+what each operation takes when nothing is broken), counted from the phase's start by the same signs
+as a recovery, and never under MIN_STEADY_S, so db_bounded_answers has a latency baseline. A
+scenario without faults keeps its whole steady phase: that phase is then its workload.
 
 Recovered means, for what was asked after the last fault cleared: each trader's last two orders
 were answered 2xx; the last health answer was 2xx and healthy (its database up, and a quote that
@@ -18,6 +23,7 @@ from ..checks.availability import QUOTE_FRESH_S
 from ..history import History, Op
 
 MIN_RECOVERY_S = 1.0  # never shorter: a first answer after the clearing is not yet a recovery
+MIN_STEADY_S = 1.0  # about four orders a trader at the default pace: a baseline, not one sample
 POLL_S = 0.1
 ORDERS_PER_TRADER = 2
 
@@ -50,13 +56,35 @@ def wait_for_recovery(
     at_most_s: float,
 ) -> float:
     """Waits until `recovered`, at least MIN_RECOVERY_S and at most `at_most_s`; the seconds waited."""
+    return _wait(
+        lambda: recovered(history, cleared_at(), traders, metrics=metrics), MIN_RECOVERY_S, at_most_s
+    )
+
+
+def wait_for_steady(
+    history: History,
+    began_at: float,
+    traders: Collection[str],
+    *,
+    metrics: bool,
+    at_most_s: float,
+    faults_follow: bool,
+) -> float:
+    """The steady phase: until the middleware is working (`recovered`, counted from `began_at`), at
+    least MIN_STEADY_S and at most `at_most_s`; all of `at_most_s` when no fault follows."""
+    if not faults_follow:
+        return _wait(lambda: False, at_most_s, at_most_s)
+    return _wait(lambda: recovered(history, began_at, traders, metrics=metrics), MIN_STEADY_S, at_most_s)
+
+
+def _wait(done: Callable[[], bool], at_least_s: float, at_most_s: float) -> float:
     began = time.monotonic()
-    at_least = min(MIN_RECOVERY_S, at_most_s)
+    at_least = min(at_least_s, at_most_s)
     while True:
         waited = time.monotonic() - began
         if waited >= at_most_s:
             return waited
-        if waited >= at_least and recovered(history, cleared_at(), traders, metrics=metrics):
+        if waited >= at_least and done():
             return waited
         time.sleep(min(POLL_S, at_most_s - waited))
 

@@ -25,7 +25,7 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .player import play
-from .recovery import wait_for_recovery
+from .recovery import wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
@@ -111,8 +111,16 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             prober = Prober(accounts[0], adapter, history, stop, probe.read if probe else None)
             join = start_all([*traders, prober])
             try:
-                with phase("steady"):
-                    time.sleep(scenario.steady_s)
+                names = [trader.name for trader in traders]
+                with phase("steady"):  # at most steady_s; less once the middleware plainly works
+                    wait_for_steady(
+                        history,
+                        timeline.now(),
+                        names,
+                        metrics=probe is not None,
+                        at_most_s=scenario.steady_s,
+                        faults_follow=bool(scenario.schedule),
+                    )
                 span = (timeline.now(), timeline.now())
                 with phase("fault"):
                     self._inject(scenario)
@@ -120,7 +128,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     wait_for_recovery(
                         history,
                         lambda: timeline.last_end() or timeline.now(),
-                        [trader.name for trader in traders],
+                        names,
                         metrics=probe is not None,
                         at_most_s=scenario.recovery_s,
                     )

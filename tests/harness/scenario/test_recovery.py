@@ -1,4 +1,5 @@
-"""When the recovery phase may end early: the middleware visibly recovered after the faults cleared."""
+"""When the steady and recovery phases may end early: the middleware is visibly working, counted from
+the phase's start (steady) or from the faults' clearing (recovery)."""
 
 from __future__ import annotations
 
@@ -6,7 +7,13 @@ import threading
 import time
 
 from harness.adapters import HealthView, Outcome
-from harness.scenario.recovery import MIN_RECOVERY_S, recovered, wait_for_recovery
+from harness.scenario.recovery import (
+    MIN_RECOVERY_S,
+    MIN_STEADY_S,
+    recovered,
+    wait_for_recovery,
+    wait_for_steady,
+)
 from tests.harness.checks.conftest import Recorder, fail, ok
 
 CLEARED = 10.0
@@ -93,3 +100,48 @@ def test_market_data_must_be_seen_flowing_again_where_health_reports_it() -> Non
     assert recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
     rec.op("prober", "health", {}, 14.0, health(quote_age_s=3.5))  # after the clearing, but stale now
     assert not recovered(rec.history, CLEARED, ["t1", "t2"], metrics=False)
+
+
+def steady(
+    rec: Recorder, began: float, traders: list[str], at_most_s: float, faults_follow: bool = True
+) -> float:
+    return wait_for_steady(
+        rec.history, began, traders, metrics=False, at_most_s=at_most_s, faults_follow=faults_follow
+    )
+
+
+def test_the_steady_phase_ends_at_its_minimum_once_the_middleware_works() -> None:
+    rec = Recorder()
+    healthy_run(rec)
+    waited = wait_for_steady(
+        rec.history, CLEARED, ["t1", "t2"], metrics=False, at_most_s=3.0, faults_follow=True
+    )
+    assert MIN_STEADY_S <= waited < MIN_STEADY_S + 0.5
+
+
+def test_the_steady_phase_runs_its_whole_length_for_a_build_that_does_not_work() -> None:
+    broken = Recorder()
+    broken.op("prober", "health", {}, 10.2, health())
+    broken.op("prober", "account", {"account": "A-1"}, 10.2, ok({"id": "A-1"}))
+    for n in range(4):
+        broken.op("t1", "place_order", {"client_order_id": f"t1-{n}"}, 10.3 + n / 10, fail(422))
+    waited = wait_for_steady(
+        broken.history, CLEARED, ["t1"], metrics=False, at_most_s=1.6, faults_follow=True
+    )
+    assert 1.6 <= waited < 2.0
+    # answers from before the phase began are no baseline for it
+    rec = Recorder()
+    healthy_run(rec)
+    waited = wait_for_steady(
+        rec.history, 11.0, ["t1", "t2"], metrics=False, at_most_s=1.4, faults_follow=True
+    )
+    assert 1.4 <= waited < 1.8
+
+
+def test_without_faults_the_steady_phase_is_the_workload_and_runs_whole() -> None:
+    rec = Recorder()
+    healthy_run(rec)
+    waited = wait_for_steady(
+        rec.history, CLEARED, ["t1", "t2"], metrics=False, at_most_s=1.7, faults_follow=False
+    )
+    assert 1.7 <= waited < 2.1

@@ -18,6 +18,8 @@ class FaultWindow:
     end: float | None = None
     unreachable: bool = False  # its target cannot be reached (a venue, or the database link)
     lifting: float | None = None  # when the harness began to lift it: `end` is stamped once lifted
+    # what the fault plane counted it did (an extension toxic's `effects`), read just before lifting
+    effects: dict[str, int] | None = None
 
     @property
     def surely_until(self) -> float | None:

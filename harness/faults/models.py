@@ -27,15 +27,18 @@ class Toxic:
     stream: Stream
     toxicity: float
     attributes: dict[str, int] = field(default_factory=dict)
+    effects: dict[str, int] | None = None  # what an extension toxic did so far (embedded server only)
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Toxic:
+        effects = data.get("effects")
         return cls(
             name=data["name"],
             type=data["type"],
             stream=data.get("stream", "downstream"),
             toxicity=float(data.get("toxicity", 1.0)),
             attributes=dict(data.get("attributes") or {}),
+            effects=dict(effects) if isinstance(effects, dict) else None,
         )
 
 

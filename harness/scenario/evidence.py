@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 from ..adapters.base import OPERATIONS
 from ..checks import Verdict
+from ..faults.embedded.extensions import EVIDENCE
 from ..history import History
 from ..timeline import Timeline
 from .model import COUNTED, Minimum, Scenario, fault_key
@@ -78,7 +79,8 @@ def fired_faults(
 ) -> tuple[str, ...]:
     """The schedule's faults that took effect: a network fault whose window is in the timeline (the
     fault plane accepted it), a protocol fault its mock reported fired. A push fault that hit no
-    session (`sessions: []`) did not take effect."""
+    session (`sessions: []`) did not take effect, nor did an extension toxic (packet_loss, corrupt)
+    whose window's `effects` do not show it biting (EVIDENCE: a segment lost, a byte flipped)."""
     opened = {key for key, _, _ in fault_windows(scenario, timeline)}
     found: list[str] = []
     for step in scenario.schedule:
@@ -89,6 +91,11 @@ def fired_faults(
             events = mock_events.get(step.venue, ())
             fired = (e for e in events if e.get("kind") == "fault_fired" and e.get("fault") == step.fault)
             if any(e.get("sessions", True) for e in fired):
+                found.append(key)
+        elif step.kind == "toxic" and step.toxic in EVIDENCE:
+            counted = EVIDENCE[step.toxic][0]
+            windows = [w for w in timeline.windows if w.name == step.label]
+            if any((w.effects or {}).get(counted, 0) > 0 for w in windows):
                 found.append(key)
         elif key in opened:
             found.append(key)
@@ -149,8 +156,12 @@ def shortfall(minimum: Minimum, measured: Measured) -> list[str]:
             missing.append(f"{got} {what}, at least {need} needed")
     for fault in minimum.faults_fired:
         if fault not in measured.faults_fired:
-            how = "reported fired by its mock" if not fault.endswith(":down") else "applied"
-            missing.append(f"fault `{fault}` never took effect (not {how})")
+            kind = fault.rpartition(":")[2]
+            if kind in EVIDENCE:
+                how = EVIDENCE[kind][1]
+            else:
+                how = "not reported fired by its mock" if not fault.endswith(":down") else "not applied"
+            missing.append(f"fault `{fault}` never took effect ({how})")
     seen = {(venue, kind): n for venue, kind, n in measured.mock_events}
     for venue, kind, need in minimum.mock_events:
         got = seen.get((venue, kind), 0)

@@ -164,7 +164,11 @@ class FaultStep:
             elif self.kind == "down":
                 ctx.proxy(self.venue).enable()
             elif self.kind == "toxic":
-                ctx.proxy(self.venue).remove_toxic(self._toxic_name)
+                proxy = ctx.proxy(self.venue)
+                if self.toxic in EXTENSION_TYPES:  # its proof of effect, read before it goes
+                    with contextlib.suppress(Exception):
+                        window.effects = proxy.get_toxic(self._toxic_name).effects
+                proxy.remove_toxic(self._toxic_name)
             else:
                 httpx.delete(
                     f"{ctx.control(self.venue)}/faults",

@@ -392,7 +392,12 @@ def harmless(body: bytes) -> bytes:
 
 # -- what every answer must look like -------------------------------------------------------------------
 def _check_toxic(toxic: Any) -> None:
-    assert set(toxic) == {"attributes", "name", "type", "stream", "toxicity"}, toxic
+    shape = {"attributes", "name", "type", "stream", "toxicity"}
+    if toxic.get("type") in extensions.EFFECTS:  # an extension toxic also counts what it did
+        assert set(toxic.get("effects", {})) == set(extensions.EFFECTS[toxic["type"]]), toxic
+        assert all(isinstance(n, int) and n >= 0 for n in toxic["effects"].values()), toxic
+        shape.add("effects")
+    assert set(toxic) == shape, toxic
     assert toxic["type"] in TOXIC_TYPES and toxic["stream"].lower() in ("upstream", "downstream"), toxic
     assert isinstance(toxic["toxicity"], int | float), toxic
     for key, value in toxic["attributes"].items():
@@ -660,7 +665,9 @@ def _in_process(
 
     for kind in ("create", "populate", "toxic", "toxic_update", "proxy_update", "dupes-.*", "path"):
         assert count(f"{kind}:.*") >= 300, (kind, tally.kinds)
-    assert count(".*:400") >= 3000 and count(".*:400-range") >= 100, tally.kinds  # refused, deep inside
+    # refused, deep inside: 119 range refusals alone, 94 on a loaded box (hypothesis, derandomized, still
+    # adapts to how long examples take), so the bound leaves room below both
+    assert count(".*:400") >= 3000 and count(".*:400-range") >= 50, tally.kinds
     assert count("toxic:200") >= 100 and count("toxic_update:200") >= 150, tally.kinds  # accepted, in range
     assert count("(create|populate):201") >= 150 and count(".*:500-listen") >= 100, tally.kinds
     assert count(".*:(404|404-path|405|409)") >= 500 and count("browser:403") >= 20, tally.kinds

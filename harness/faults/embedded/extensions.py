@@ -22,6 +22,12 @@ Probabilities are integers in parts per million, because Toxiproxy attributes ar
 Randomness comes from `seed` (0: none of its own, use the server's seed if it has one) mixed
 with the proxy, the connection's number and the toxic's name, so a run is repeatable.
 A real Toxiproxy answers 400 "invalid toxic type" to these types.
+
+What an extension toxic did is counted (`effects` in its JSON, a read-only field Toxiproxy's toxics
+do not have): `lost` transmissions and the `stalled_ms` they cost, or `flipped` bytes. A fault that
+was in force but touched nothing (no traffic, or no draw came up) is then told apart from one that
+bit, so a scenario can demand proof that its loss happened (EVIDENCE: the count that must be
+positive, and what to say when it is not).
 """
 
 from __future__ import annotations
@@ -44,6 +50,11 @@ DEFAULTS: dict[str, dict[str, int]] = {
     "corrupt": {"byte_ppm": 1000, "seed": 0},
 }
 EXTENSION_TYPES = frozenset(DEFAULTS)
+EFFECTS: dict[str, tuple[str, ...]] = {"packet_loss": ("lost", "stalled_ms"), "corrupt": ("flipped",)}
+EVIDENCE: dict[str, tuple[str, str]] = {
+    "packet_loss": ("lost", "no segment was lost while it was in force"),
+    "corrupt": ("flipped", "no byte was flipped while it was in force"),
+}
 
 # Inclusive (low, high) bounds; None means no upper bound.
 _PROBABILITY = (0, PPM)

@@ -66,6 +66,8 @@ class PacketLossStage(TaskStage):
             stalled = 0.0
             for start in range(0, len(data), segment):
                 for stall in self.model.stalls(attrs):
+                    self.spec.count("lost")
+                    self.spec.count("stalled_ms", round(stall * 1000))
                     if start > sent:  # what got through before the hole goes on now
                         self.next(data[sent:start], arrival + stalled)
                         sent = start
@@ -110,6 +112,7 @@ class CorruptStage(Stage):
         out = bytearray(data)
         while position < len(out):
             out[position] ^= 1 << self.rng.randrange(8)
+            self.spec.count("flipped")
             position += 1 + self._draw_gap()
         self._gap = position - len(out)
         return bytes(out)

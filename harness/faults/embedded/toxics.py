@@ -69,18 +69,26 @@ class ToxicSpec:
     attributes: dict[str, int] = field(default_factory=dict)
     # Go keeps and reports the stream exactly as the client sent it ("UpStream" stays so).
     stream_as_sent: str | None = None
+    # An extension toxic's counts of what it did, summed over its connections (extensions.EFFECTS).
+    effects: dict[str, int] = field(default_factory=dict, compare=False)
+
+    def count(self, effect: str, n: int = 1) -> None:
+        self.effects[effect] = self.effects.get(effect, 0) + n
 
     def attr(self, key: str) -> int:
         return self.attributes.get(key, 0)
 
     def to_json(self) -> dict[str, Any]:
-        return {
+        found = {
             "attributes": dict(self.attributes),
             "name": self.name,
             "type": self.type,
             "stream": self.stream if self.stream_as_sent is None else self.stream_as_sent,
             "toxicity": gojson.number(self.toxicity),
         }
+        if self.type in extensions.EFFECTS:  # Toxiproxy's own toxics keep Toxiproxy's exact shape
+            found["effects"] = {name: self.effects.get(name, 0) for name in extensions.EFFECTS[self.type]}
+        return found
 
 
 def _check_range(toxic_type: str, key: str, value: int) -> None:

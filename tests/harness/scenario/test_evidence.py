@@ -167,6 +167,26 @@ def test_a_protocol_fault_fired_only_if_its_mock_says_so_and_it_hit_something() 
     assert event_kinds(s) == {"rithmic": ("fault_fired",), "tt": ("fault_fired",)}
 
 
+def test_an_extension_toxic_took_effect_only_if_the_plane_counted_it_biting() -> None:
+    loss = toxic("postgres", "packet_loss", for_s=5.0, bad_loss_ppm=400_000)
+    flips = toxic("rithmic", "corrupt", for_s=2.0, byte_ppm=100)
+    s = scenario(loss, flips)
+    run = Run()
+    assert fired_faults(s, run.timeline, {}) == ()  # never opened
+    run.window(loss, 1.0, 6.0)
+    run.window(flips, 1.0, 3.0)
+    assert fired_faults(s, run.timeline, {}) == ()  # opened, but no count read: no proof
+    run.timeline.windows[0].effects = {"lost": 0, "stalled_ms": 0}  # in force over a quiet link
+    run.timeline.windows[1].effects = {"flipped": 3}
+    assert fired_faults(s, run.timeline, {}) == ("rithmic:corrupt",)
+    measured = measure(s, run.history, run.timeline)
+    assert shortfall(s.minimum, measured)[-1] == (
+        "fault `postgres:packet_loss` never took effect (no segment was lost while it was in force)"
+    )
+    run.timeline.windows[0].effects = {"lost": 2, "stalled_ms": 600}
+    assert fired_faults(s, run.timeline, {}) == ("postgres:packet_loss", "rithmic:corrupt")
+
+
 def test_mock_events_are_counted_per_kind() -> None:
     s = scenario(workload="quiet", evidence=Evidence(mock_events=(("tt", "token_request", 2),)))
     run = Run()

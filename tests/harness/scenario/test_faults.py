@@ -1,12 +1,16 @@
-"""Fault steps on the timeline: when a window is stamped as lifting and as ended."""
+"""Fault steps on the timeline: when a window is stamped as lifting and as ended, and what it records."""
 
 from __future__ import annotations
 
 import time
 from typing import Any
 
+from harness.faults.client import ToxiproxyClient
+from harness.faults.embedded import EmbeddedToxiproxy
 from harness.scenario.faults import PLANE_EXTENSIONS, down, toxic
+from harness.testing import EchoServer
 from harness.timeline import Timeline
+from tests.harness.faults.embedded._netutil import connect, echo
 
 from .fakes import FaultCtx
 
@@ -64,3 +68,28 @@ def test_an_extension_toxic_needs_the_embedded_plane_and_draws_from_the_runs_see
     recording = Recording()
     toxic("rithmic", "latency", latency=100).apply(FaultCtx(lambda venue: recording))
     assert "seed" not in recording.added[0]  # a real Toxiproxy's own toxics get no attribute it lacks
+
+
+def test_lifting_an_extension_toxic_records_what_the_plane_counted_it_did() -> None:
+    """Against the embedded server and the harness's own client: the window of a packet_loss step
+    carries its `effects`, read before the toxic is removed, so the evidence can ask for a loss."""
+    with EchoServer() as upstream, EmbeddedToxiproxy(host="127.0.0.1", port=0) as server:
+        client = ToxiproxyClient(server.url)
+        port = client.create_proxy("postgres", f"127.0.0.1:{upstream.port}").info.port
+        ctx = FaultCtx(client.get_proxy)
+        step = toxic(
+            "postgres", "packet_loss", good_loss_ppm=300_000, rto_ms=1, max_rto_ms=2, segment_size=10
+        )
+        window = step.apply(ctx)
+        with connect(port) as conn:
+            for i in range(20):
+                assert echo(conn, b"row %02d of the result" % i) == b"row %02d of the result" % i
+        step.clear(ctx, window)
+        assert window.effects is not None and window.effects["lost"] > 0, window.effects
+        assert window.effects["stalled_ms"] >= window.effects["lost"]
+        assert client.get_proxy("postgres").toxics() == []  # and it was removed after
+        quiet = toxic("postgres", "corrupt", byte_ppm=1000)
+        window = quiet.apply(ctx)
+        quiet.clear(ctx, window)
+        assert window.effects == {"flipped": 0}  # in force, but nothing passed: no proof of effect
+        client.close()

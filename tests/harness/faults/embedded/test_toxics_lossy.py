@@ -74,7 +74,8 @@ def test_packet_loss_stalls_follow_the_seeded_schedule(api: Api, echo_server: in
     takes its scheduled stall (seed 36 has a clean run, single losses and a capped burst).
     Bounds: no earlier than the schedule, at most 60 ms later (loaded 2-core box)."""
     attrs = {**LOSS, "good_to_bad_ppm": 0, "good_loss_ppm": 300_000, "rto_ms": 20, "max_rto_ms": 80}
-    expected = [sum(s) for s in _schedule(36, attrs, 10, key="lossy/0")]
+    schedule = _schedule(36, attrs, 10, key="lossy/0")
+    expected = [sum(s) for s in schedule]
     assert max(expected) >= 0.2 and expected.count(0) >= 5  # the schedule this test relies on
     port = api.create("lossy", f"127.0.0.1:{echo_server}")
     api.add_toxic("lossy", "packet_loss", "upstream", "loss", **{**attrs, "seed": 36})
@@ -86,6 +87,10 @@ def test_packet_loss_stalls_follow_the_seeded_schedule(api: Api, echo_server: in
             measured.append(time.monotonic() - start)
     for want, got in zip(expected, measured, strict=True):
         assert want - 0.003 <= got <= want + 0.060, list(zip(expected, measured, strict=True))
+    # what it did is counted, as the gate's proof that the loss happened (Minimum.faults_fired)
+    toxic = api.http.get("/proxies/lossy/toxics/loss").json()
+    stalls = [stall for segment in schedule for stall in segment]
+    assert toxic["effects"] == {"lost": len(stalls), "stalled_ms": sum(round(x * 1000) for x in stalls)}
 
 
 def test_packet_loss_never_drops_or_reorders(api: Api, echo_server: int) -> None:
@@ -139,6 +144,23 @@ def test_corrupt_flips_one_bit_in_about_the_configured_share_of_bytes(api: Api) 
     assert 1700 <= len(flips) <= 2300, len(flips)
     assert all(bin(x).count("1") == 1 for x in flips)
     assert len(set(flips)) == 8  # every bit position gets hit
+
+
+def test_corrupt_counts_its_flips_and_toxiproxys_own_toxics_keep_their_shape(api: Api) -> None:
+    payload = pattern_stream(100_000)
+    with Upstream() as upstream:
+        port = api.create("c", upstream.address)
+        api.add_toxic("c", "corrupt", "upstream", "flip", byte_ppm=10_000, seed=2)
+        api.add_toxic("c", "latency", "downstream", "slow", latency=1)
+        assert api.http.get("/proxies/c/toxics/flip").json()["effects"] == {"flipped": 0}
+        with connect(port) as client:
+            server = upstream.accept()
+            client.sendall(payload)
+            received = recv_exact(server, len(payload))
+        flips = len(_flipped(payload, received))
+        assert flips > 500
+        assert api.http.get("/proxies/c/toxics/flip").json()["effects"] == {"flipped": flips}
+        assert "effects" not in api.http.get("/proxies/c/toxics/slow").json()  # exactly Toxiproxy's JSON
 
 
 def test_corrupt_is_repeatable_from_the_seed(api: Api) -> None:

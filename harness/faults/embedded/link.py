@@ -259,8 +259,11 @@ class Connection:
         *,
         seed: int | None = None,
         rng_key: str = "",
+        number: int = 0,
     ) -> None:
-        """`rng_key` names the connection (proxy and number) for the toxics' seeded draws."""
+        """`rng_key` names the proxy for the toxics' seeded draws; `number` is the connection's
+        place in the order the proxy accepted them."""
+        self.number = number
         self.client = client
         self.upstream = upstream
         self.links = {

@@ -68,8 +68,8 @@ class Proxy:
         self._server: asyncio.AbstractServer | None = None
         self._dialling: dict[Side, asyncio.Task[None]] = {}
         self._finished_bytes = {"upstream": [0, 0], "downstream": [0, 0]}
-        # The server's seed, if it has one; with the connection's number it seeds every
-        # random draw of the toxics on that connection (stagebase.stage_rng).
+        # The server's seed, if it has one; with the proxy's name and each toxic's link ordinal
+        # it seeds every random draw of the toxics (stagebase.stage_rng).
         self.seed = seed
         self._accepted_count = 0
 
@@ -137,9 +137,11 @@ class Proxy:
             client.close()
             return
         toxics = self.toxics["upstream"] + self.toxics["downstream"]
-        key = f"{self.name}/{self._accepted_count}"
+        number = self._accepted_count
         self._accepted_count += 1
-        conn = Connection(loop, client, upstream, toxics, self._finished, seed=self.seed, rng_key=key)
+        conn = Connection(
+            loop, client, upstream, toxics, self._finished, seed=self.seed, rng_key=self.name, number=number
+        )
         self.connections.add(conn)
 
     def _finished(self, conn: Connection) -> None:
@@ -171,7 +173,7 @@ class Proxy:
     def add_toxic(self, body: Any) -> ToxicSpec:
         spec = new_toxic(body, {t.name for t in self.all_toxics()})
         self.toxics[spec.stream].append(spec)
-        for conn in list(self.connections):
+        for conn in sorted(self.connections, key=lambda c: c.number):  # ordinals, oldest first
             conn.links[spec.stream].add_toxic(spec)
         return spec
 

@@ -8,8 +8,11 @@ Toxicity is drawn per link when a stage starts and again on every restart.
 
 Every random draw a stage makes (toxicity, jitter, slicing, loss, corruption) comes from the
 stage's own `rng`. With a seed (the toxic's `seed` attribute, else the server's) it is seeded
-from the seed, the connection's key and the toxic's name, so a run repeats draw for draw and
-one toxic's draws do not shift another's; without one it is fresh entropy, as in Toxiproxy.
+from the seed, the proxy's name, the toxic's name and the link's ordinal for that toxic (the
+first connection it went on is 0; connections open when it was added come first, oldest first).
+So a run repeats draw for draw, one toxic's draws do not shift another's, and a toxic added to a
+proxy that has carried other connections before (a gate's earlier scenarios) draws what it draws
+in a `uat reproduce` of its scenario alone. Without a seed it is fresh entropy, as in Toxiproxy.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ class LinkContext(Protocol):
 
     loop: asyncio.AbstractEventLoop
     seed: int | None  # the server's seed, if it has one
-    rng_key: str  # names the connection: proxy and number
+    rng_key: str  # names the proxy; each stage adds its toxic's link ordinal
 
     def discard(self, nbytes: int) -> None: ...
 
@@ -59,7 +62,8 @@ class Stage:
         self.next = next_
         self.held: deque[Item] = deque()
         self._seed = seed_of(spec, ctx.seed)
-        self.rng = stage_rng(self._seed, ctx.rng_key, spec.name)
+        self._key = f"{ctx.rng_key}/{spec.next_link()}"
+        self.rng = stage_rng(self._seed, self._key, spec.name)
         self.active = self._draw()
         if self.active:
             self.start()
@@ -90,7 +94,7 @@ class Stage:
             self.spec = spec
             if seed_of(spec, self.ctx.seed) != self._seed:  # a new seed starts a new sequence
                 self._seed = seed_of(spec, self.ctx.seed)
-                self.rng = stage_rng(self._seed, self.ctx.rng_key, spec.name)
+                self.rng = stage_rng(self._seed, self._key, spec.name)
         self.active = self._draw()
         if self.active:
             self.start()

@@ -71,9 +71,16 @@ class ToxicSpec:
     stream_as_sent: str | None = None
     # An extension toxic's counts of what it did, summed over its connections (extensions.EFFECTS).
     effects: dict[str, int] = field(default_factory=dict, compare=False)
+    # How many links this toxic has been put on: each link's stage draws from its own ordinal.
+    links_seen: int = field(default=0, compare=False)
 
     def count(self, effect: str, n: int = 1) -> None:
         self.effects[effect] = self.effects.get(effect, 0) + n
+
+    def next_link(self) -> int:
+        """The ordinal of the next link this toxic goes on (0, 1, ...), for its seeded draws."""
+        self.links_seen += 1
+        return self.links_seen - 1
 
     def attr(self, key: str) -> int:
         return self.attributes.get(key, 0)

@@ -297,9 +297,7 @@ def expect_closed(sock: socket.socket, within: float) -> None:
 class FakeLink:
     """What a stage sees of its link: the loop, and the byte accounting it reports to."""
 
-    def __init__(
-        self, loop: asyncio.AbstractEventLoop, seed: int | None = None, rng_key: str = "p/0"
-    ) -> None:
+    def __init__(self, loop: asyncio.AbstractEventLoop, seed: int | None = None, rng_key: str = "p") -> None:
         self.loop = loop
         self.seed = seed
         self.rng_key = rng_key

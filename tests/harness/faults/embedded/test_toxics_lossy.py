@@ -7,6 +7,7 @@ import asyncio
 import itertools
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
 
@@ -171,6 +172,35 @@ def test_corrupt_is_repeatable_from_the_seed(api: Api) -> None:
     assert first != other
 
 
+def test_a_toxics_draws_do_not_depend_on_the_connections_before_it(api: Api) -> None:
+    """Draws are keyed by the toxic's own link ordinal, not the proxy's connection count: a toxic
+    added after a gate's earlier scenarios drew on the proxy draws what it draws in a reproduce of
+    its scenario alone. Connections already open when it is added take ordinals oldest first."""
+    payload = pattern_stream(20_000)
+    with Upstream() as upstream:
+        port = api.create("c", upstream.address)
+
+        def through(client: Any, server: Any) -> bytes:
+            client.sendall(payload)
+            return recv_exact(server, len(payload))
+
+        api.add_toxic("c", "corrupt", "upstream", "flip", byte_ppm=5_000, seed=9)
+        with connect(port) as client:
+            first = through(client, upstream.accept())
+        with connect(port) as client:
+            second_link = through(client, upstream.accept())
+        assert first != second_link and first != payload  # each link its own draws
+        api.remove_toxic("c", "flip")
+        for _ in range(3):  # the proxy carries other connections meanwhile
+            with connect(port) as client:
+                upstream.accept().close()
+        with connect(port) as older, connect(port) as newer:
+            older_server, newer_server = upstream.accept(), upstream.accept()
+            api.add_toxic("c", "corrupt", "upstream", "flip", byte_ppm=5_000, seed=9)
+            assert through(newer, newer_server) == second_link  # ordinal 1
+            assert through(older, older_server) == first  # ordinal 0: the oldest link open
+
+
 @pytest.fixture
 def seeded_server() -> Iterator[EmbeddedToxiproxy]:
     with EmbeddedToxiproxy(host="127.0.0.1", port=0, seed=77) as server:
@@ -204,7 +234,7 @@ def test_corrupted_bytes_do_not_depend_on_chunking() -> None:
 # -- the seed reaches Toxiproxy's own draws too -------------------------------------------------
 def test_toxicity_draws_repeat_under_a_server_seed() -> None:
     """64 toxics at toxicity 0.5 on one link: which ones apply is fixed by the server's seed
-    and the connection, and each toxic draws from its own sequence."""
+    and the proxy, and each toxic draws from its own sequence."""
 
     async def draws(seed: int, key: str) -> list[bool]:
         link = FakeLink(asyncio.get_running_loop(), seed=seed, rng_key=key)
@@ -213,8 +243,8 @@ def test_toxicity_draws_repeat_under_a_server_seed() -> None:
             spec.name, spec.toxicity = f"t{i}", 0.5
         return [Stage(spec, link, lambda d, _: None).active for spec in specs]
 
-    first = asyncio.run(draws(8, "p/0"))
-    assert first == asyncio.run(draws(8, "p/0"))
-    assert first != asyncio.run(draws(8, "p/1"))
-    assert first != asyncio.run(draws(9, "p/0"))
+    first = asyncio.run(draws(8, "p"))
+    assert first == asyncio.run(draws(8, "p"))
+    assert first != asyncio.run(draws(8, "q"))
+    assert first != asyncio.run(draws(9, "p"))
     assert 10 < sum(first) < 55

@@ -15,6 +15,11 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 _ERROR = _json(_ref("Error"), "error")
 
+
+def _param(name: str, where: str, required: bool) -> dict[str, Any]:
+    return {"name": name, "in": where, "required": required, "schema": {"type": "string"}}
+
+
 SPEC: dict[str, Any] = {
     "openapi": "3.1.0",
     "info": {"title": "stack-uat reference middleware", "version": "1.0.0"},
@@ -36,12 +41,12 @@ SPEC: dict[str, Any] = {
         "/v1/orders/{client_order_id}": {
             "get": {
                 "summary": "One order",
-                "parameters": [{"name": "client_order_id", "in": "path", "required": True}],
+                "parameters": [_param("client_order_id", "path", True)],
                 "responses": {"200": _json(_ref("Order"), "the order"), "404": _ERROR},
             },
             "delete": {
                 "summary": "Cancel a working order; it turns `cancelled` when the venue confirms",
-                "parameters": [{"name": "client_order_id", "in": "path", "required": True}],
+                "parameters": [_param("client_order_id", "path", True)],
                 "responses": {
                     "202": _json(_ref("Order"), "the venue took the cancel request"),
                     "404": _ERROR,
@@ -56,39 +61,45 @@ SPEC: dict[str, Any] = {
         "/v1/positions": {
             "get": {
                 "summary": "Net positions from fills",
-                "parameters": [{"name": "account", "in": "query", "required": True}],
+                "parameters": [_param("account", "query", True)],
                 "responses": {"200": _json({"type": "object"}, "positions"), "404": _ERROR},
             }
         },
         "/v1/accounts": {
             "get": {
                 "summary": "Account ids, optionally for one Stripe customer",
-                "parameters": [{"name": "customer", "in": "query", "required": False}],
+                "parameters": [_param("customer", "query", False)],
                 "responses": {"200": _json({"type": "object"}, "account ids")},
             }
         },
         "/v1/accounts/{account_id}": {
             "get": {
                 "summary": "Admin state of one account",
-                "parameters": [{"name": "account_id", "in": "path", "required": True}],
+                "parameters": [_param("account_id", "path", True)],
                 "responses": {"200": _json({"type": "object"}, "the account"), "404": _ERROR},
             },
             "patch": {
                 "summary": "Change risk limits or the trading switch",
-                "parameters": [{"name": "account_id", "in": "path", "required": True}],
+                "parameters": [_param("account_id", "path", True)],
                 "responses": {"200": _json({"type": "object"}, "the account"), "400": _ERROR, "404": _ERROR},
             },
         },
         "/v1/webhooks/stripe": {
             "post": {
                 "summary": "Stripe events (signature checked, idempotent by event id, any order)",
+                "parameters": [_param("Stripe-Signature", "header", True)],
                 "responses": {"200": _json({"type": "object"}, "received"), "400": _ERROR},
             }
         },
         "/health": {
             "get": {"summary": "Overall and per-venue status", "responses": {"200": {"description": "ok"}}}
         },
-        "/v1/stream": {"get": {"summary": "WebSocket: quotes and order updates", "responses": {}}},
+        "/v1/stream": {
+            "get": {
+                "summary": "WebSocket: quotes and order updates",
+                "responses": {"101": {"description": "switching to the WebSocket protocol"}},
+            }
+        },
     },
     "components": {
         "schemas": {

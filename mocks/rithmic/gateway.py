@@ -24,6 +24,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 
 from mocks.common import FaultKind, MockVenue, Route
 
+from ..common.tls import server_context, write_self_signed
 from . import faults as rfaults
 from .clock import MarketClock
 from .feed import Feed
@@ -34,7 +35,6 @@ from .orders import Execution, MatchingEngine, Order
 from .pnl import PnlBook
 from .protocol import TEMPLATES_MAP, FrameError, Message, build, decode, detect_prefixed, reply
 from .session import Session
-from .tls import server_context, write_self_signed
 
 HANDLERS: dict[int, Handler] = {**SHARED, **ORDER_PLANT}
 SYSTEMS = ("Rithmic Test", "Rithmic Paper Trading", "Rithmic 01")

@@ -15,9 +15,9 @@ import pytest
 from async_rithmic import DataType, OrderType, SysInfraType, TransactionType
 
 from harness.faults.embedded import EmbeddedToxiproxy
+from mocks.common.tls import client_context
 from mocks.rithmic import RithmicGateway
 from mocks.rithmic.runner import GatewayThread
-from mocks.rithmic.tls import client_context
 
 from .conftest import PLANTS, Control, connected_client, make_client, run, shutdown, wait_until
 

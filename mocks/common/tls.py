@@ -1,4 +1,5 @@
-"""A self-signed certificate for the gateway's optional wss://, covering localhost and 127.0.0.1."""
+"""A self-signed certificate for a mock's optional TLS (Rithmic's wss://, MT5's https://),
+covering localhost and 127.0.0.1."""
 
 from __future__ import annotations
 

@@ -1,6 +1,7 @@
 """Stripe webhook emitter: realistic, signed subscription-lifecycle events with delivery faults."""
 
-from .delivery import RetryPolicy
+from mocks.common import RetryPolicy
+
 from .emitter import StripeEmitter
 from .events import EVENT_TYPES
 from .signing import secret_from_seed, signature

@@ -27,10 +27,10 @@ import httpx
 from aiohttp import web
 
 from harness.netguard import TargetRefused, check_host
-from mocks.common import Delivery, FaultError, FaultKind, MockVenue, Route, read_json
+from mocks.common import Delivery, FaultError, FaultKind, MockVenue, RetryPolicy, Route, read_json
 
 from . import signing
-from .delivery import RetryPolicy, Signing, deliver
+from .delivery import Signing, deliver
 from .events import DEFAULT_API_VERSION, EVENT_TYPES, EventFactory
 
 FAULTS = [

@@ -27,9 +27,8 @@ from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import example, given
 from hypothesis import strategies as st
 
-from mocks.common import ControlServer
+from mocks.common import ControlServer, RetryPolicy
 from mocks.stripe import StripeEmitter
-from mocks.stripe.delivery import RetryPolicy
 from mocks.stripe.events import EVENT_TYPES
 from tests.mocks.venue_thread import VenueThread
 

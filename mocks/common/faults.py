@@ -53,6 +53,8 @@ class FaultKind:
         values: dict[str, Any] = {}
         for name, (kind, default) in self.params.items():
             value = raw.get(name, default)
+            if value is None and default is not None:  # null is "not set" only where not set is allowed
+                raise FaultError(f"params.{name}", f"must be {kind.__name__}, got null")
             if kind is float and isinstance(value, int) and not isinstance(value, bool):
                 value = float(value)
             if value is not None and not _is_type(value, kind):

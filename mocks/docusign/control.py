@@ -23,6 +23,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
+import httpx
 from aiohttp import web
 
 from harness.netguard import TargetRefused, check_host
@@ -107,6 +108,14 @@ class DocuSignControl:
         if parts.scheme not in ("http", "https") or not hostname:
             raise FaultError("url", "must be an http(s) URL with a host")
         try:
+            _ = parts.port  # ValueError: not a number, or outside 0-65535
+            httpx.URL(url)  # what the deliveries send to: InvalidURL for control characters, over 64 KiB …
+        except (ValueError, httpx.InvalidURL):
+            # Accepted, such a URL once killed each delivery to it (neither is an httpx.HTTPError)
+            raise FaultError(
+                "url", "must be an http(s) URL with a valid port, one httpx can send to"
+            ) from None
+        try:
             check_host(hostname, self.venue.allowed_hosts, what="Connect listener URL")
         except TargetRefused as exc:
             raise FaultError("url", str(exc)) from None
@@ -154,8 +163,8 @@ class DocuSignControl:
         if raw is None:
             self.venue.listeners = []
         else:
-            if not (raw.isascii() and raw.isdigit()):
-                raise FaultError("configurationId", "must be an integer")
+            if not (raw.isascii() and raw.isdigit() and len(raw) <= 20):  # int() refuses 4300+ digits
+                raise FaultError("configurationId", "must be an integer of at most 20 digits")
             self.venue.listeners = [x for x in self.venue.listeners if x.configuration_id != int(raw)]
         removed = before - len(self.venue.listeners)
         self.venue.events.add("listeners_removed", count=removed)

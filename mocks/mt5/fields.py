@@ -126,7 +126,8 @@ class Params:
             value = Decimal(raw.strip())
         except InvalidOperation:
             raise bad() from None
-        if not value.is_finite() or abs(value) >= MAX_AMOUNT:
+        # copy_abs, not abs(): abs() rounds in the decimal context and overflows past its Emax (1e999999999)
+        if not value.is_finite() or value.copy_abs() >= MAX_AMOUNT:
             raise bad()
         value = value.quantize(CENT, rounding=ROUND_HALF_UP)
         if value == 0:

@@ -1,7 +1,8 @@
 """What the mock does around every request: errors as retcodes, the session check, and the faults.
 
 Order, each step answering on its own:
-1. an unknown path is HTTP 404 `13 Not found`, a method other than GET/POST 405 `3 Invalid parameters`;
+1. an unknown path is HTTP 404 `13 Not found`, a method other than GET/POST (HEAD included) 405
+   `3 Invalid parameters`;
 2. `/api/auth/*` goes straight to the handshake (after `slow_answer`, if armed); the handshake
    fires `handshake_failure` itself;
 3. no authenticated session on this connection: HTTP 403 `8 Not authenticated`;
@@ -63,6 +64,8 @@ async def _serve(venue: MT5Mock, request: web.Request, handler: Handler) -> web.
     routing_error = request.match_info.http_exception
     if routing_error is not None:
         raise routing_error
+    if request.method == "HEAD":  # aiohttp would run the GET handler: a HEAD must change nothing
+        raise MT5Error(INVALID_PARAMETERS, status=405)
     if path.startswith("/api/auth/"):
         await _slow(venue, path)
         return await handler(request)

@@ -2,7 +2,8 @@
 
 Random bytes alone rarely get past a parser's first check, so every strategy here starts from a valid
 message and breaks it a little: truncation, flipped and inserted bytes, invalid UTF-8, wrong JSON types,
-unknown or missing fields, huge numbers, deep nesting. The parsers' deeper branches are reached that way.
+unknown or missing fields, huge numbers, deep nesting, query parameters dropped, repeated, renamed or
+given odd values. The parsers' deeper branches are reached that way.
 
 `FUZZ` is the settings every in-process suite uses: 10,000 examples, derandomized and without the
 example database, so CI runs the same inputs every time. `Tally` counts the examples a suite really ran.
@@ -18,6 +19,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import quote
 
 from aiohttp.http_exceptions import HttpProcessingError
 from hypothesis import HealthCheck, settings
@@ -224,3 +226,65 @@ def mutated_json(draw: st.DrawFn, valid: st.SearchStrategy[Any], byte_level: boo
 
 def deep(opener: str, depth: int, balanced: bool = True) -> bytes:
     return _deep_text((opener, depth, balanced)).encode()
+
+
+# -- query strings -------------------------------------------------------------------------------
+WEIRD_QUERY = ["", " ", "-1", "0", "1e3", "1.5", "0x10", " 1", "1_000", "٣", "9" * 30, "9" * 5000, "NaN",
+               "a,b,,", ",", "\x00", "é", "true", "[]", "null", "%", "%zz", "+", "&", "="]  # fmt: skip
+query_values = st.one_of(st.sampled_from(WEIRD_QUERY), st.integers().map(str), st.text(max_size=12))
+QUERY_SAFE = "%&=+;,/:@!$'()*~-._"  # kept as they are: a broken escape or a stray separator stays so
+_QUERY_OPS = st.lists(
+    st.sampled_from(["set", "set", "drop", "repeat", "rename", "add"]), min_size=1, max_size=3
+)
+_QUERY_KEYS = st.sampled_from(UNKNOWN_KEYS) | st.text(max_size=6)
+_RENAMES = st.integers(0, 4)
+
+
+def mostly_valid(valid: list[Any], odd: list[Any]) -> st.SearchStrategy[Any]:
+    """One field's value: a valid one four times in five, else a nearly valid one, so that the several
+    fields of one message are all valid often enough to reach the handler behind them."""
+    return st.sampled_from(valid * -(-4 * len(odd) // len(valid)) + odd)
+
+
+def query_pairs(
+    required: dict[str, st.SearchStrategy[str]], optional: dict[str, st.SearchStrategy[str]] | None = None
+) -> st.SearchStrategy[list[tuple[str, str]]]:
+    """A query as (name, value) pairs in a fixed order: what `mutated_query` takes."""
+    return st.fixed_dictionaries(required, optional=optional or {}).map(lambda d: list(d.items()))
+
+
+def encode_query(pairs: list[tuple[str, str]]) -> str:
+    return "&".join(f"{quote(k, safe='')}={quote(v, safe='')}" for k, v in pairs)
+
+
+def _rename(name: str, how: int) -> str:
+    return [name.upper(), name.lower(), name.swapcase(), "_".join(name), name[:-1]][how]
+
+
+@st.composite
+def mutated_query(
+    draw: st.DrawFn, valid: st.SearchStrategy[list[tuple[str, str]]], byte_level: bool = True
+) -> str:
+    """A valid query, as (name, value) pairs, with a value swapped for an odd one, a pair dropped, repeated
+    or renamed, or an unknown one added; percent-encoded, then maybe broken at the byte level (re-escaped
+    where it must be, so it stays a request target: broken escapes and stray `&` and `=` stay)."""
+    pairs = list(draw(valid))
+    for op in draw(_QUERY_OPS):
+        where = draw(_INDEX) % (len(pairs) + 1)
+        if op == "add" or not pairs:
+            pairs.insert(where, (draw(_QUERY_KEYS), draw(query_values)))
+            continue
+        i = where % len(pairs)
+        name, value = pairs[i]
+        if op == "set":
+            pairs[i] = (name, draw(query_values))
+        elif op == "drop":
+            del pairs[i]
+        elif op == "repeat":
+            pairs.insert(where, (name, draw(query_values)))
+        else:
+            pairs[i] = (_rename(name, draw(_RENAMES)), value)
+    text = encode_query(pairs)
+    if byte_level and draw(_BYTE_LEVEL) == 0:
+        text = quote(apply_ops(text.encode(), draw(_BYTE_OPS)), safe=QUERY_SAFE)
+    return text

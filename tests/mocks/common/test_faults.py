@@ -58,6 +58,9 @@ def field_of(book: FaultBook, body: object) -> str:
         ({"fault": "drop", "params": {"n": 1.0}}, "params.n"),
         ({"fault": "status", "params": {"code": 404}}, "params.code"),
         ({"fault": "status", "params": {"mode": "xml"}}, "params.mode"),
+        # null where the param has a default: once armed as None, and a 500 when it fired (the fuzz suites)
+        ({"fault": "status", "params": {"code": None}}, "params.code"),
+        ({"fault": "drop", "params": {"n": None}}, "params.n"),
     ],
 )
 def test_bad_arm_requests_name_the_field(book: FaultBook, body: object, field: str) -> None:
@@ -71,7 +74,7 @@ def test_unknown_fault_message_lists_the_catalogue(book: FaultBook) -> None:
 
 
 def test_params_defaults_and_int_accepted_as_float(book: FaultBook) -> None:
-    fault = book.arm_request({"fault": "drop", "params": {"ratio": 1}})
+    fault = book.arm_request({"fault": "drop", "params": {"ratio": 1, "mode": None}})  # null: not set
     assert fault.params == {"n": 1, "ratio": 1.0, "mode": None}
     assert isinstance(fault.params["ratio"], float)
     assert book.arm("status", {"code": 599, "mode": "html"}).params == {"code": 599, "mode": "html"}

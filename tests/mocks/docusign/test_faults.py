@@ -187,6 +187,9 @@ def test_connect_faults_wait_for_the_event_they_name(
         ({"fault": "status", "params": {"status": 302}}, "params.status"),
         ({"fault": "reorder", "params": {"hold_ms": "soon"}}, "params.hold_ms"),
         ({"fault": "lost"}, "fault"),
+        # once armed as None: the next REST answer was a 500 (TypeError); found by the fuzz suite
+        ({"fault": "status", "params": {"status": None}}, "params.status"),
+        ({"fault": "slow", "params": {"delay_ms": None}}, "params.delay_ms"),
     ],
 )
 def test_bad_arm_requests_name_the_field(control: httpx.Client, body: dict[str, object], field: str) -> None:

@@ -195,6 +195,20 @@ def test_the_same_call_twice_books_two_deals(
     assert len(same) == 2
 
 
+def test_a_head_request_is_refused_and_books_nothing(
+    manager: Manager, control: httpx.Client, seeded: list[int]
+) -> None:
+    """aiohttp would run the GET handler for a HEAD: a trade/balance then booked a deal whose ticket
+    the client never saw (the fuzz suite found it)."""
+    login = seeded[1]
+    before = len(_deals(control, login))
+    params: dict[str, str | int] = {"login": login, "type": 2, "balance": "5", "comment": "head"}
+    r = manager.http.head("/api/trade/balance", params=params)
+    assert r.status_code == 405 and not r.content
+    assert len(_deals(control, login)) == before
+    assert retcode(manager.get("/api/test/access")) == "0 Done"  # the session is still good
+
+
 @pytest.mark.parametrize(
     "params",
     [
@@ -204,6 +218,8 @@ def test_the_same_call_twice_books_two_deals(
         {"type": 2, "balance": "0.004"},
         {"type": 2, "balance": "NaN"},
         {"type": 2, "balance": "1e13"},
+        {"type": 2, "balance": "1e999999999"},  # once a 500: abs() overflowed the decimal context
+        {"type": 3, "balance": "-1E+1000000"},
         {"type": 2},
         {"balance": "10"},
         {"type": "two", "balance": "10"},

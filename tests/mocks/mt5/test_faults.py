@@ -139,6 +139,9 @@ def test_answer_lost_books_the_deal_and_a_naive_retry_books_it_again(
         ({"fault": "answer_lost", "params": {"path": 5}}, "params.path"),
         ({"fault": "no_rights", "params": {"endpoint": "/api"}}, "params.endpoint"),
         ({"fault": "deal_lost"}, "fault"),
+        # once armed as None: a 500 when it fired (KeyError, TypeError); found by the fuzz suites
+        ({"fault": "retcode_error", "params": {"code": None}}, "params.code"),
+        ({"fault": "slow_answer", "params": {"delay_ms": None}}, "params.delay_ms"),
     ],
 )
 def test_fault_parameters_are_checked(control: httpx.Client, body: dict[str, object], field: str) -> None:

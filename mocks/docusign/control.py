@@ -21,13 +21,11 @@ so they produce two events. A move the lifecycle forbids is a 409 and changes no
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
-import httpx
 from aiohttp import web
 
-from harness.netguard import TargetRefused, check_host
 from mocks.common import FaultError, RetryPolicy, Route, error, read_json
+from mocks.common.urls import check_delivery_url
 
 from .connect import MAX_KEYS
 from .envelopes import NEXT, Template
@@ -98,28 +96,7 @@ class DocuSignControl:
 
     def check_url(self, url: Any) -> str:
         """An http(s) listener URL on loopback, or on a host allowlisted with --allow-host."""
-        if not isinstance(url, str) or not url:
-            raise FaultError("url", "is required and must be a string")
-        try:
-            parts = urlsplit(url)
-            hostname = parts.hostname
-        except ValueError:  # urlsplit refuses some URLs outright: "http://[::1", say
-            raise FaultError("url", "must be an http(s) URL with a host") from None
-        if parts.scheme not in ("http", "https") or not hostname:
-            raise FaultError("url", "must be an http(s) URL with a host")
-        try:
-            _ = parts.port  # ValueError: not a number, or outside 0-65535
-            httpx.URL(url)  # what the deliveries send to: InvalidURL for control characters, over 64 KiB …
-        except (ValueError, httpx.InvalidURL):
-            # Accepted, such a URL once killed each delivery to it (neither is an httpx.HTTPError)
-            raise FaultError(
-                "url", "must be an http(s) URL with a valid port, one httpx can send to"
-            ) from None
-        try:
-            check_host(hostname, self.venue.allowed_hosts, what="Connect listener URL")
-        except TargetRefused as exc:
-            raise FaultError("url", str(exc)) from None
-        return url
+        return check_delivery_url(url, self.venue.allowed_hosts, what="Connect listener URL")
 
     async def _info(self, request: web.Request) -> web.Response:
         venue = self.venue

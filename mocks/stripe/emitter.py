@@ -21,13 +21,12 @@ import asyncio
 import contextlib
 import random
 from typing import Any
-from urllib.parse import urlsplit
 
 import httpx
 from aiohttp import web
 
-from harness.netguard import TargetRefused, check_host
 from mocks.common import Delivery, FaultError, FaultKind, MockVenue, RetryPolicy, Route, read_json
+from mocks.common.urls import check_delivery_url
 
 from . import signing
 from .delivery import Signing, deliver
@@ -146,20 +145,7 @@ class StripeEmitter(MockVenue):
         return chosen
 
     def check_url(self, url: Any) -> str:
-        if not isinstance(url, str) or not url:
-            raise FaultError("url", "is required and must be a string")
-        try:
-            parts = urlsplit(url)
-            hostname = parts.hostname
-        except ValueError:  # urlsplit refuses some URLs outright: "http://[::1", say
-            raise FaultError("url", "must be an http(s) URL with a host") from None
-        if parts.scheme not in ("http", "https") or not hostname:
-            raise FaultError("url", "must be an http(s) URL with a host")
-        try:
-            check_host(hostname, self.allowed_hosts, what="webhook URL")
-        except TargetRefused as exc:
-            raise FaultError("url", str(exc)) from None
-        return url
+        return check_delivery_url(url, self.allowed_hosts, what="webhook URL")
 
     def build(self, types: list[str], customer: str | None = None, **extra: Any) -> list[dict[str, Any]]:
         made = [self.factory.event(t, customer, **extra) for t in types]

@@ -269,11 +269,19 @@ def test_bug_no_idempotency_sends_a_repeat_to_the_venue(gw: Gateway) -> None:
     _, account = gw.onboard()
     ready, _ = gw.until_accepted(account, 5)  # the order plant may log in just after /healthz says ok
     assert ready.status_code == 201, ready.text
-    for _ in range(2):
+    accepted, answers = 0, list[str]()
+    while accepted < 2 and len(answers) < 8:
         again = gw.order(account, "dup-1")
-        assert again.status_code == 201, again.text
+        answers.append(f"{again.status_code} {again.text}")
+        if again.status_code == 201:
+            accepted += 1
+        else:  # under load the first order's fill can hold the account row past lock_timeout (1 s):
+            # a definite 503 before anything is sent, not what this test is about; send it again
+            assert again.status_code == 503 and "lock" in again.text, answers
+            time.sleep(0.3)
+    assert accepted == 2, answers
     time.sleep(0.5)
-    assert len(gw.venue_orders("dup-1")) == 2
+    assert len(gw.venue_orders("dup-1")) == 2, answers  # a 503 sent nothing: each 201 reached the venue
 
 
 def test_bug_no_reconnect_stays_down_after_a_forced_logout(gw: Gateway) -> None:

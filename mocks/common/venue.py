@@ -5,7 +5,7 @@ from __future__ import annotations
 import abc
 import random
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import Any, Protocol
 
 from aiohttp import web
 
@@ -14,6 +14,14 @@ from .faults import FaultBook, FaultKind
 from .ledger import Ledger
 
 Route = tuple[str, str, Callable[[web.Request], Awaitable[web.StreamResponse]]]
+
+
+class Settings(Protocol):
+    """A venue's live settings, read and patched through its control API (TTConfig, MT5Config)."""
+
+    def to_json(self) -> dict[str, Any]: ...
+
+    def patch(self, body: Any) -> None: ...
 
 
 class MockVenue(abc.ABC):
@@ -59,6 +67,22 @@ class MockVenue(abc.ABC):
     def control_routes(self) -> list[Route]:
         """Extra control-API routes for this venue (the Stripe emitter's `send`, say)."""
         return []
+
+    def settings_routes(self, settings: Callable[[], Settings]) -> list[Route]:
+        """`GET /<name>/config` and `POST /<name>/config` (a partial patch, logged as an event).
+        `settings` is asked on every request: a reset may replace the venue's settings object."""
+        from .control import read_json  # control imports this module
+
+        async def read(request: web.Request) -> web.Response:
+            return web.json_response(settings().to_json())
+
+        async def patch(request: web.Request) -> web.Response:
+            body = await read_json(request)
+            settings().patch(body)
+            self.events.add("config_changed", changes=sorted(body))
+            return web.json_response(settings().to_json())
+
+        return [("GET", f"/{self.name}/config", read), ("POST", f"/{self.name}/config", patch)]
 
     def describe(self) -> dict[str, Any]:
         """Connection facts for `uat mocks up --json`: credentials, accounts, symbols."""

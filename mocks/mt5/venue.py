@@ -21,7 +21,7 @@ from typing import Any
 
 from aiohttp import web
 
-from mocks.common import FaultKind, MockVenue, Route, read_json
+from mocks.common import FaultKind, MockVenue, Route
 
 from .accounts import Accounts
 from .config import MT5Config
@@ -108,19 +108,9 @@ class MT5Mock(MockVenue):
 
     def control_routes(self) -> list[Route]:
         return [
-            ("GET", "/mt5/config", self._get_config),
-            ("POST", "/mt5/config", self._patch_config),
+            *self.settings_routes(lambda: self.config),
             ("GET", "/mt5/sessions", self._list_sessions),
         ]
-
-    async def _get_config(self, request: web.Request) -> web.Response:
-        return web.json_response(self.config.to_json())
-
-    async def _patch_config(self, request: web.Request) -> web.Response:
-        body = await read_json(request)
-        self.config.patch(body)
-        self.events.add("config_changed", changes=sorted(body))
-        return web.json_response(self.config.to_json())
 
     async def _list_sessions(self, request: web.Request) -> web.Response:
         return web.json_response({"sessions": [s.to_json() for s in self.sessions.live()]})

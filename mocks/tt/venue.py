@@ -85,20 +85,10 @@ class TTMock(MockVenue):
 
     def control_routes(self) -> list[Route]:
         return [
-            ("GET", "/tt/config", self._get_config),
-            ("POST", "/tt/config", self._patch_config),
+            *self.settings_routes(lambda: self.config),
             ("POST", "/tt/fills", self._seed_fills),
             ("GET", "/tt/accounts", self._list_accounts),
         ]
-
-    async def _get_config(self, request: web.Request) -> web.Response:
-        return web.json_response(self.config.to_json())
-
-    async def _patch_config(self, request: web.Request) -> web.Response:
-        body = await read_json(request)
-        self.config.patch(body)
-        self.events.add("config_changed", changes=sorted(body))
-        return web.json_response(self.config.to_json())
 
     async def _list_accounts(self, request: web.Request) -> web.Response:
         return web.json_response({"accounts": [a.to_json() for a in self.state.accounts.values()]})

@@ -123,6 +123,15 @@ class OrderService(Reconciliation):
             return taken
         return await self._send(taken.row, taken.venue_account, budget)
 
+    def _refuse_if_down(self) -> Answer | None:
+        if self.cfg.mutant("hang_when_down"):
+            return None
+        try:
+            self.rithmic.require_order_plant()
+        except VenueDown as exc:
+            return 503, {"error": str(exc), "venue": "rithmic"}
+        return None
+
     async def _take(self, req: dict[str, Any]) -> Answer | Taken:
         """The repeat check, then in one transaction: the account row locked (so two orders of one
         account cannot both pass its limits), the risk check, and the order row inserted."""
@@ -131,15 +140,18 @@ class OrderService(Reconciliation):
             existing = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
             if existing is not None:
                 return self._answer(existing)
+        # Refuse at once when the venue is down, before waiting on the account's row lock or a
+        # commit: a busy account or a slow disk must not turn a fast 503 into a hang.
+        refused = self._refuse_if_down()
+        if refused is not None:
+            return refused
         async with self.pool.acquire() as conn, conn.transaction():
             account = await conn.fetchrow("SELECT * FROM accounts WHERE id = $1 FOR UPDATE", req["account"])
             if account is None:
                 return 404, {"error": f"no account {req['account']!r}", "field": "account"}
-            if not self.cfg.mutant("hang_when_down"):
-                try:
-                    self.rithmic.require_order_plant()
-                except VenueDown as exc:
-                    return 503, {"error": str(exc), "venue": "rithmic"}
+            refused = self._refuse_if_down()  # the plant may have dropped while the lock was awaited
+            if refused is not None:
+                return refused
             reason = await self._risk(conn, account, req)
             status = "risk_rejected" if reason else "pending_new"
             if self.cfg.mutant("no_idempotency"):

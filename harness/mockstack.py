@@ -25,6 +25,8 @@ VENUES: dict[str, str] = {
     "rithmic": "mocks.rithmic:RithmicGateway",
     "tt": "mocks.tt:TTMock",
     "stripe": "mocks.stripe:StripeEmitter",
+    "mt5": "mocks.mt5:MT5Mock",
+    "docusign": "mocks.docusign:DocuSignMock",
 }
 START_TIMEOUT_S = 30.0
 
@@ -118,10 +120,13 @@ class MockStack:
         mocks: dict[str, Any] = {}
         for name, venue in self.venues.items():
             entry: dict[str, Any] = {}
+            facts = venue.describe()
             if venue.listens:
-                entry.update(url=self.proxied_url(name), direct_url=venue.url, proxy=name)
+                proxied = self.proxied_url(name)
+                entry.update(url=proxied, direct_url=venue.url, proxy=name)
+                facts = through_proxy(facts, venue.url, proxied)
             entry["control"] = self.controls[name].url
-            entry.update(venue.describe())
+            entry.update(facts)
             mocks[name] = entry
         return {
             "toxiproxy": self.plane.url,
@@ -130,6 +135,15 @@ class MockStack:
             "seed": self.seed,
             "mocks": mocks,
         }
+
+
+def through_proxy(facts: dict[str, Any], direct: str, proxied: str) -> dict[str, Any]:
+    """A venue's own URLs in its facts (DocuSign's `base_path`) given through its proxy, so a
+    client wired from `describe()` is on the fault plane like one wired from `url`."""
+    return {
+        key: proxied + value[len(direct) :] if isinstance(value, str) and value.startswith(direct) else value
+        for key, value in facts.items()
+    }
 
 
 def build_stack(

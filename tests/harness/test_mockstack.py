@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import signal
 import subprocess
@@ -12,6 +13,7 @@ import pytest
 
 from harness.mockstack import VENUES, MockStack
 from harness.ports import is_listening
+from reference_middleware.venues.mt5 import MT5Client, MT5Error
 
 
 def test_stack_proxies_each_listening_venue_and_keeps_control_direct() -> None:
@@ -31,9 +33,38 @@ def test_stack_proxies_each_listening_venue_and_keeps_control_direct() -> None:
     assert not any(is_listening("127.0.0.1", p) for p in ports)
 
 
+def test_mt5_and_docusign_are_reached_through_their_proxies() -> None:
+    """A real MT5 handshake and a DocuSign envelope read go through the fault plane (the facts'
+    own URLs included), and a `down` on each proxy cuts that venue alone."""
+    with MockStack(backend="embedded", venues=["mt5", "docusign"]) as stack:
+        info = stack.describe()["mocks"]
+        mt5, docusign = info["mt5"], info["docusign"]
+        assert docusign["base_path"] == f"{docusign['url']}/restapi" != f"{docusign['direct_url']}/restapi"
+
+        async def mt5_login() -> int:
+            client = MT5Client(mt5["url"], int(mt5["manager"]), mt5["password"], timeout_s=3, max_attempts=1)
+            try:
+                await client.ping()
+                return client.handshakes
+            finally:
+                await client.close()
+
+        assert asyncio.run(mt5_login()) == 1
+        listing = f"{docusign['base_path']}/v2.1/accounts/{docusign['account_id']}/envelopes"
+        bearer = {"Authorization": f"Bearer {docusign['token']}"}
+        answer = httpx.get(listing, params={"from_date": "2020-01-01"}, headers=bearer, timeout=5)
+        assert answer.status_code == 200, answer.text
+        with stack.plane.client.get_proxy("docusign").down():
+            with pytest.raises(httpx.TransportError):
+                httpx.get(listing, params={"from_date": "2020-01-01"}, headers=bearer, timeout=2)
+            assert asyncio.run(mt5_login()) == 1  # the other venue is untouched
+        with stack.plane.client.get_proxy("mt5").down(), pytest.raises(MT5Error):
+            asyncio.run(mt5_login())
+
+
 def test_unknown_venue_is_refused() -> None:
-    with pytest.raises(ValueError, match="unknown venue 'cqg'"):
-        MockStack(venues=["cqg"])
+    with pytest.raises(ValueError, match="unknown venue 'nosuch'"):
+        MockStack(venues=["nosuch"])
 
 
 def test_mocks_up_json_contract_and_ctrl_c() -> None:
@@ -59,6 +90,8 @@ def test_mocks_up_json_contract_and_ctrl_c() -> None:
         assert {"symbol", "exchange"} <= set(rithmic["symbols"][0])
         assert info["mocks"]["tt"]["env"] == "ext_uat_cert" and info["mocks"]["tt"]["app_key"]
         assert info["mocks"]["stripe"]["secret"].startswith("whsec_")
+        assert info["mocks"]["mt5"]["manager"] and info["mocks"]["mt5"]["password"]
+        assert info["mocks"]["docusign"]["base_path"].startswith(info["mocks"]["docusign"]["url"])
         endpoints = [info["toxiproxy"]] + [e["control"] for e in info["mocks"].values()]
         for url in endpoints[1:]:
             assert httpx.get(f"{url}/health").status_code == 200

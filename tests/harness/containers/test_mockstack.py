@@ -67,6 +67,8 @@ def test_same_json_contract_as_the_local_backend(
     for key in ("user", "password", "system_name", "accounts", "symbols"):
         assert info["mocks"]["rithmic"][key] == expected["mocks"]["rithmic"][key], key
     assert info["mocks"]["tt"]["app_key"] == expected["mocks"]["tt"]["app_key"]
+    assert info["mocks"]["mt5"]["manager"] == expected["mocks"]["mt5"]["manager"]
+    assert info["mocks"]["docusign"]["account_id"] == expected["mocks"]["docusign"]["account_id"]
     names = _containers(docker_engine, proc.pid)
     assert sorted(n.split("-")[1] for n in names) == ["mocks", "toxiproxy"]
     proc.send_signal(signal.SIGINT)

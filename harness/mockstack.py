@@ -27,6 +27,7 @@ VENUES: dict[str, str] = {
     "stripe": "mocks.stripe:StripeEmitter",
     "mt5": "mocks.mt5:MT5Mock",
     "docusign": "mocks.docusign:DocuSignMock",
+    "rippling": "mocks.rippling:RipplingMock",
 }
 START_TIMEOUT_S = 30.0
 

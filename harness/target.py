@@ -13,6 +13,7 @@ from typing import Any
 from . import resources
 from .adapters import AdapterSpec, parse_adapter
 from .adapters.spec import ARGUMENTS
+from .contract.targetspec import ContractSpec, parse_contract
 from .metrics import MetricsSpec, parse_metrics
 from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
@@ -72,6 +73,7 @@ class Target:
     database: DatabaseSpec = field(default_factory=DatabaseSpec)  # what the database faults lock
     deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deployment is done to it
     metrics: MetricsSpec | None = None  # its own metrics (`[metrics]`), judged like its health
+    contract: ContractSpec | None = None  # its OpenAPI spec for `uat contract` (`[contract]`)
 
     def offers(self) -> tuple[str, ...]:
         """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
@@ -259,6 +261,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     database = parse_database(top.table("database"))
     deploy = parse_deploy(top.table("deploy"))
     metrics = parse_metrics(top.table("metrics"))
+    contract = parse_contract(top.table("contract"), base)
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
@@ -274,6 +277,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         urls.append(("adapter.stream.url", adapter.stream.url))
     if metrics is not None:
         urls.append(("metrics.url", metrics.url))
+    if contract is not None and contract.url:
+        urls.append(("contract.spec", contract.spec))
     for where, url in urls:
         args = ARGUMENTS.get(where.split(".")[2], ()) if ".operations." in where else ("account", "symbols")
         check_placeholders(url, where, source, env=keys, args=args)
@@ -304,6 +309,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         database=database,
         deploy=deploy,
         metrics=metrics,
+        contract=contract,
     )
 
 

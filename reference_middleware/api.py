@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import logging
 import time
 from collections.abc import AsyncIterator
@@ -19,9 +20,9 @@ from starlette.websockets import WebSocket, WebSocketDisconnect
 from . import cancels, db, gcpolicy
 from .accounts import AccountService
 from .config import Config
-from .dbguard import DB_ERRORS, guarded, throttled
+from .dbguard import DB_ERRORS, Endpoint, guarded, throttled
 from .hub import Hub
-from .openapi import SPEC
+from .openapi import INT32_MAX, spec_for
 from .orders import OrderService, record_venue_fill
 from .positions import positions
 from .shutdown import Drain, InFlight, exit_on_sigterm
@@ -143,6 +144,22 @@ async def _json(request: Request) -> Any:
         return None
 
 
+def plain_text(endpoint: Endpoint) -> Endpoint:
+    """A path or query value with a NUL is refused with 400 naming it: Postgres text cannot hold
+    one, and the query would otherwise fail as if the database were down (503)."""
+
+    @functools.wraps(endpoint)
+    async def run(request: Request) -> Response:
+        for name, value in (*request.path_params.items(), *request.query_params.multi_items()):
+            if isinstance(value, str) and "\x00" in value:
+                return JSONResponse(
+                    {"error": "must not contain a NUL character", "field": name}, status_code=400
+                )
+        return await endpoint(request)
+
+    return run
+
+
 async def post_order(request: Request) -> Response:
     svc = _svc(request)
     assert svc.orders is not None
@@ -205,8 +222,13 @@ async def get_account(request: Request) -> Response:
 async def patch_account(request: Request) -> Response:
     svc = _svc(request)
     assert svc.accounts is not None
+    body = await _json(request)
+    for key in ("max_position", "max_order_qty"):  # what the INTEGER columns hold
+        value = body.get(key) if isinstance(body, dict) else None
+        if isinstance(value, int | float) and not isinstance(value, bool) and value > INT32_MAX:
+            return JSONResponse({"error": f"must be at most {INT32_MAX}", "field": key}, status_code=400)
     try:
-        account = await svc.accounts.update(request.path_params["account_id"], await _json(request))
+        account = await svc.accounts.update(request.path_params["account_id"], body)
     except ValueError as exc:
         field, _, message = str(exc).partition(": ")
         return JSONResponse({"error": message, "field": field}, status_code=400)
@@ -273,7 +295,7 @@ async def metrics(request: Request) -> Response:
 
 
 async def openapi(request: Request) -> Response:
-    return JSONResponse(SPEC)
+    return JSONResponse(spec_for(tuple(symbol for symbol, _ in _svc(request).cfg.symbols)))
 
 
 async def stream(ws: WebSocket) -> None:
@@ -327,12 +349,16 @@ def create_app(cfg: Config) -> Starlette:
     routes = [
         # an order bounds its own database phases: its venue call between them must not be cut
         Route("/v1/orders", guarded(post_order, bounded=False), methods=["POST"]),
-        Route("/v1/orders/{client_order_id}", guarded(get_order), methods=["GET"]),
-        Route("/v1/orders/{client_order_id}", guarded(cancel_order, bounded=False), methods=["DELETE"]),
-        Route("/v1/positions", guarded(get_positions), methods=["GET"]),
-        Route("/v1/accounts", guarded(list_accounts), methods=["GET"]),
-        Route("/v1/accounts/{account_id}", guarded(get_account), methods=["GET"]),
-        Route("/v1/accounts/{account_id}", guarded(patch_account), methods=["PATCH"]),
+        Route("/v1/orders/{client_order_id}", guarded(plain_text(get_order)), methods=["GET"]),
+        Route(
+            "/v1/orders/{client_order_id}",
+            guarded(plain_text(cancel_order), bounded=False),
+            methods=["DELETE"],
+        ),
+        Route("/v1/positions", guarded(plain_text(get_positions)), methods=["GET"]),
+        Route("/v1/accounts", guarded(plain_text(list_accounts)), methods=["GET"]),
+        Route("/v1/accounts/{account_id}", guarded(plain_text(get_account)), methods=["GET"]),
+        Route("/v1/accounts/{account_id}", guarded(plain_text(patch_account)), methods=["PATCH"]),
         Route("/v1/webhooks/stripe", guarded(stripe_webhook), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

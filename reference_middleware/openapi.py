@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 from typing import Any
 
 
@@ -16,8 +17,16 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 _ERROR = _json(_ref("Error"), "error")
 
 
-def _param(name: str, where: str, required: bool) -> dict[str, Any]:
-    return {"name": name, "in": where, "required": required, "schema": {"type": "string"}}
+def _param(name: str, where: str, required: bool, **schema: Any) -> dict[str, Any]:
+    text = {"type": "string", "pattern": NO_NUL, **schema}
+    return {"name": name, "in": where, "required": required, "schema": text}
+
+
+# What order_schema.validate and accounts.update accept, so a request the spec allows is never
+# refused as malformed (Schemathesis's positive_data_acceptance) and one it forbids always is.
+CLIENT_ORDER_ID = r"^[A-Za-z0-9_.:\-]{1,64}$"
+NO_NUL = r"^[^\x00]*$"  # Postgres text cannot hold a NUL: the API refuses one with 400
+INT32_MAX = 2**31 - 1  # the risk limits' column type
 
 
 SPEC: dict[str, Any] = {
@@ -26,10 +35,24 @@ SPEC: dict[str, Any] = {
     "paths": {
         "/v1/orders": {
             "post": {
+                "operationId": "placeOrder",
                 "summary": "Place an order (idempotent by client_order_id)",
-                "requestBody": {"content": {"application/json": {"schema": _ref("NewOrder")}}},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("NewOrder")}},
+                },
                 "responses": {
-                    "202": _json(_ref("Order"), "accepted, or the existing order for this client_order_id"),
+                    "202": {
+                        **_json(_ref("Order"), "accepted, or the existing order for this client_order_id"),
+                        # No link to the cancel: a cancelled order stays readable (status `cancelled`),
+                        # so DELETE here is not a deletion and use_after_free does not apply to it.
+                        "links": {
+                            "GetOrder": {
+                                "operationId": "getOrder",
+                                "parameters": {"client_order_id": "$response.body#/client_order_id"},
+                            }
+                        },
+                    },
                     "400": _ERROR,
                     "404": _ERROR,
                     "422": _json(_ref("Order"), "risk or venue reject"),
@@ -40,15 +63,17 @@ SPEC: dict[str, Any] = {
         },
         "/v1/orders/{client_order_id}": {
             "get": {
+                "operationId": "getOrder",
                 "summary": "One order",
                 "parameters": [_param("client_order_id", "path", True)],
-                "responses": {"200": _json(_ref("Order"), "the order"), "404": _ERROR},
+                "responses": {"200": _json(_ref("Order"), "the order"), "400": _ERROR, "404": _ERROR},
             },
             "delete": {
                 "summary": "Cancel a working order; it turns `cancelled` when the venue confirms",
                 "parameters": [_param("client_order_id", "path", True)],
                 "responses": {
                     "202": _json(_ref("Order"), "the venue took the cancel request"),
+                    "400": _ERROR,
                     "404": _ERROR,
                     "409": _json(
                         _ref("Error"), "already final (filled, cancelled, rejected), or not working"
@@ -61,27 +86,41 @@ SPEC: dict[str, Any] = {
         "/v1/positions": {
             "get": {
                 "summary": "Net positions from fills",
-                "parameters": [_param("account", "query", True)],
-                "responses": {"200": _json({"type": "object"}, "positions"), "404": _ERROR},
+                "parameters": [_param("account", "query", True, minLength=1)],
+                "responses": {"200": _json({"type": "object"}, "positions"), "400": _ERROR, "404": _ERROR},
             }
         },
         "/v1/accounts": {
             "get": {
                 "summary": "Account ids, optionally for one Stripe customer",
                 "parameters": [_param("customer", "query", False)],
-                "responses": {"200": _json({"type": "object"}, "account ids")},
+                "responses": {"200": _json({"type": "object"}, "account ids"), "400": _ERROR},
             }
         },
         "/v1/accounts/{account_id}": {
             "get": {
                 "summary": "Admin state of one account",
                 "parameters": [_param("account_id", "path", True)],
-                "responses": {"200": _json({"type": "object"}, "the account"), "404": _ERROR},
+                "responses": {
+                    "200": _json({"type": "object"}, "the account"),
+                    "400": _ERROR,
+                    "404": _ERROR,
+                    "503": _ERROR,
+                },
             },
             "patch": {
                 "summary": "Change risk limits or the trading switch",
                 "parameters": [_param("account_id", "path", True)],
-                "responses": {"200": _json({"type": "object"}, "the account"), "400": _ERROR, "404": _ERROR},
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("AccountPatch")}},
+                },
+                "responses": {
+                    "200": _json({"type": "object"}, "the account"),
+                    "400": _ERROR,
+                    "404": _ERROR,
+                    "503": _ERROR,
+                },
             },
         },
         "/v1/webhooks/stripe": {
@@ -92,7 +131,10 @@ SPEC: dict[str, Any] = {
             }
         },
         "/health": {
-            "get": {"summary": "Overall and per-venue status", "responses": {"200": {"description": "ok"}}}
+            "get": {
+                "summary": "Overall and per-venue status",
+                "responses": {"200": _json(_ref("Health"), "ok, or degraded with the part that is down")},
+            }
         },
         "/v1/stream": {
             "get": {
@@ -112,13 +154,36 @@ SPEC: dict[str, Any] = {
                 "type": "object",
                 "required": ["account", "symbol", "side", "qty", "type", "client_order_id"],
                 "properties": {
-                    "account": {"type": "string"},
-                    "symbol": {"type": "string"},
+                    "account": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+                    "symbol": {"type": "string"},  # the traded symbols: see spec_for
                     "side": {"enum": ["BUY", "SELL"]},
-                    "qty": {"type": "integer", "minimum": 1},
+                    "qty": {"type": "integer", "minimum": 1, "maximum": 10_000},
                     "type": {"enum": ["MARKET", "LIMIT"]},
-                    "limit_price": {"type": "number"},
-                    "client_order_id": {"type": "string", "maxLength": 64},
+                    "limit_price": {"type": "number", "exclusiveMinimum": 0},
+                    "client_order_id": {"type": "string", "pattern": CLIENT_ORDER_ID, "maxLength": 64},
+                },
+                # a LIMIT order needs its price; a MARKET order's is ignored
+                "if": {"properties": {"type": {"const": "LIMIT"}}, "required": ["type"]},
+                "then": {"required": ["limit_price"]},
+            },
+            "AccountPatch": {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {
+                    "trading_enabled": {"type": "boolean"},
+                    "max_position": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
+                    "max_order_qty": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
+                    "daily_loss_limit": {"type": "number", "minimum": 0},
+                },
+            },
+            "Health": {
+                "type": "object",
+                "required": ["status", "database", "venues"],
+                "properties": {
+                    "status": {"enum": ["ok", "degraded"]},
+                    "database": {"enum": ["up", "down"]},
+                    "venues": {"type": "object"},
+                    "uptime_s": {"type": "number"},
                 },
             },
             "Order": {
@@ -146,3 +211,11 @@ SPEC: dict[str, Any] = {
         }
     },
 }
+
+
+def spec_for(symbols: tuple[str, ...]) -> dict[str, Any]:
+    """The spec the service serves: SPEC with the symbols it trades (REFMW_SYMBOLS) as NewOrder's
+    `symbol` enum, since any other symbol is refused with 400."""
+    spec = copy.deepcopy(SPEC)
+    spec["components"]["schemas"]["NewOrder"]["properties"]["symbol"]["enum"] = list(symbols)
+    return spec

@@ -47,6 +47,8 @@ def validate(cfg: Config, body: Any) -> dict[str, Any]:
     account = body.get("account")
     if not isinstance(account, str) or not account:
         raise BadRequest("account", "is required")
+    if "\x00" in account:
+        raise BadRequest("account", "must not contain a NUL character")
     symbol = body.get("symbol")
     exchanges = dict(cfg.symbols)
     if not isinstance(symbol, str) or symbol not in exchanges:
@@ -55,6 +57,8 @@ def validate(cfg: Config, body: Any) -> dict[str, Any]:
     if side not in ("BUY", "SELL"):
         raise BadRequest("side", "must be BUY or SELL")
     qty = body.get("qty")
+    if isinstance(qty, float) and qty.is_integer():
+        qty = int(qty)  # JSON has one number type: 2.0 is the integer 2
     if isinstance(qty, bool) or not isinstance(qty, int) or not 1 <= qty <= 10_000:
         raise BadRequest("qty", "must be an integer from 1 to 10000")
     order_type = str(body.get("type", "")).upper()

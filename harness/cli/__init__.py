@@ -1,8 +1,9 @@
 """The `uat` command line: the group and its options here, each command with its own module (servers
 in serve, target files in targetfile, the gate and `uat reproduce` in gate, reports and merges in
-report, spec reviews in spec), and the commands that live with their packages (load, engine). Exit
-codes and the errors that carry them are in harness.exitcodes: 0 pass, 1 the gate failed, 2 usage or
-configuration error, 3 harness or infrastructure error (never blamed on the middleware)."""
+report, spec reviews in spec, contract runs in contract), and the commands that live with their
+packages (load, engine). Exit codes and the errors that carry them are in harness.exitcodes: 0 pass,
+1 the gate failed, 2 usage or configuration error, 3 harness or infrastructure error (never blamed on
+the middleware)."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ import click
 
 from .. import gcpolicy
 from ..exitcodes import raise_interrupted
+from .contract import contract
 from .gate import gate, reproduce
 from .report import report
 from .serve import mocks, toxiproxy
@@ -47,7 +49,18 @@ def _register_subcommands() -> None:
     from ..containers.command import engine_group
     from ..load.command import load_command
 
-    for command in (toxiproxy, mocks, target, gate, reproduce, report, spec, load_command, engine_group):
+    for command in (
+        toxiproxy,
+        mocks,
+        target,
+        gate,
+        reproduce,
+        report,
+        spec,
+        contract,
+        load_command,
+        engine_group,
+    ):
         main.add_command(command)
 
 

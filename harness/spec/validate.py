@@ -8,10 +8,16 @@ part of it that does not exist, is reported here instead, where it is written.
 
 from __future__ import annotations
 
+import os
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
+
+# The errors are read as jsonschema's (their context, best_match): the validator must not switch to
+# its jsonschema-rs backend, which it does on its own once that package is installed (Schemathesis
+# brings it). Set before its schema validators are first built, which happens lazily on first use.
+os.environ["OPENAPI_SPEC_VALIDATOR_SCHEMA_VALIDATOR_BACKEND"] = "jsonschema"
 
 from jsonschema.exceptions import best_match  # type: ignore[import-untyped]
 from openapi_spec_validator import OpenAPIV30SpecValidator, OpenAPIV31SpecValidator

@@ -93,7 +93,8 @@ def test_mocks_up_json_contract_and_ctrl_c() -> None:
         assert info["mocks"]["mt5"]["manager"] and info["mocks"]["mt5"]["password"]
         assert info["mocks"]["docusign"]["base_path"].startswith(info["mocks"]["docusign"]["url"])
         rippling = info["mocks"]["rippling"]
-        workers = httpx.get(f"{rippling['url']}/workers", headers={"Authorization": f"Bearer {rippling['token']}"})
+        bearer = {"Authorization": f"Bearer {rippling['token']}"}
+        workers = httpx.get(f"{rippling['url']}/workers", headers=bearer)
         assert workers.status_code == 200 and workers.json()["results"], workers.text
         endpoints = [info["toxiproxy"]] + [e["control"] for e in info["mocks"].values()]
         for url in endpoints[1:]:

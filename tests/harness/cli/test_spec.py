@@ -103,7 +103,8 @@ def test_the_reference_middleware_fails_today_for_these_reasons() -> None:
     security-scheme (every operation can be called without credentials) and auth-responses (no 429
     or 503 answers documented; 401/403 are not demanded while nothing is secured) fail. It passes
     them once the reference gets API keys (issue #13, part 3). It also fails decimal-money:
-    NewOrder.limit_price is a JSON number, as the reference's API takes it today. The spec is
+    NewOrder.limit_price and AccountPatch.daily_loss_limit are JSON numbers, as the reference's API
+    takes them today. The spec is
     otherwise valid, and its Stripe webhook declares Stripe-Signature."""
     done = _uat("reference", "--json", "-")
     assert done.returncode == 1
@@ -120,6 +121,7 @@ def test_the_reference_middleware_fails_today_for_these_reasons() -> None:
     assert {f["severity"] for f in auth} == {"major"}  # nothing is secured, so no 401/403 is demanded
     assert "#/paths/~1v1~1orders/post" in {f["location"] for f in auth}
     assert [f["location"] for f in rules["decimal-money"]["findings"]] == [
-        "#/components/schemas/NewOrder/properties/limit_price"
+        "#/components/schemas/NewOrder/properties/limit_price",
+        "#/components/schemas/AccountPatch/properties/daily_loss_limit",
     ]
     assert rules["idempotency-key"]["status"] == "passed"  # client_order_id is required in NewOrder

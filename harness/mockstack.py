@@ -28,6 +28,7 @@ VENUES: dict[str, str] = {
     "mt5": "mocks.mt5:MT5Mock",
     "docusign": "mocks.docusign:DocuSignMock",
     "rippling": "mocks.rippling:RipplingMock",
+    "cqg": "mocks.cqg:CQGGateway",
 }
 START_TIMEOUT_S = 30.0
 

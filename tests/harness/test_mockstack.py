@@ -13,6 +13,7 @@ import pytest
 
 from harness.mockstack import VENUES, MockStack
 from harness.ports import is_listening
+from reference_middleware.venues.cqg import BUY, MKT, CQGClient, CQGError
 from reference_middleware.venues.mt5 import MT5Client, MT5Error
 
 
@@ -60,6 +61,32 @@ def test_mt5_and_docusign_are_reached_through_their_proxies() -> None:
             assert asyncio.run(mt5_login()) == 1  # the other venue is untouched
         with stack.plane.client.get_proxy("mt5").down(), pytest.raises(MT5Error):
             asyncio.run(mt5_login())
+
+
+def test_cqg_is_reached_through_its_proxy() -> None:
+    """The project's CQG client logs on, resolves a contract and places an order through the fault
+    plane; with the proxy down it cannot connect, while the venue's control API still answers."""
+    with MockStack(backend="embedded", venues=["cqg"]) as stack:
+        cqg = stack.describe()["mocks"]["cqg"]
+        assert cqg["url"].startswith("ws://") and cqg["url"] != cqg["direct_url"]
+
+        async def trade() -> str:
+            client = CQGClient(cqg["url"], cqg["user"], cqg["password"], request_timeout_s=3)
+            try:
+                await client.connect()
+                contract = await client.resolve("ESZ6")
+                await client.subscribe_trades()
+                return await client.place_order(cqg["accounts"][0], contract, BUY, 1, MKT)
+            finally:
+                await client.close()
+
+        cl_order_id = asyncio.run(trade())
+        orders = httpx.get(f"{cqg['control']}/ledger").json()["orders"]
+        assert [(o["client_tag"], o["status"]) for o in orders] == [(cl_order_id, "filled")]
+        with stack.plane.client.get_proxy("cqg").down():
+            with pytest.raises((OSError, CQGError, asyncio.TimeoutError)):
+                asyncio.run(trade())
+            assert httpx.get(f"{cqg['control']}/health").status_code == 200
 
 
 def test_unknown_venue_is_refused() -> None:

@@ -29,6 +29,7 @@ VENUES: dict[str, str] = {
     "docusign": "mocks.docusign:DocuSignMock",
     "rippling": "mocks.rippling:RipplingMock",
     "cqg": "mocks.cqg:CQGGateway",
+    "zapier": "mocks.zapier:ZapierMock",  # no Zaps until its control API loads some (PUT /zapier/zaps)
 }
 START_TIMEOUT_S = 30.0
 

@@ -123,6 +123,8 @@ def test_mocks_up_json_contract_and_ctrl_c() -> None:
         bearer = {"Authorization": f"Bearer {rippling['token']}"}
         workers = httpx.get(f"{rippling['url']}/workers", headers=bearer)
         assert workers.status_code == 200 and workers.json()["results"], workers.text
+        zapier = info["mocks"]["zapier"]
+        assert zapier["account_id"] and zapier["hooks"] == {}  # Zaps are loaded through its control API
         endpoints = [info["toxiproxy"]] + [e["control"] for e in info["mocks"].values()]
         for url in endpoints[1:]:
             assert httpx.get(f"{url}/health").status_code == 200

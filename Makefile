@@ -41,9 +41,11 @@ demo: $(STAMP) $(NODE_STAMP) express-sample
 faults-demo: $(STAMP)
 	$(BIN)/python -m harness.faults.demo
 
-## test: lint, type-check and every test, slow suites included (what CI runs)
+## test: lint, type-check and every test, slow suites included (what CI runs). The fuzz suites are
+## CPU-bound and independent: they run on both cores (pytest-xdist) after the rest.
 test: lint typecheck $(NODE_STAMP) express-sample
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -m "not fuzz"
+	$(BIN)/python -m pytest -m fuzz -n 2
 
 ## test-fast: the development loop, without the slow end-to-end suites
 test-fast: $(STAMP)

@@ -13,7 +13,7 @@ from typing import Any
 from . import resources
 from .adapters import AdapterSpec, parse_adapter
 from .adapters.spec import ARGUMENTS
-from .contract.targetspec import ContractSpec, parse_contract
+from .contract.targetspec import CONTRACT_NEED, ContractSpec, parse_contract
 from .metrics import MetricsSpec, parse_metrics
 from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
@@ -66,6 +66,7 @@ class Target:
     webhooks: dict[str, str] = field(default_factory=dict)  # provider -> URL the mock delivers to
     checks_sql: Path | None = None  # the target's reconciliation SQL
     venues: tuple[str, ...] = ()  # the venues the target trades on or takes webhooks from
+    wired: tuple[str, ...] = ()  # the mocks its `{mocks.VENUE...}` placeholders name (started for it)
     settings: dict[str, Setting] = field(default_factory=dict)  # harness setting -> how the target takes it
     slo: Slo = Slo()
     allowed_hosts: tuple[str, ...] = ()
@@ -78,9 +79,10 @@ class Target:
     def offers(self) -> tuple[str, ...]:
         """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
         faults and restarts on a throwaway cluster only; its lock statements; its deploy switches
-        (the harness starts every target, so it can always stop and start it)."""
+        (the harness starts every target, so it can always stop and start it); its OpenAPI contract."""
         own = ("db_sql", "db_restart") if self.postgres_dsn is None else ()
         metrics = ("metrics",) if self.metrics is not None else ()
+        contract = (CONTRACT_NEED,) if self.contract is not None else ()
         return (
             *self.venues,
             "postgres",
@@ -89,6 +91,7 @@ class Target:
             "deploy",
             *self.deploy.offers(),
             *metrics,
+            *contract,
         )
 
     @property
@@ -240,6 +243,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         raise checks.error("sql", f"no such file: {checks_sql}")
     checks.no_unknown()
     venues = _venues(top, command, env)
+    wired = _wired(command, env)
     settings = _settings(top.table("settings"))
     slo_table = top.table("slo")
     slo = Slo(
@@ -302,6 +306,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         webhooks=webhooks,
         checks_sql=checks_sql,
         venues=venues,
+        wired=wired,
         settings=settings,
         slo=slo,
         allowed_hosts=allowed,
@@ -326,6 +331,13 @@ def _venues(top: Fields, command: tuple[str, ...], env: dict[str, str]) -> tuple
             raise top.error(f"venues[{index}]", f"unknown venue {venue!r} (known: {', '.join(VENUES)})")
     if declared:
         return declared
+    return _wired(command, env)
+
+
+def _wired(command: tuple[str, ...], env: dict[str, str]) -> tuple[str, ...]:
+    """Every venue a `{mocks.VENUE...}` placeholder in the start command or environment names."""
+    from .mockstack import VENUES
+
     used = {
         m.group(1).split(".")[1]
         for t in (*command, *env.values())

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from harness.scenario import Scenario
 
-from . import admin_state, connectivity, execution, latency, malformed, separation, tt, webhooks
+from . import admin_state, connectivity, contract, execution, latency, malformed, separation, tt, webhooks
 
 SUITES: dict[str, tuple[Scenario, ...]] = {
     "connectivity": connectivity.SCENARIOS,
@@ -16,6 +16,7 @@ SUITES: dict[str, tuple[Scenario, ...]] = {
     "webhooks": webhooks.SCENARIOS,
     "separation": separation.SCENARIOS,
     "admin-state": admin_state.SCENARIOS,
+    "contract": contract.SCENARIOS,
 }
 SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
 

@@ -6,6 +6,7 @@ is also attached to its Allure result, so the report carries its documentation o
 
 from __future__ import annotations
 
+from harness.contract.targetspec import CONTRACT_NEED
 from harness.scenario import Scenario
 from harness.scenario.evidence import ADAPTER_OPERATIONS
 
@@ -23,7 +24,9 @@ def _needs(scenario: Scenario) -> str:
     venues = [
         f"`{n}`"
         for n in scenario.requires
-        if n not in ADAPTER_OPERATIONS and not n.startswith(("setting:", *STATE_NEEDS, *PLANE_NEEDS))
+        if n not in ADAPTER_OPERATIONS
+        and n != CONTRACT_NEED
+        and not n.startswith(("setting:", *STATE_NEEDS, *PLANE_NEEDS))
     ]
     plane = [n for n in scenario.requires if n.startswith(PLANE_NEEDS)]
     parts = [f"venues {', '.join(venues)}"] if venues else []
@@ -32,6 +35,7 @@ def _needs(scenario: Scenario) -> str:
         if state
         else []
     )
+    parts += ["its OpenAPI spec (the target file's [contract])"] if CONTRACT_NEED in scenario.requires else []
     parts += [f"adapter operations {', '.join(operations)}"] if operations else []
     parts += ["the embedded fault plane (its packet_loss/corrupt extension toxics)"] if plane else []
     parts += [f"target settings {', '.join(settings)} (the target file's [settings])"] if settings else []

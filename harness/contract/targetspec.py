@@ -16,6 +16,7 @@ from pathlib import Path
 
 from ..targetfields import Fields
 
+CONTRACT_NEED = "contract"  # what a target with this table offers scenarios (Target.offers)
 DEFAULT_MAX_EXAMPLES = 25
 DEFAULT_TIME_BUDGET_S = 50.0  # the reference's run fits well inside a minute
 MAX_EXAMPLES_LIMIT = 10_000

@@ -91,6 +91,8 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     accounts = self._setup(scenario, adapter)
                 except MiddlewareFault as fault:
                     return self._result(scenario, [fault.verdict()], history, timeline, phases, started)
+            if scenario.workload == "contract":
+                return self._contract(scenario, adapter, history, timeline, phases, started, phase)
             self.state = state = StateFaults(
                 self.topo,
                 timeline,
@@ -184,6 +186,37 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             adapter.close()
             self.http.close()
         return self._result(scenario, verdicts, history, timeline, phases, started, measured)
+
+    def _contract(
+        self,
+        scenario: Scenario,
+        adapter: Adapter,
+        history: History,
+        timeline: Timeline,
+        phases: dict[str, float],
+        started: float,
+        phase: Any,
+    ) -> ScenarioResult:
+        """The `contract` workload: Schemathesis against the fresh middleware and the spec its target
+        file names (seeded by the scenario's seed), judged by the contract checkers."""
+        from ..contract import Overrides, contract_topology
+        from ..exitcodes import UsageFailure
+
+        with phase("contract"):
+            try:
+                run = contract_topology(self.topo, Overrides(seed=self.seed))
+            except UsageFailure as exc:  # e.g. the spec URL the target file names is not served
+                failed = Verdict.fail(
+                    scenario.checks[0], f"the contract could not run: {exc.message}", [], "contract breach"
+                )
+                return self._result(scenario, [failed], history, timeline, phases, started)
+        with phase("verdict"):
+            slo = self.topo.target.slo
+            ctx = CheckContext(history, timeline, adapter, slo, {}, {}, extras={"contract": run})
+            verdicts = [CHECKERS[name](ctx) for name in scenario.checks]
+        return self._result(
+            scenario, verdicts, history, timeline, phases, started, measure(scenario, history, timeline)
+        )
 
     def _mock_events(self, venue: str, kind: str) -> list[dict[str, Any]]:
         """A mock's events of one kind during this run (its event log is reset with the world)."""

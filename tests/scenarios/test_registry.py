@@ -14,6 +14,7 @@ ISSUE_SUITES = {
     "connectivity",
     "latency",
     "malformed",
+    "contract",
     "execution",
     "tt",
     "webhooks",
@@ -60,6 +61,7 @@ def test_every_mutant_is_mapped_to_scenarios_that_run_its_checkers() -> None:
 def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
     """Needs name a venue the mock stack runs or an adapter operation; the minimum evidence names the
     schedule's own faults and the mocks' own venues, so a typo cannot make a scenario unjudgeable."""
+    from harness.contract.targetspec import CONTRACT_NEED
     from harness.mockstack import VENUES
     from harness.scenario.evidence import ADAPTER_OPERATIONS
     from harness.scenario.faults import PLANE_EXTENSIONS
@@ -68,7 +70,9 @@ def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
 
     for scenario in SCENARIOS.values():
         settings = {f"setting:{name}" for name in SETTINGS}
-        known = set(VENUES) | set(ADAPTER_OPERATIONS) | settings | STATE_NEEDS | {PLANE_EXTENSIONS}
+        known = (
+            set(VENUES) | set(ADAPTER_OPERATIONS) | settings | STATE_NEEDS | {PLANE_EXTENSIONS, CONTRACT_NEED}
+        )
         assert set(scenario.requires) <= known, (scenario.id, set(scenario.requires) - known)
         minimum = scenario.minimum
         assert set(minimum.faults_fired) <= {fault_key(s) for s in scenario.schedule}, scenario.id

@@ -261,12 +261,13 @@ async def health(request: Request) -> Response:
     venues = {"rithmic": svc.rithmic.status(), "tt": svc.tt.status()}
     ok = database == "up" and all(v["status"] == "up" for v in venues.values())
     ok = ok or always_ok
+    uptime = round(time.monotonic() - svc.started, 3)
     return JSONResponse(
         {
             "status": "ok" if ok else "degraded",
             "database": database,
             "venues": venues,
-            "uptime_s": round(time.monotonic() - svc.started, 3),
+            "uptime_s": uptime if not svc.cfg.mutant("health_uptime_text") else f"{uptime:.1f} s",
             "gc": gcpolicy.status(),
         }
     )

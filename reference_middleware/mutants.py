@@ -147,6 +147,11 @@ MUTANTS: tuple[Mutant, ...] = (
         "/health says status ok and database up without asking the database",
         "the database down: /health still says ok (health_truthful)",
     ),
+    Mutant(
+        "health_uptime_text",
+        '/health gives uptime_s as display text ("12.3 s"), not the number its spec documents',
+        "the contract suite: every /health answer breaks its documented schema (contract_conformance)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

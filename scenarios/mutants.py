@@ -50,4 +50,5 @@ MUTANT_KILLS: dict[str, Kill] = {
         ("DB-WEBHOOKS-DURING-OUTAGE",), ("webhook_state",), cause="database unavailable"
     ),
     "health_always_ok": Kill(("DB-LINK-DOWN",), ("health_truthful",), cause="database unavailable"),
+    "health_uptime_text": Kill(("CONTRACT-OPENAPI",), ("contract_conformance",)),
 }

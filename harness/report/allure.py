@@ -22,6 +22,7 @@ CATEGORIES = (
     "unbounded wait",  # a request waited on a locked or absent database instead of failing fast
     "observability",  # health said ok while a dependency was down
     "deployment",  # a restart cut requests, or readiness passed a broken release
+    "contract breach",  # the live API does not do what its OpenAPI spec says (harness.checks.contract)
 )
 
 

@@ -219,6 +219,11 @@ def tt_first_page_only(env: Env) -> Outcome:
     return ours == venue(), f"TT positions: ours {ours} vs TT {venue()}"
 
 
+def health_uptime_text(env: Env) -> Outcome:
+    uptime = env.health()["uptime_s"]
+    return isinstance(uptime, int | float) and not isinstance(uptime, bool), f"/health uptime_s: {uptime!r}"
+
+
 SCENARIOS: dict[str, Scenario] = {
     "no_reconnect": Scenario(no_reconnect),
     "reconnect_no_resubscribe": Scenario(reconnect_no_resubscribe),
@@ -237,6 +242,7 @@ SCENARIOS: dict[str, Scenario] = {
     "tt_first_page_only": Scenario(tt_first_page_only),
     "admin_coupled": Scenario(admin_coupled),
     "reject_all_orders": Scenario(reject_all_orders),
+    "health_uptime_text": Scenario(health_uptime_text),
 }
 SLOW = {
     "no_reconnect",

@@ -9,7 +9,10 @@ from __future__ import annotations
 import itertools
 import time
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    from .events import EventLog
 
 
 class FaultError(ValueError):
@@ -177,3 +180,34 @@ class FaultBook:
     def snapshot(self) -> list[dict[str, Any]]:
         now = time.monotonic()
         return [f.to_json() for f in self._armed if f.live(now)]
+
+
+class FaultContext(Protocol):
+    """What `take_matching` needs of a venue: its fault book and its event log."""
+
+    @property
+    def faults(self) -> FaultBook: ...
+    @property
+    def events(self) -> EventLog: ...
+
+
+def take_matching(
+    venue: FaultContext, name: str, *, event: str | None = None, path: str | None = None, **detail: Any
+) -> ArmedFault | None:
+    """Use up one firing of fault `name` if it is armed for this event (its `event` param, when set)
+    or this path (its `path` param, a prefix, when set), and log it as `fault_fired`. The webhook
+    senders (DocuSign, Rippling) match their delivery faults to an event and their REST faults to a
+    path this way."""
+    fault = venue.faults.active(name)
+    if fault is None:
+        return None
+    wanted_event = fault.params.get("event")
+    if event is not None and wanted_event is not None and wanted_event != event:
+        return None
+    prefix = fault.params.get("path")
+    if path is not None and prefix and not path.startswith(prefix):
+        return None
+    taken = venue.faults.take(name)
+    where = {"event": event} if event is not None else {"path": path}
+    venue.events.add("fault_fired", fault=name, id=fault.id, **where, **detail)
+    return taken

@@ -20,10 +20,10 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from mocks.common import EventLog, FaultBook
+from mocks.common.faults import take_matching
 
 from .envelopes import Account
 from .errors import DocuSignError, default_code, error_response
-from .faults import take
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 1024 * 1024
@@ -58,12 +58,12 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> web.Response:
 
 async def _admit(context: GatewayContext, request: web.Request) -> None:
     """Faults, then authentication, then the account: a DocuSignError for the first that fails."""
-    failing = take(context, "status", path=request.path)
+    failing = take_matching(context, "status", path=request.path)
     if failing is not None:
         status = failing.params["status"]
         code, message = default_code(status)
         raise DocuSignError(status, failing.params["error_code"] or code, message)
-    slow = take(context, "slow", path=request.path)
+    slow = take_matching(context, "slow", path=request.path)
     if slow is not None:
         await asyncio.sleep(slow.params["delay_ms"] / 1000)
     header = request.headers.get("Authorization", "").strip()

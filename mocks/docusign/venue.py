@@ -14,6 +14,7 @@ from typing import Any
 from aiohttp import web
 
 from mocks.common import FaultKind, MockVenue, RetryPolicy, Route, start_app
+from mocks.common.faults import take_matching
 
 from .connect import ConnectEvent, key_from
 from .control import DocuSignControl
@@ -29,7 +30,7 @@ from .envelopes import (
     default_templates,
     ds_time,
 )
-from .faults import FAULTS, take
+from .faults import FAULTS
 from .gateway import MAX_BODY, make_gateway
 from .rest import EnvelopesResource
 from .views import envelope_json
@@ -187,16 +188,16 @@ class DocuSignMock(MockVenue):
         event = change.event
         assert event is not None
         where = {"event": event, "envelope_id": envelope.envelope_id}
-        if take(self, "never_delivered", **where) is not None:
+        if take_matching(self, "never_delivered", **where) is not None:
             change.suppressed_by = "never_delivered"
             return
         if not self.listeners:
             self.events.add("event_unrouted", **where)
             return
-        duplicate = take(self, "duplicate", **where)
-        reorder = take(self, "reorder", **where)
-        bad = take(self, "bad_signature", **where)
-        lost = take(self, "lost_then_retried", **where)
+        duplicate = take_matching(self, "duplicate", **where)
+        reorder = take_matching(self, "reorder", **where)
+        bad = take_matching(self, "bad_signature", **where)
+        lost = take_matching(self, "lost_then_retried", **where)
         fired = {"duplicate": duplicate, "reorder": reorder, "bad_signature": bad, "lost_then_retried": lost}
         names = sorted(name for name, fault in fired.items() if fault is not None)
         message = ConnectEvent(

@@ -8,9 +8,7 @@ on the next event produced, or the next named by its `event` param. Every firing
 
 from __future__ import annotations
 
-from typing import Any, Protocol
-
-from mocks.common import ArmedFault, EventLog, FaultBook, FaultKind
+from mocks.common import FaultKind
 
 from .records import EVENTS
 
@@ -51,29 +49,3 @@ FAULTS = [
     ),
 ]
 WEBHOOK_FAULTS = ("duplicate", "delay", "drop_then_retry")
-
-
-class FaultContext(Protocol):
-    @property
-    def faults(self) -> FaultBook: ...
-    @property
-    def events(self) -> EventLog: ...
-
-
-def take(
-    venue: FaultContext, name: str, *, event: str | None = None, path: str | None = None, **detail: Any
-) -> ArmedFault | None:
-    """Use up one firing of fault `name` if it is armed for this event or path, and log it."""
-    fault = venue.faults.active(name)
-    if fault is None:
-        return None
-    wanted_event = fault.params.get("event")
-    if event is not None and wanted_event is not None and wanted_event != event:
-        return None
-    prefix = fault.params.get("path")
-    if path is not None and prefix and not path.startswith(prefix):
-        return None
-    taken = venue.faults.take(name)
-    where = {"event": event} if event is not None else {"path": path}
-    venue.events.add("fault_fired", fault=name, id=fault.id, **where, **detail)
-    return taken

@@ -18,9 +18,9 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from mocks.common import EventLog, FaultBook
+from mocks.common.faults import take_matching
 
 from .errors import RipplingError, default_code, error_response
-from .faults import take
 
 Handler = Callable[[web.Request], Awaitable[web.StreamResponse]]
 MAX_BODY = 256 * 1024
@@ -53,7 +53,7 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> web.Response:
 
 async def _admit(context: GatewayContext, request: web.Request) -> None:
     """Faults, then authentication: a RipplingError for the first that fails."""
-    failing = take(context, "status", path=request.path)
+    failing = take_matching(context, "status", path=request.path)
     if failing is not None:
         status = failing.params["status"]
         code, message = default_code(status)
@@ -61,7 +61,7 @@ async def _admit(context: GatewayContext, request: web.Request) -> None:
         if status == 429:
             raised.headers["Retry-After"] = str(failing.params["retry_after_s"])
         raise raised
-    slow = take(context, "slow", path=request.path)
+    slow = take_matching(context, "slow", path=request.path)
     if slow is not None:
         await asyncio.sleep(slow.params["delay_ms"] / 1000)
     header = request.headers.get("Authorization", "").strip()

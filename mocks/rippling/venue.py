@@ -12,10 +12,11 @@ from typing import Any
 from aiohttp import web
 
 from mocks.common import FaultKind, MockVenue, RetryPolicy, Route, start_app
+from mocks.common.faults import take_matching
 
 from .control import RipplingControl, check_token
 from .delivery import Job, Listener, Outbox, WebhookEvent
-from .faults import FAULTS, take
+from .faults import FAULTS
 from .gateway import MAX_BODY, make_gateway
 from .records import SEED_WORKERS, Company, Ids, PayItem, RipplingLedger, Worker
 from .rest import RestResource
@@ -145,9 +146,9 @@ class RipplingMock(MockVenue):
         if not self.listeners:
             self.events.add("event_unrouted", event_id=event_id, **where)
             return
-        duplicate = take(self, "duplicate", **where)
-        delay = take(self, "delay", **where)
-        dropped = take(self, "drop_then_retry", **where)
+        duplicate = take_matching(self, "duplicate", **where)
+        delay = take_matching(self, "delay", **where)
+        dropped = take_matching(self, "drop_then_retry", **where)
         fired = {"duplicate": duplicate, "delay": delay, "drop_then_retry": dropped}
         names = sorted(name for name, fault in fired.items() if fault is not None)
         company = self.company

@@ -7,9 +7,8 @@ and is logged as a `fault_fired` event. `status` and `slow` shape the catch hook
 
 from __future__ import annotations
 
-from typing import Protocol
-
-from mocks.common import ArmedFault, EventLog, FaultBook, FaultKind
+from mocks.common import ArmedFault, FaultKind
+from mocks.common.faults import FaultContext
 
 HOOK_PARAM = ("hook", (str, None))
 
@@ -43,13 +42,6 @@ FAULTS = [
         dict([HOOK_PARAM]),
     ),
 ]
-
-
-class FaultContext(Protocol):
-    @property
-    def faults(self) -> FaultBook: ...
-    @property
-    def events(self) -> EventLog: ...
 
 
 def take(context: FaultContext, name: str, hook: str, **detail: object) -> ArmedFault | None:

@@ -353,12 +353,13 @@ def test_a_reader_that_stops_stops_the_writer(api: Api) -> None:
 
 
 def test_a_toxic_holds_a_bounded_amount(api: Api) -> None:
-    """A 10 s latency toxic holds what it reads, up to a bound (Go's latency toxic buffers
+    """A long latency toxic holds what it reads, up to a bound (Go's latency toxic buffers
     1024 chunks; here 32 MiB), then the proxy stops reading. Removing the toxic releases
-    all of it, in order."""
+    all of it, in order. The latency outlasts any fill (a 10 s one let the first chunks through
+    to the upstream's socket buffers when filling took longer than that on a loaded box)."""
     with Upstream() as upstream:
         port = api.create("test", upstream.address)
-        api.add_toxic("test", "latency", stream="upstream", name="slow", latency=10_000)
+        api.add_toxic("test", "latency", stream="upstream", name="slow", latency=300_000)
         with connect(port) as client:
             server = upstream.accept()
             sent = fill_until_blocked(client)

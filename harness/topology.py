@@ -192,10 +192,10 @@ class Topology:
         self.postgres: ThrowawayPostgres | ExternalPostgres = (
             ExternalPostgres(target.postgres_dsn) if target.postgres_dsn else ThrowawayPostgres()
         )
-        # only the venues the target declares or is wired to (each mock costs a listener, a proxy
-        # and a reset per scenario); every venue when it names none
+        # only the venues the target declares, is wired to or takes webhooks from (each mock costs a
+        # listener, a proxy and a reset per scenario); every venue when it names none
         if venues is None:
-            venues = tuple(dict.fromkeys((*target.venues, *target.wired))) or None
+            venues = tuple(dict.fromkeys((*target.venues, *target.wired, *target.webhooks))) or None
         self.stack = build_stack(seed=seed, backend=backend, venues=venues, progress=progress)
         self._tmp: tempfile.TemporaryDirectory[str] | None = None
         self.workdir = workdir

@@ -86,3 +86,12 @@ def test_a_database_named_by_the_target_is_used_and_left_alone(tmp_path: Path) -
             assert topo.values["postgres"]["direct_dsn"] == own.dsn
             assert topo.postgres.psql("select current_database()").strip() == "uat"
         assert own.psql("select 1").strip() == "1", "the harness stopped a database it did not start"
+
+
+def test_only_the_mocks_the_target_uses_are_started(tmp_path: Path) -> None:
+    """The venues its placeholders name (TT) and the ones it takes webhooks from (DocuSign, named
+    nowhere else) are started; the others are not: each costs a listener, a proxy and a reset."""
+    target = _target(webhooks={"docusign": "http://127.0.0.1:{port}/hooks/docusign"})
+    assert target.wired == ("tt",) and target.venues == ("tt",)
+    with Topology(target, workdir=tmp_path, backend="embedded") as topo:
+        assert set(topo.stack.describe()["mocks"]) == {"tt", "docusign"}

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import itertools
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -159,18 +160,20 @@ class FaultBook:
         self._armed = [f for f in self._armed if name is not None and f.kind != name]
         return before - len(self._armed)
 
-    def active(self, name: str) -> ArmedFault | None:
-        """The oldest live fault of this kind, without using it up (for modes like `silent`)."""
+    def active(self, name: str, matches: Callable[[ArmedFault], bool] | None = None) -> ArmedFault | None:
+        """The oldest live fault of this kind (that `matches`, if given: its params aimed at this event,
+        hook or path), without using it up (for modes like `silent`). A fault aimed elsewhere never
+        hides a later one aimed here."""
         now = time.monotonic()
         self._armed = [f for f in self._armed if f.live(now)]
         for fault in self._armed:
-            if fault.kind == name:
+            if fault.kind == name and (matches is None or matches(fault)):
                 return fault
         return None
 
-    def take(self, name: str) -> ArmedFault | None:
-        """Use up one firing of the oldest live fault of this kind."""
-        fault = self.active(name)
+    def take(self, name: str, matches: Callable[[ArmedFault], bool] | None = None) -> ArmedFault | None:
+        """Use up one firing of the oldest live fault of this kind (that `matches`, if given)."""
+        fault = self.active(name, matches)
         if fault is not None:
             fault.fired += 1
             if fault.remaining is not None:
@@ -198,16 +201,17 @@ def take_matching(
     or this path (its `path` param, a prefix, when set), and log it as `fault_fired`. The webhook
     senders (DocuSign, Rippling) match their delivery faults to an event and their REST faults to a
     path this way."""
-    fault = venue.faults.active(name)
-    if fault is None:
+
+    def aimed_here(fault: ArmedFault) -> bool:
+        wanted_event = fault.params.get("event")
+        if event is not None and wanted_event is not None and wanted_event != event:
+            return False
+        prefix = fault.params.get("path")
+        return path is None or not prefix or path.startswith(prefix)
+
+    taken = venue.faults.take(name, aimed_here)
+    if taken is None:
         return None
-    wanted_event = fault.params.get("event")
-    if event is not None and wanted_event is not None and wanted_event != event:
-        return None
-    prefix = fault.params.get("path")
-    if path is not None and prefix and not path.startswith(prefix):
-        return None
-    taken = venue.faults.take(name)
     where = {"event": event} if event is not None else {"path": path}
-    venue.events.add("fault_fired", fault=name, id=fault.id, **where, **detail)
+    venue.events.add("fault_fired", fault=name, id=taken.id, **where, **detail)
     return taken

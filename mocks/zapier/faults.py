@@ -46,12 +46,7 @@ FAULTS = [
 
 def take(context: FaultContext, name: str, hook: str, **detail: object) -> ArmedFault | None:
     """Use up one firing of `name` if it is armed for this hook, and log it."""
-    fault = context.faults.active(name)
-    if fault is None:
-        return None
-    wanted = fault.params.get("hook")
-    if wanted is not None and wanted != hook:
-        return None
-    taken = context.faults.take(name)
-    context.events.add("fault_fired", fault=name, id=fault.id, hook=hook, **detail)
+    taken = context.faults.take(name, lambda fault: fault.params.get("hook") in (None, hook))
+    if taken is not None:
+        context.events.add("fault_fired", fault=name, id=taken.id, hook=hook, **detail)
     return taken

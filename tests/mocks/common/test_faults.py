@@ -141,3 +141,15 @@ def test_catalogue_json_shows_types_bounds_and_choices() -> None:
     payload = KINDS[1].to_json()
     assert payload["params"]["code"] == {"type": "int", "default": 503, "bounds": [500, 599]}
     assert payload["params"]["mode"]["choices"] == ["json", "html"]
+
+
+def test_a_fault_aimed_elsewhere_does_not_hide_one_aimed_here() -> None:
+    """take(name, matches) uses up the oldest fault of the kind that matches: an older one aimed at
+    another event stays armed, untouched, and fires when its own event comes."""
+    book = FaultBook([FaultKind("dup", "duplicate", {"event": (str, None)})])
+    other = book.arm("dup", {"event": "a"}, count=1)
+    here = book.arm("dup", {"event": "b"}, count=1)
+    for_b = book.take("dup", lambda f: f.params["event"] == "b")
+    assert for_b is here and here.remaining == 0 and other.remaining == 1
+    assert book.take("dup", lambda f: f.params["event"] == "b") is None
+    assert book.take("dup", lambda f: f.params["event"] == "a") is other

@@ -21,6 +21,7 @@ class LedgerOrder:
     status: str = "open"
     filled_qty: int = 0
     received_at: float = field(default_factory=time.time)
+    closed_at: float | None = None  # epoch seconds it became final (filled, cancelled, rejected), if known
 
 
 @dataclass
@@ -36,6 +37,7 @@ class LedgerFill:
     price: float
     sent_at: float = field(default_factory=time.time)
     duplicate_of: str | None = None  # set when a fault re-sent an earlier fill
+    fee: float = 0.0  # the venue's commission on this fill (USD); 0.0 where a mock charges none
 
 
 @dataclass

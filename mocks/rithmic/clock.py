@@ -2,7 +2,8 @@
 
 Instruments tick at evenly spread offsets inside each period (as real feeds are not synchronised), so the
 fan-out of one instrument's tick never queues behind another's. Once per period the clock also fires the
-push faults and sends periodic PnL updates for open positions.
+push faults and sends periodic PnL updates for open positions. Each tick is shaped by the market regimes
+(regimes.py) and recorded in the price history; a halted instrument's tick does nothing at all.
 """
 
 from __future__ import annotations
@@ -71,6 +72,7 @@ class MarketClock:
                 if gap.params["symbol"] in ("", symbol):
                     gw.feed.gap_left[(symbol, exchange)] = gap.params["ticks"]
                     gw.events.add("fault_fired", fault="tick_gap", symbol=symbol, ticks=gap.params["ticks"])
+        gw.regimes.period(gw.market.paths)
         self._stale = gw.faults.active("stale_quotes")
         silent = gw.faults.active("silent")
         self._skip = {s for s in gw.sessions if s.matches(silent.params["plant"])} if silent else None
@@ -82,7 +84,11 @@ class MarketClock:
         gw = self.gw
         started = time.perf_counter()
         path = gw.market.paths[key]
-        quote = path.step()
+        shift = gw.regimes.shape(key, path.quote.bid_ticks)
+        quote = path.step(shift)
+        if shift.halted:  # no trade, no tick, no matching: clients see silence on this instrument
+            return
+        gw.history.record(key, quote, shift.name)
         fills = gw.engine.on_step(*key)
         if fills:
             gw.deliver_fills(fills)

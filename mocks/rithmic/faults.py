@@ -8,10 +8,14 @@ Three kinds of firing:
 - **event** faults (`order_reject`, `duplicate_fill`, `out_of_order`, `hold_fills`, `tick_gap`,
   `slow_login`) fire on the next matching event; `count` is the number of events affected.
 - **modes** (`silent`, `stale_quotes`, `session_limit`) hold while armed and are never used up.
+- **market regimes** (regimes.py) move the price paths in known ways: the modes `trend_down`, `crash`,
+  `halt` and `thin_liquidity`, and the event `gap` (one firing a period, for every instrument it aims
+  at). `symbol` is one listed symbol, or "" for all.
 
-Every firing is a `fault_fired` event on `GET /events` (a push fault's names the sessions it hit; a
-mode's `silent` and `stale_quotes` are reported once per arming, when they first take effect), which
-is how the harness knows a scenario's fault actually happened.
+Every firing is a `fault_fired` event on `GET /events` (a push fault's names the sessions it hit; the
+modes `silent`, `stale_quotes` and the regimes are reported once per arming, when they first take
+effect, with the symbol; `gap` once per instrument it moves), which is how the harness knows a
+scenario's fault actually happened.
 """
 
 from __future__ import annotations
@@ -22,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from mocks.common import FaultKind
 
+from .market import INSTRUMENTS
 from .protocol import build, frame
 
 if TYPE_CHECKING:
@@ -39,6 +44,8 @@ PUSH_FAULTS = (
 )
 
 _PLANT = (str, "all")
+_SYMBOL = (str, "")
+_SYMBOLS = {"symbol": ("", *(i.symbol for i in INSTRUMENTS))}
 
 
 def catalogue() -> list[FaultKind]:
@@ -106,6 +113,54 @@ def catalogue() -> list[FaultKind]:
         ),
         FaultKind(
             "slow_login", "event: the next logins are answered `delay_ms` late", {"delay_ms": (int, 2000)}
+        ),
+        *regime_catalogue(),
+    ]
+
+
+def regime_catalogue() -> list[FaultKind]:
+    """The market regimes (regimes.py): faults that move the price paths in known ways."""
+    return [
+        FaultKind(
+            "trend_down",
+            "mode: the path drifts down `ticks_per_step` ticks a step on average, on top of its usual "
+            "noise (still on the tick grid, never below 1 tick)",
+            {"symbol": _SYMBOL, "ticks_per_step": (float, 0.5)},
+            bounds={"ticks_per_step": (0, 50)},
+            choices=_SYMBOLS,
+        ),
+        FaultKind(
+            "crash",
+            "mode: from the step it first takes effect, the touch falls `pct`% of the price at that "
+            "moment, evenly over `over_s` seconds of steps, plus the usual noise; then it random-walks "
+            "from where it got to (clearing it early stops the fall; a halt pauses it)",
+            {"symbol": _SYMBOL, "pct": (float, 3.0), "over_s": (float, 10.0)},
+            bounds={"pct": (0.1, 50), "over_s": (0.001, 3600)},
+            choices=_SYMBOLS,
+        ),
+        FaultKind(
+            "gap",
+            'event: the next step of the instrument (of every instrument, symbol "") jumps by `pct`% '
+            "at once: bid, ask and last move, with no trade in between; resting orders crossed fill at "
+            "their own price",
+            {"symbol": _SYMBOL, "pct": (float, -1.0)},
+            bounds={"pct": (-50, 50)},
+            choices=_SYMBOLS,
+        ),
+        FaultKind(
+            "halt",
+            "mode: the instrument does not step: no trades, the touch frozen, no market data sent, no "
+            "matching (new orders are accepted and rest; after the halt they fill at the touch)",
+            {"symbol": _SYMBOL},
+            choices=_SYMBOLS,
+        ),
+        FaultKind(
+            "thin_liquidity",
+            "mode: the touch shows size 1 each side, and an order takes at most 1 contract, only on "
+            "every `every`-th step of its instrument",
+            {"symbol": _SYMBOL, "every": (int, 5)},
+            bounds={"every": (1, 100)},
+            choices=_SYMBOLS,
         ),
     ]
 

@@ -29,11 +29,13 @@ from . import faults as rfaults
 from .clock import MarketClock
 from .feed import Feed
 from .handlers import NOT_LOGGED_IN, PRE_LOGIN, SHARED, Handler
+from .history import PriceHistory, serve_history
 from .market import INSTRUMENTS, Market
 from .order_plant import ORDER_PLANT, complete_note, fill_note, ledger_fill
 from .orders import Execution, MatchingEngine, Order
 from .pnl import PnlBook
 from .protocol import TEMPLATES_MAP, FrameError, Message, build, decode, detect_prefixed, reply
+from .regimes import Regimes
 from .session import Session
 
 HANDLERS: dict[int, Handler] = {**SHARED, **ORDER_PLANT}
@@ -78,6 +80,8 @@ class RithmicGateway(MockVenue):
         self.engine = MatchingEngine(self.market)
         self.pnl = PnlBook(self.market)
         self.feed = Feed()
+        self.regimes = Regimes(self)
+        self.history = PriceHistory()
         self.sessions: set[Session] = set()
         self.cert_path: Path | None = None
         self._tls_dir: Path | None = None
@@ -140,6 +144,8 @@ class RithmicGateway(MockVenue):
         self.pnl.reset()
         self.feed.frozen.clear()
         self.feed.gap_left.clear()
+        self.regimes.reset()
+        self.history.clear()
         self.clock.steps = 0
 
     def describe(self) -> dict[str, Any]:
@@ -150,7 +156,13 @@ class RithmicGateway(MockVenue):
             "password": self.users[user],
             "accounts": list(self.user_accounts[user]),
             "symbols": [
-                {"symbol": i.symbol, "exchange": i.exchange} for i in self.market.instruments.values()
+                {
+                    "symbol": i.symbol,
+                    "exchange": i.exchange,
+                    "point_value": i.point_value,
+                    "fee_per_contract": i.fee_per_contract,
+                }
+                for i in self.market.instruments.values()
             ],
             "tls": self.tls,
             "cert": str(self.cert_path) if self.cert_path else None,
@@ -158,10 +170,13 @@ class RithmicGateway(MockVenue):
         }
 
     def control_routes(self) -> list[Route]:
-        return [("GET", "/stats", self._stats)]
+        return [("GET", "/stats", self._stats), ("GET", "/market/history", self._history)]
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())
+
+    async def _history(self, request: web.Request) -> web.Response:
+        return await serve_history(self.market, self.history, request)
 
     def stats(self) -> dict[str, Any]:
         """Load figures: sessions by plant, fan-out counters and market-step timings."""
@@ -231,7 +246,11 @@ class RithmicGateway(MockVenue):
         self.pnl.apply_fill(
             order.account_id, order.symbol, order.exchange, order.side == 1, ex.size, ex.price
         )
-        self.ledger.add_fill(ledger_fill(ex))
+        fee = self.market.instruments[(order.symbol, order.exchange)].fee_per_contract
+        row = self.ledger.add_fill(ledger_fill(ex, fee))
+        closing = self.ledger.orders.get(order.basket_id)
+        if closing is not None and closing.status == "filled" and closing.closed_at is None:
+            closing.closed_at = row.sent_at  # final at the fill that completes it, as it goes out
         self.events.add("fill", fill_id=ex.fill_id, basket_id=ex.order.basket_id, qty=ex.size, price=ex.price)
         self.notify(ex.order, messages)
         if self.faults.take("duplicate_fill") is not None:

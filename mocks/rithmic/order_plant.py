@@ -177,7 +177,8 @@ async def new_order(gw: RithmicGateway, session: Session, m: Message) -> None:  
             raise OrderError("13", f"no access to account {order.account_id!r}")
         gw.engine.validate(order)
     except OrderError as exc:
-        gw.ledger.orders[order.basket_id].status = "rejected"
+        rejected = gw.ledger.orders[order.basket_id]
+        rejected.status, rejected.closed_at = "rejected", time.time()
         gw.events.add("order_rejected", basket_id=order.basket_id, tag=order.user_tag, rp_code=exc.rp_code)
         session.send(reply(313, m, user_tag=m.user_tag, rp_code=exc.rp_code, basket_id=order.basket_id))
         return
@@ -212,8 +213,9 @@ async def cancel_order(gw: RithmicGateway, session: Session, m: Message) -> None
     ssboe, usecs = _now()
     session.send(reply(317, m, rq_handler_rp_code=["0"], basket_id=m.basket_id, ssboe=ssboe, usecs=usecs))
     session.send(reply(317, m, rp_code=["0"], basket_id=m.basket_id, ssboe=ssboe, usecs=usecs))
-    if order.basket_id in gw.ledger.orders:
-        gw.ledger.orders[order.basket_id].status = "cancelled"
+    cancelled_order = gw.ledger.orders.get(order.basket_id)
+    if cancelled_order is not None:
+        cancelled_order.status, cancelled_order.closed_at = "cancelled", time.time()
     gw.events.add("cancel", basket_id=order.basket_id, tag=order.user_tag)
     cancelled = order.qty - order.filled
     gw.notify(
@@ -283,8 +285,10 @@ ORDER_PLANT: dict[int, Handler] = {
 }
 
 
-def ledger_fill(ex: Execution, duplicate_of: str | None = None) -> LedgerFill:
+def ledger_fill(ex: Execution, fee_per_contract: float = 0.0, duplicate_of: str | None = None) -> LedgerFill:
+    """The ledger row of a fill. A duplicate notification executed nothing, so it carries no fee."""
     o = ex.order
+    fee = 0.0 if duplicate_of is not None else round(fee_per_contract * ex.size, 2)
     return LedgerFill(
         fill_id=ex.fill_id,
         order_id=o.basket_id,
@@ -296,4 +300,5 @@ def ledger_fill(ex: Execution, duplicate_of: str | None = None) -> LedgerFill:
         qty=ex.size,
         price=ex.price,
         duplicate_of=duplicate_of,
+        fee=fee,
     )

@@ -6,6 +6,9 @@
 - Stop orders trigger on the last trade price, then behave as market or limit orders.
 - Every fill takes at most the size shown at the touch, so an order larger than that fills in parts,
   one part per price step, until it is done.
+- Market regimes (regimes.py), read from the path: while it is halted nothing matches, and an order
+  that arrived meanwhile meets the reopened market as a new arrival (at the touch); under thin
+  liquidity an order takes at most 1 contract, only on every `every`-th step of its instrument.
 """
 
 from __future__ import annotations
@@ -51,6 +54,8 @@ class Order:
     completion_reason: str = ""  # Fill | Cancel | Reject
     triggered: bool = False
     rested: bool = False
+    arrived_halted: bool = False  # reached the engine while its instrument was halted
+    last_fill_seq: int = -1  # the path step of its latest fill (thin liquidity: one per step)
 
     @property
     def remaining(self) -> int:
@@ -125,10 +130,16 @@ class MatchingEngine:
 
     def on_step(self, symbol: str, exchange: str) -> list[Execution]:
         """Match resting orders on this instrument after its path stepped."""
+        path = self.market.lookup(symbol, exchange)
+        if path is None or path.regime.halted:
+            return []
         fills: list[Execution] = []
         for order in list(self.orders.values()):
             if order.is_working and order.symbol == symbol and order.exchange == exchange:
-                order.rested = True
+                if order.arrived_halted:  # first step after the halt: still a new arrival
+                    order.arrived_halted = False
+                else:
+                    order.rested = True
                 fills.extend(self._match(order))
         return fills
 
@@ -163,7 +174,10 @@ class MatchingEngine:
         path = self.market.lookup(order.symbol, order.exchange)
         if path is None or not order.is_working:
             return []
-        quote, inst = path.quote, path.instrument
+        quote, inst, regime = path.quote, path.instrument, path.regime
+        if regime.halted:
+            order.arrived_halted = order.arrived_halted or not order.rested
+            return []
         if order.price_type in (STOP_LIMIT, STOP_MARKET) and not order.triggered:
             trigger = inst.to_ticks(order.trigger_price)
             hit = quote.last_ticks >= trigger if order.side == BUY else quote.last_ticks <= trigger
@@ -174,8 +188,13 @@ class MatchingEngine:
         if price_ticks is None:
             return []
         touch_size = quote.ask_size if order.side == BUY else quote.bid_size
+        if regime.thin_every:
+            if quote.seq % regime.thin_every or order.last_fill_seq == quote.seq:
+                return []
+            touch_size = 1
         size = min(order.remaining, touch_size)
         price = inst.price(price_ticks)
+        order.last_fill_seq = quote.seq
         order.filled += size
         order.notional += price * size
         if order.filled >= order.qty:

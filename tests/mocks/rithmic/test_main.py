@@ -36,7 +36,8 @@ def test_standalone_prints_its_endpoints_serves_and_exits_cleanly(sig: signal.Si
     try:
         assert info["url"].startswith("ws://127.0.0.1:") and info["control"].startswith("http://127.0.0.1:")
         assert {"system_name", "user", "password", "accounts", "symbols"} <= set(info)
-        assert {"symbol": "ESZ6", "exchange": "CME"} in info["symbols"]
+        es = {"symbol": "ESZ6", "exchange": "CME", "point_value": 50.0, "fee_per_contract": 2.25}
+        assert es in info["symbols"]
         assert httpx.get(info["control"] + "/health", timeout=5).json()["venue"] == "rithmic"
 
         async def login() -> list[str]:

@@ -23,6 +23,7 @@ OPERATIONS = (
     "account",
     "accounts_for_customer",
     "health",
+    "set_limits",
 )
 
 
@@ -65,6 +66,12 @@ class Adapter(Protocol):
     def accounts_for_customer(self, customer: str) -> Outcome:
         """`Outcome.accounts`: the account ids a Stripe customer's onboarding created."""
 
+    def set_limits(
+        self, account: str, *, max_order_qty: int, max_position: int, daily_loss_limit: float
+    ) -> Outcome:
+        """Set an account's risk limits (the risk suite sets the limits it then holds the venue's
+        ledger against); ok means they are in force for the next order."""
+
     def close(self) -> None: ...
 
 
@@ -86,6 +93,9 @@ def invoke(adapter: Adapter, operation: str, args: dict[str, Any]) -> Outcome:
         return adapter.accounts_for_customer(args["customer"])
     if operation == "health":
         return adapter.health()
+    if operation == "set_limits":
+        limits = {k: args[k] for k in ("max_order_qty", "max_position", "daily_loss_limit")}
+        return adapter.set_limits(args["account"], **limits)
     raise ValueError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
 
 
@@ -188,6 +198,11 @@ class BaseAdapter:
 
     def accounts_for_customer(self, customer: str) -> Outcome:
         return self._unsupported("accounts_for_customer")
+
+    def set_limits(
+        self, account: str, *, max_order_qty: int, max_position: int, daily_loss_limit: float
+    ) -> Outcome:
+        return self._unsupported("set_limits")
 
     def close(self) -> None:
         self.http.close()

@@ -158,7 +158,9 @@ class HttpApi:
         fields = op.fields
         if op.name == "order_status":
             return OrderView(
-                self.state(_field(fields, "status", body)), _int_field(fields, "filled_qty", body)
+                self.state(_field(fields, "status", body)),
+                _int_field(fields, "filled_qty", body),
+                avg_price=_float(_optional(fields, "avg_price", body), "avg_price"),
             )
         if op.name == "place_order":
             return OrderView(self.state(_field(fields, "status", body))) if "status" in fields else None
@@ -322,6 +324,17 @@ class HttpAdapter:
 
     def accounts_for_customer(self, customer: str) -> Outcome:
         return self._call("accounts_for_customer", customer=customer)
+
+    def set_limits(
+        self, account: str, *, max_order_qty: int, max_position: int, daily_loss_limit: float
+    ) -> Outcome:
+        return self._call(
+            "set_limits",
+            account=account,
+            max_order_qty=max_order_qty,
+            max_position=max_position,
+            daily_loss_limit=daily_loss_limit,
+        )
 
     def close(self) -> None:
         self._http.close()

@@ -31,6 +31,7 @@ class OrderView:
     status: str  # one of ORDER_STATES
     filled_qty: int = 0
     raw: Any = None  # the middleware's own answer, kept for evidence
+    avg_price: float | None = None  # its average fill price, where the API reports one
 
     @classmethod
     def missing(cls, raw: Any = None) -> OrderView:

@@ -32,6 +32,7 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "account": ("account",),
     "accounts_for_customer": ("customer",),
     "health": (),
+    "set_limits": ("account", "max_order_qty", "max_position", "daily_loss_limit"),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": (),
@@ -41,15 +42,17 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "account": (),
     "accounts_for_customer": ("accounts",),
     "health": (),
+    "set_limits": (),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": ("status",),
-    "order_status": ("filled_qty",),
+    "order_status": ("filled_qty", "avg_price"),
     "cancel_order": (),
     "positions": ("venue",),
     "account": ("account_id", "trading_enabled", "tt_status", "tt_account_id", "payment_invoices"),
     "accounts_for_customer": (),
     "health": ("healthy", "quote_age_s", "database_ok"),
+    "set_limits": (),
 }
 # The order flow cannot be judged without these; the rest may be left out (scenarios that need
 # them are then not applicable to the target).

@@ -54,7 +54,14 @@ clientRef = "ref:{client_order_id}"
 [adapter.operations.order_status]
 method = "GET"
 path = "/api/v2/trading/orders/{client_order_id}"
-fields = { status = "data.state", filled_qty = "data.filledQuantity" }
+fields = { status = "data.state", filled_qty = "data.filledQuantity", avg_price = "data.avgPrice" }
+[adapter.operations.set_limits]
+method = "PUT"
+path = "/api/v2/accounts/{account}/risk"
+[adapter.operations.set_limits.body]
+maxOrderSize = "{max_order_qty}"
+maxPosition = "{max_position}"
+dailyLoss = { usd = "{daily_loss_limit}" }
 [adapter.operations.positions]
 method = "GET"
 path = "/api/v2/accounts/{account}/positions"
@@ -105,7 +112,7 @@ class StandIn:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST = do_DELETE = _answer
+            do_GET = do_POST = do_PUT = do_PATCH = do_DELETE = _answer
 
             def log_message(self, *args: object) -> None:
                 pass

@@ -56,6 +56,37 @@ def test_path_arguments_are_escaped(stand_in: StandIn, declared: Make) -> None:
     assert (outcome.order.status, outcome.order.filled_qty) == ("partially_filled", 1)
 
 
+def test_an_average_fill_price_is_read_where_the_api_gives_one(stand_in: StandIn, declared: Make) -> None:
+    path = ("GET", "/api/v2/trading/orders/c%2F1")
+    stand_in.script[path] = (
+        200,
+        {"data": {"state": "FILLED", "filledQuantity": 3, "avgPrice": "6800.25"}},
+        0,
+    )
+    order = declared().order_status("c/1").order
+    assert order is not None and order.avg_price == 6800.25
+    stand_in.script[path] = (200, {"data": {"state": "WORKING", "filledQuantity": 0}}, 0)
+    order = declared().order_status("c/1").order
+    assert order is not None and order.avg_price is None, "no fill yet: no average"
+    stand_in.script[path] = (200, {"data": {"state": "FILLED", "avgPrice": "n/a"}}, 0)
+    garbled = declared().order_status("c/1")
+    assert garbled.type == "fail" and "avg_price" in garbled.malformed
+
+
+def test_risk_limits_are_set_in_the_apis_own_words(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("PUT", "/api/v2/accounts/A-1/risk")] = (204, None, 0)
+    outcome = declared().set_limits("A-1", max_order_qty=3, max_position=6, daily_loss_limit=1500.0)
+    assert outcome.ok, outcome
+    assert stand_in.seen[0]["json"] == {"maxOrderSize": 3, "maxPosition": 6, "dailyLoss": {"usd": 1500.0}}
+    stand_in.script[("PUT", "/api/v2/accounts/A-1/risk")] = (422, {"error": "too high"}, 0)
+    refused = invoke(
+        declared(),
+        "set_limits",
+        {"account": "A-1", "max_order_qty": 3, "max_position": 6, "daily_loss_limit": 1},
+    )
+    assert refused.type == "fail" and refused.status == 422
+
+
 @pytest.mark.parametrize(
     ("status", "kind"),
     [(201, "ok"), (422, "fail"), (503, "fail"), (429, "fail"), (504, "info"), (500, "info")],

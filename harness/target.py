@@ -30,6 +30,11 @@ class Slo:
     fill_visible_s: float = 15.0  # a venue fill shows in the middleware within this
     answer_ms: float = 3000.0  # under a database fault every request is still answered within this
     health_degraded_s: float = 3.0  # its health reports an unreachable database within this
+    # a quote older than this is stale: a market order must then be refused (its price is unknown)
+    stale_quote_s: float = 3.0
+    # how long after a limit is crossed at the venue (the crossing fill sent, trading disabled) an
+    # order may still get through: the middleware cannot know before the news reaches it
+    risk_in_flight_ms: float = 500.0
 
 
 # Settings a scenario may ask the middleware to run with, and what each one means.
@@ -252,6 +257,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         fill_visible_s=slo_table.positive("fill_visible_s", Slo.fill_visible_s),
         answer_ms=slo_table.positive("answer_ms", Slo.answer_ms),
         health_degraded_s=slo_table.positive("health_degraded_s", Slo.health_degraded_s),
+        stale_quote_s=slo_table.positive("stale_quote_s", Slo.stale_quote_s),
+        risk_in_flight_ms=slo_table.positive("risk_in_flight_ms", Slo.risk_in_flight_ms),
     )
     slo_table.no_unknown()
     network = top.table("network")

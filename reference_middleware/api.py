@@ -88,6 +88,7 @@ class Service:
     async def start(self) -> None:
         self.pool = await db.connect(self.cfg)
         self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish, self.db_budget_s)
+        self.orders.quote_age = self.hub.quote_age
         if self.cfg.mutant("ack_before_durable"):
             self.orders.buffer = WriteBehind(self.orders)
         self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)

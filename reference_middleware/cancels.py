@@ -28,6 +28,14 @@ async def cancel(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]]:
     if not isinstance(ready, Ready):
         return ready
     timeout = orders.cfg.order_timeout_s
+    if orders.cfg.mutant("cancel_marks_cancelled"):
+        # the bug: the order is called cancelled as the request goes out, and stays so whatever the
+        # venue answers (a fill that won the race included)
+        async with orders.pool.acquire() as conn:
+            await conn.execute(
+                "UPDATE orders SET status = 'cancelled', updated_at = now() WHERE client_order_id = $1",
+                coid,
+            )
     try:
         sent = await asyncio.wait_for(
             orders.rithmic.cancel(ready.row["basket_id"], ready.venue_account), timeout

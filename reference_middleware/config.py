@@ -83,6 +83,7 @@ class Config:
     request_timeout_s: float = 3.0  # async-rithmic request timeout (login, show-orders, ...)
     tt_poll_s: float = 2.0
     tt_timeout_s: float = 5.0
+    stale_quote_s: float = 3.0  # a market order is refused when its symbol's last quote is older
     quote_interval_s: float = 1.0  # stream quote conflation (a trader screen at 1 Hz); 0: every quote
     notify_lanes: int = 8  # order notifications handled in parallel across orders
     db_pool: int = 30
@@ -136,6 +137,7 @@ class Config:
             request_timeout_s=_float(env, "REFMW_REQUEST_TIMEOUT_S", 3.0),
             tt_poll_s=_float(env, "REFMW_TT_POLL_S", 2.0),
             tt_timeout_s=_float(env, "REFMW_TT_TIMEOUT_S", 5.0),
+            stale_quote_s=_float(env, "REFMW_STALE_QUOTE_S", 3.0),
             quote_interval_s=_float(env, "REFMW_QUOTE_INTERVAL_MS", 1000.0, allow_zero=True) / 1000,
             notify_lanes=int(_float(env, "REFMW_NOTIFY_LANES", 8)),
             db_pool=int(_float(env, "REFMW_DB_POOL", 30)),

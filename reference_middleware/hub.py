@@ -108,6 +108,11 @@ class Hub:
             client.offer(text)
         self.sent += len(targets)
 
+    def quote_age(self, symbol: str) -> float | None:
+        """Seconds since the symbol's last quote arrived; None before the first."""
+        quote = self.quotes.get(symbol)
+        return None if quote is None else max(time.time() - float(quote["at"]), 0.0)
+
     def on_quote(self, data: dict[str, Any]) -> None:
         symbol = str(data.get("symbol", ""))
         quote = self.quotes.setdefault(symbol, {"symbol": symbol, "exchange": data.get("exchange")})

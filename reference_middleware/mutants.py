@@ -152,6 +152,50 @@ MUTANTS: tuple[Mutant, ...] = (
         '/health gives uptime_s as display text ("12.3 s"), not the number its spec documents',
         "the contract suite: every /health answer breaks its documented schema (contract_conformance)",
     ),
+    Mutant(
+        "risk_ignores_working_orders",
+        "the position limit counts filled contracts only, not the rest of orders still working",
+        "resting limit orders piling up: the venue holds more exposure than max_position (risk_limits_hold)",
+    ),
+    Mutant(
+        "risk_check_unlocked",
+        "the risk check reads the account without its row lock: concurrent orders each see the other's "
+        "pending order missing",
+        "bursts of concurrent orders at the position limit: two get past it together (risk_limits_hold)",
+    ),
+    Mutant(
+        "order_size_off_by_one",
+        "max_order_qty lets through one contract more than the limit",
+        "orders sized up to the limit and beyond: an order one over max_order_qty reaches the venue "
+        "(risk_limits_hold)",
+    ),
+    Mutant(
+        "ignore_trading_status",
+        "orders are taken whether or not the account may trade (a cancelled subscription changes nothing)",
+        "a subscription cancelled mid-session: the trader's orders still reach the venue (risk_limits_hold)",
+    ),
+    Mutant(
+        "loss_limit_ignores_fees",
+        "the daily loss limit counts price P&L only, not the venue's fees",
+        "a loss limit reached through fees as well as prices: orders go on past it (risk_limits_hold)",
+    ),
+    Mutant(
+        "market_orders_on_stale_quotes",
+        "market orders are sent however old the last quote is",
+        "the market-data feed silent while orders continue: market orders priced on a frozen book reach "
+        "the venue (stale_orders_refused)",
+    ),
+    Mutant(
+        "avg_price_last_fill",
+        "an order's average fill price is the price of its last fill",
+        "orders filled in several pieces at different prices (thin liquidity): the average differs from "
+        "the venue's (fill_prices_match)",
+    ),
+    Mutant(
+        "cancel_marks_cancelled",
+        "an order is marked cancelled as the cancel request goes out, and stays so when a fill wins the race",
+        "cancels racing fills: the middleware shows cancelled an order the venue filled (cancels_consistent)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 from .config import Config
 from .dbguard import DB_ERRORS, Budget, throttled
 from .order_schema import BadRequest, order_json, validate
-from .positions import net_position, realized_pnl_today
+from .positions import exposure, net_position, realized_pnl_today
 from .reconcile import Reconciliation
 from .venues.rithmic import RithmicVenue, VenueDown
 
@@ -30,6 +30,7 @@ log = logging.getLogger("refmw.orders")
 FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
 RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
 RISK_REJECTED = 422
+FIRST_QUOTE_WAIT_S = 2.0  # how long a market order waits for the first quote after start
 Answer = tuple[int, dict[str, Any]]
 
 # A status move in one round trip: set_order_status (db.py, migration 4) locks the row, keeps a
@@ -84,6 +85,8 @@ class OrderService(Reconciliation):
         self.buffer: WriteBehind | None = None  # ack_before_durable only
         self.rithmic = rithmic
         self.publish = publish
+        # seconds since the symbol's last quote (None: none yet); the service wires in its hub's
+        self.quote_age: Callable[[str], float | None] = lambda symbol: 0.0
         self.fill_lock = asyncio.Lock()  # fills with no order of ours (TT's ledger) book one at a time
         self._tasks: set[asyncio.Task[Any]] = set()
         Reconciliation.__init__(self)
@@ -145,8 +148,10 @@ class OrderService(Reconciliation):
         refused = self._refuse_if_down()
         if refused is not None:
             return refused
+        await self._first_quote(req)
         async with self.pool.acquire() as conn, conn.transaction():
-            account = await conn.fetchrow("SELECT * FROM accounts WHERE id = $1 FOR UPDATE", req["account"])
+            lock = "" if self.cfg.mutant("risk_check_unlocked") else " FOR UPDATE"
+            account = await conn.fetchrow(f"SELECT * FROM accounts WHERE id = $1{lock}", req["account"])
             if account is None:
                 return 404, {"error": f"no account {req['account']!r}", "field": "account"}
             refused = self._refuse_if_down()  # the plant may have dropped while the lock was awaited
@@ -196,17 +201,53 @@ class OrderService(Reconciliation):
         return 202, order_json(row)
 
     async def _risk(self, conn: Any, account: Any, req: dict[str, Any]) -> str | None:
-        if not account["trading_enabled"]:
+        """Why this order may not go to the venue, or None. Runs under the account's row lock, so
+        concurrent orders of one account see each other's pending rows (working exposure)."""
+        cfg = self.cfg
+        if not account["trading_enabled"] and not cfg.mutant("ignore_trading_status"):
             return "trading disabled for this account"
-        if req["qty"] > account["max_order_qty"]:
+        slack = 1 if cfg.mutant("order_size_off_by_one") else 0
+        if req["qty"] > account["max_order_qty"] + slack:
             return f"order quantity {req['qty']} exceeds the limit {account['max_order_qty']}"
-        current = await net_position(conn, self.cfg, account["id"], req["symbol"])
-        after = current + (req["qty"] if req["side"] == "BUY" else -req["qty"])
-        if abs(after) > account["max_position"]:
-            return f"position {after} would exceed the limit {account['max_position']}"
-        pnl = await realized_pnl_today(conn, account["id"])
+        stale = self._stale_quote(req)
+        if stale:
+            return stale
+        net, buys, sells = await exposure(conn, account["id"], req["symbol"])
+        if cfg.mutant("position_from_orders"):
+            net = await net_position(conn, cfg, account["id"], req["symbol"])
+        if cfg.mutant("risk_ignores_working_orders"):
+            buys, sells = 0, 0
+        limit = account["max_position"]
+        if req["side"] == "BUY" and net + buys + req["qty"] > limit:
+            return f"position {net} with {buys} working to buy, +{req['qty']}, would exceed the limit {limit}"
+        if req["side"] == "SELL" and net - sells - req["qty"] < -limit:
+            return (
+                f"position {net} with {sells} working to sell, -{req['qty']}, would exceed the limit {limit}"
+            )
+        pnl = await realized_pnl_today(conn, account["id"], fees=not cfg.mutant("loss_limit_ignores_fees"))
         if pnl < 0 and -pnl >= float(account["daily_loss_limit"]):
-            return f"daily loss limit reached (realized {pnl:.2f})"
+            return f"daily loss limit reached (realized {pnl:.2f}, fees included)"
+        return None
+
+    async def _first_quote(self, req: dict[str, Any]) -> None:
+        """Just after start no quote has arrived yet: a market order waits for the first one a little
+        while (outside any lock) rather than being refused for a feed that is only starting."""
+        deadline = asyncio.get_running_loop().time() + FIRST_QUOTE_WAIT_S
+        while req["type"] == "MARKET" and self.quote_age(req["symbol"]) is None:
+            if asyncio.get_running_loop().time() >= deadline:
+                return
+            await asyncio.sleep(0.05)
+
+    def _stale_quote(self, req: dict[str, Any]) -> str | None:
+        """A market order takes whatever price the book shows: with no fresh quote its price is
+        unknown, so it is refused (a limit order names its own price and may go)."""
+        if req["type"] != "MARKET" or self.cfg.mutant("market_orders_on_stale_quotes"):
+            return None
+        age = self.quote_age(req["symbol"])
+        if age is None:
+            return f"no quote for {req['symbol']} yet: market orders wait for one"
+        if age > self.cfg.stale_quote_s:
+            return f"the last quote for {req['symbol']} is {age:.1f} s old: market orders are refused"
         return None
 
     async def _send(self, row: Any, venue_account: str, budget: Budget | None = None) -> Answer:
@@ -350,7 +391,7 @@ class OrderService(Reconciliation):
                 price,
                 source,
                 filled,
-                notional / filled,
+                price if self.cfg.mutant("avg_price_last_fill") else notional / filled,
                 status if fresh["status"] not in ("cancelled",) else fresh["status"],
                 detail,
             )

@@ -8,12 +8,37 @@ from .config import Config
 
 # USD per 1.0 of price per contract, by product root; unknown roots count 1.
 POINT_VALUES = {"ES": 50.0, "NQ": 20.0, "CL": 1000.0, "GC": 100.0}
+# The venue's commission per contract per side, by product root (the firm's clearing agreement).
+FEES = {"ES": 2.25, "NQ": 2.25, "CL": 2.50, "GC": 2.50}
+# Orders that may still fill: each counts its unfilled rest against the position limit.
+_WORKING = "status IN ('pending_new', 'unknown', 'working', 'partially_filled')"
 _SIGNED = "CASE WHEN side = 'BUY' THEN qty ELSE -qty END"
 _LIVE_ORDER = "status NOT IN ('risk_rejected', 'rejected', 'failed')"
 
 
 def point_value(symbol: str) -> float:
     return POINT_VALUES.get(symbol[:2], 1.0)
+
+
+def fee_per_contract(symbol: str) -> float:
+    return FEES.get(symbol[:2], 0.0)
+
+
+async def exposure(conn: Any, account_id: str, symbol: str) -> tuple[int, int, int]:
+    """(net, buys, sells): the filled position on the Rithmic symbol and the unfilled rest of the
+    account's orders that may still fill, per side. One statement, so one snapshot: read apart, a fill
+    committed between the two reads would leave the position (read before it) and its order's rest
+    (read after it) both without that fill's quantity."""
+    row = await conn.fetchrow(
+        f"SELECT (SELECT COALESCE(SUM({_SIGNED}), 0) FROM fills WHERE account_id = $1 AND symbol = $2 "
+        "AND venue = 'rithmic')::int AS net, "
+        "COALESCE(SUM(qty - filled_qty) FILTER (WHERE side = 'BUY'), 0)::int AS buys, "
+        "COALESCE(SUM(qty - filled_qty) FILTER (WHERE side = 'SELL'), 0)::int AS sells "
+        f"FROM orders WHERE account_id = $1 AND symbol = $2 AND {_WORKING}",
+        account_id,
+        symbol,
+    )
+    return int(row["net"]), int(row["buys"]), int(row["sells"])
 
 
 async def positions(conn: Any, cfg: Config, account_id: str) -> list[dict[str, Any]]:
@@ -49,8 +74,9 @@ async def net_position(conn: Any, cfg: Config, account_id: str, symbol: str) -> 
     return 0
 
 
-async def realized_pnl_today(conn: Any, account_id: str) -> float:
-    """Average-cost realized P&L over today's fills (UTC day)."""
+async def realized_pnl_today(conn: Any, account_id: str, *, fees: bool = True) -> float:
+    """Average-cost realized P&L over today's fills (UTC day), less the venue's fees on every fill:
+    a trader who churns flat still loses the commissions."""
     rows = await conn.fetch(
         "SELECT symbol, side, qty, price FROM fills WHERE account_id = $1 "
         "AND received_at >= date_trunc('day', now()) ORDER BY id",
@@ -60,6 +86,8 @@ async def realized_pnl_today(conn: Any, account_id: str) -> float:
     book: dict[str, tuple[int, float]] = {}
     for r in rows:
         net, avg = book.get(r["symbol"], (0, 0.0))
+        if fees:
+            realized -= fee_per_contract(r["symbol"]) * r["qty"]
         signed = r["qty"] if r["side"] == "BUY" else -r["qty"]
         price = float(r["price"])
         if net == 0 or (net > 0) == (signed > 0):

@@ -59,6 +59,7 @@ class WriteBehind:
             o.rithmic.require_order_plant()
         except VenueDown as exc:
             return 503, {"error": str(exc), "venue": "rithmic"}
+        await o._first_quote(req)
         async with o.pool.acquire() as conn:
             reason = await o._risk(conn, account, req)
         now = dt.datetime.now(dt.UTC)

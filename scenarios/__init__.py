@@ -5,7 +5,18 @@ from __future__ import annotations
 
 from harness.scenario import Scenario
 
-from . import admin_state, connectivity, contract, execution, latency, malformed, separation, tt, webhooks
+from . import (
+    admin_state,
+    connectivity,
+    contract,
+    execution,
+    latency,
+    malformed,
+    risk,
+    separation,
+    tt,
+    webhooks,
+)
 
 SUITES: dict[str, tuple[Scenario, ...]] = {
     "connectivity": connectivity.SCENARIOS,
@@ -17,6 +28,7 @@ SUITES: dict[str, tuple[Scenario, ...]] = {
     "separation": separation.SCENARIOS,
     "admin-state": admin_state.SCENARIOS,
     "contract": contract.SCENARIOS,
+    "risk": risk.SCENARIOS,
 }
 SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
 

@@ -51,4 +51,13 @@ MUTANT_KILLS: dict[str, Kill] = {
     ),
     "health_always_ok": Kill(("DB-LINK-DOWN",), ("health_truthful",), cause="database unavailable"),
     "health_uptime_text": Kill(("CONTRACT-OPENAPI",), ("contract_conformance",)),
+    # Risk: each found by replaying the venue's ledger against the scenario's limits.
+    "risk_ignores_working_orders": Kill(("RISK-WORKING-ORDERS-COUNT",), ("risk_limits_hold",)),
+    "risk_check_unlocked": Kill(("RISK-CONCURRENT-ORDERS-RACE",), ("risk_limits_hold",)),
+    "order_size_off_by_one": Kill(("RISK-LIMITS-NORMAL-FLOW",), ("risk_limits_hold",)),
+    "ignore_trading_status": Kill(("RISK-SUBSCRIPTION-CANCELLED",), ("risk_limits_hold",)),
+    "loss_limit_ignores_fees": Kill(("RISK-FEES-REACH-LOSS-LIMIT",), ("risk_limits_hold",)),
+    "market_orders_on_stale_quotes": Kill(("RISK-STALE-FEED-MARKET-ORDERS",), ("stale_orders_refused",)),
+    "avg_price_last_fill": Kill(("RISK-THIN-LIQUIDITY-PARTIAL-FILLS",), ("fill_prices_match",)),
+    "cancel_marks_cancelled": Kill(("RISK-CANCEL-RACING-FILL",), ("cancels_consistent",)),
 }

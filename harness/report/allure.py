@@ -23,6 +23,8 @@ CATEGORIES = (
     "observability",  # health said ok while a dependency was down
     "deployment",  # a restart cut requests, or readiness passed a broken release
     "contract breach",  # the live API does not do what its OpenAPI spec says (harness.checks.contract)
+    "risk breach",  # an order reached the venue past a risk limit (harness.checks.risk)
+    "price mismatch",  # the middleware's prices differ from the venue's fills (harness.checks.prices)
 )
 
 

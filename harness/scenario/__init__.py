@@ -2,7 +2,7 @@
 
 from .evidence import SCENARIO_STATUSES, Measured, ScenarioStatus
 from .faults import FaultStep, action, db_fault, deploy, down, expect_down, protocol, toxic
-from .model import ORDER_CHECKS, Evidence, Minimum, Scenario
+from .model import ORDER_CHECKS, Evidence, Limits, Minimum, Scenario
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .runner import ScenarioRunner
 
@@ -12,6 +12,7 @@ __all__ = [
     "Evidence",
     "FaultStep",
     "HarnessError",
+    "Limits",
     "Measured",
     "MiddlewareFault",
     "Minimum",

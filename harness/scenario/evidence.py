@@ -7,10 +7,12 @@ are tested on hand-built runs; the runner gathers the inputs once the run has se
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from typing import Any, Literal
 
+from ..adapters import OrderView
 from ..adapters.base import OPERATIONS
 from ..checks import Verdict
 from ..faults.embedded.extensions import EVIDENCE
@@ -48,6 +50,8 @@ class Measured:
     faults_fired: tuple[str, ...] = ()
     webhook_sends: int = 0
     cancels: int = 0
+    risk_refusals: int = 0
+    multi_fill_orders: int = 0
     mock_events: tuple[tuple[str, str, int], ...] = ()  # (venue, kind, how many) for each kind asked for
 
     def to_json(self) -> dict[str, Any]:
@@ -111,10 +115,14 @@ def measure(
     venue_orders: Iterable[Mapping[str, Any]] = (),
     mock_events: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     webhook_sends: Iterable[Mapping[str, Any]] = (),
+    orders: Mapping[str, OrderView] | None = None,
 ) -> Measured:
     """`venue_fills`, `venue_orders`: the Rithmic ledger's; `mock_events`: venue -> its mock's events of
-    the kinds `event_kinds` names; `webhook_sends`: the Stripe mock's answers to the run's sends."""
+    the kinds `event_kinds` names; `webhook_sends`: the Stripe mock's answers to the run's sends;
+    `orders`: the middleware's final view of each order (client_order_id -> view)."""
     events = mock_events or {}
+    venue_orders = list(venue_orders)
+    views = orders or {}
     placed = history.completions("place_order")
     ours = {str(invoked.value.get("client_order_id")) for invoked, _ in placed}
     windows = fault_windows(scenario, timeline)
@@ -124,6 +132,15 @@ def measure(
         if any(start <= invoked.time and (end is None or invoked.time <= end) for _, start, end in windows)
     ]
     fills = [f for f in venue_fills if str(f.get("client_tag")) in ours and not f.get("duplicate_of")]
+    pieces = Counter(str(f.get("client_tag")) for f in fills)
+    at_venue = {str(o.get("client_tag")) for o in venue_orders}
+    refused = {
+        str(invoked.value.get("client_order_id"))
+        for invoked, done in placed
+        if done.type == "fail"
+        and str(invoked.value.get("client_order_id")) not in at_venue
+        and getattr(views.get(str(invoked.value.get("client_order_id"))), "status", "") == "rejected"
+    }
     resting = [
         o
         for o in venue_orders
@@ -140,6 +157,8 @@ def measure(
         faults_fired=fired_faults(scenario, timeline, events),
         webhook_sends=len(delivered),
         cancels=sum(1 for _, done in history.completions("cancel_order") if done.type == "ok"),
+        risk_refusals=len(refused),
+        multi_fill_orders=sum(1 for n in pieces.values() if n > 1),
         mock_events=tuple(
             (venue, kind, sum(1 for e in events.get(venue, ()) if e.get("kind") == kind))
             for venue, kind, _ in scenario.minimum.mock_events

@@ -26,6 +26,7 @@ CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "health_truthful": ("health_database",),  # the health answer must say whether its database is up
     "metrics_truthful": ("metrics",),  # the target file must declare its metrics ([metrics])
     "admin_recovers": ("account",),
+    "cancels_consistent": ("cancel_order",),
     "tt_provisioned": ("tt", "account"),
     "tt_rate_limit_honoured": ("tt", "account"),
     "tt_positions_reconcile": ("tt", "account"),
@@ -55,6 +56,8 @@ COUNTED: tuple[tuple[str, str], ...] = (
     ("orders_during_faults", "order(s) sent while a fault was active"),
     ("webhook_sends", "Stripe webhook send(s) delivered"),
     ("cancels", "cancel(s) accepted (2xx)"),
+    ("risk_refusals", "order(s) refused by the middleware's risk checks (never sent to the venue)"),
+    ("multi_fill_orders", "order(s) of ours filled in more than one piece at the venue"),
 )
 
 
@@ -72,6 +75,10 @@ class Minimum:
     faults_fired: tuple[str, ...] = ()
     webhook_sends: int = 0  # Stripe sends delivered to the middleware
     cancels: int = 0  # cancels the middleware took (a 2xx answer)
+    # orders the middleware refused that never reached the venue, its final view "rejected": a limit
+    # that was never reached proves nothing about whether it holds
+    risk_refusals: int = 0
+    multi_fill_orders: int = 0  # orders of ours the venue filled in two or more pieces
     # (venue, event kind, at least): what a mock must have seen (`GET /events?kind=K`), e.g. a token
     # refresh ("tt", "token_request", 2) or a redirect followed ("tt", "redirected", 1)
     mock_events: tuple[tuple[str, str, int], ...] = ()
@@ -106,7 +113,22 @@ class Evidence:
     faults_fired: tuple[str, ...] | None = None
     webhook_sends: int | None = None
     cancels: int | None = None
+    risk_refusals: int | None = None
+    multi_fill_orders: int | None = None
     mock_events: tuple[tuple[str, str, int], ...] | None = None
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Risk limits the runner sets on every trader's account (the adapter's `set_limits`) before
+    trading starts; the risk checkers hold the venue's ledger against them."""
+
+    max_order_qty: int = 25
+    max_position: int = 50
+    daily_loss_limit: float = 25_000.0  # USD of realised loss today, fees included
+
+    def to_json(self) -> dict[str, Any]:
+        return asdict(self)
 
 
 def fault_key(step: FaultStep) -> str:
@@ -141,6 +163,14 @@ class Scenario:
     workload: Workload = "orders"
     client_retry_rate: float = 0.0  # chance a trader's client re-sends its last order (same client_order_id)
     resting_limit_rate: float = 0.0  # chance an order is a limit far from the market (it rests, unfilled)
+    qty_range: tuple[int, int] = (1, 2)  # each order's quantity, drawn uniformly
+    buy_rate: float = 0.5  # chance an order buys (a crash scenario's traders go long into it)
+    burst: int = 1  # orders a trader sends at once, concurrently (racing its own account's limits)
+    cancel_after_s: float | None = None  # a trader cancels each order it placed this long after
+    limits: Limits | None = None  # risk limits set on every account before trading (needs set_limits)
+    # fault keys ("rithmic:silent") while which the middleware's market data is stale: a market
+    # order must not reach the venue once the target's stale-quote bound has passed
+    stale_during: tuple[str, ...] = ()
     # Middleware settings this scenario runs with (e.g. order_timeout_s), in the harness's words; the
     # target file says which variable carries each ([settings]), and a target without one cannot run it.
     settings: dict[str, float] = field(default_factory=dict)
@@ -164,6 +194,8 @@ class Scenario:
             faults_fired=faults,
             webhook_sends=sends,
             cancels=0,
+            risk_refusals=0,
+            multi_fill_orders=0,
             mock_events=(("tt", "fills_seeded", seeded),) if seeded else (),
         )
         declared = {k: v for k, v in vars(self.evidence).items() if v is not None}
@@ -180,6 +212,10 @@ class Scenario:
         found += [venue for venue, _, _ in self.mock_setup]
         found += [need for check in self.checks for need in CHECK_NEEDS.get(check, ())]
         found += [f"setting:{name}" for name in self.settings]
+        if self.limits is not None:
+            found.append("set_limits")
+        if self.cancel_after_s is not None:
+            found.append("cancel_order")
         return tuple(sorted(set(found) | set(self.needs)))
 
     @property

@@ -27,6 +27,7 @@ from .model import Scenario
 from .player import play
 from .recovery import wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
+from .risk import apply_limits, risk_plan
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
 
@@ -160,7 +161,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     ledger,
                     {f"t{i + 1}": account for i, account in enumerate(accounts)},
                     orders,
-                    extras=self._extras(scenario, adapter),
+                    extras=self._extras(scenario, adapter) | self._risk_extras(scenario, timeline),
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
                     deployments=list(state.deployments),
@@ -178,6 +179,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                         for venue, kinds in event_kinds(scenario).items()
                     },
                     webhook_sends=self.webhook_sends,
+                    orders=orders,
                 )
         finally:
             if self.state is not None:
@@ -289,7 +291,21 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             customer = f"cus_{rng.getrandbits(56):014x}"
             self.customers[self._onboard(adapter, customer, index)] = customer
         self.accounts = list(self.customers)
+        if scenario.limits is not None:
+            apply_limits(adapter, self.accounts, scenario.limits)
         return self.accounts
+
+    def _risk_extras(self, scenario: Scenario, timeline: Timeline) -> dict[str, Any]:
+        plan = risk_plan(
+            scenario,
+            accounts=self.accounts,
+            customers=self.customers,
+            webhook_sends=self.webhook_sends,
+            timeline=timeline,
+            slo=self.topo.target.slo,
+            rithmic=self.mocks.get("rithmic", {}),
+        )
+        return {} if plan is None else {"risk": plan}
 
     def _onboard(self, adapter: Adapter, customer: str, index: int) -> str:
         """Checkout and subscription webhooks for a new customer; the account they create."""

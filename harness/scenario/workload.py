@@ -42,27 +42,65 @@ class Trader(threading.Thread):
         while self.placed < self.scenario.max_orders_per_trader and not self.stop_event.wait(
             self.rng.uniform(low, high)
         ):
-            self.placed += 1
-            coid = f"{self.scenario.id.lower()[:24]}-{self.name}-{self.placed}"
-            order: dict[str, Any] = {
-                "account": self.account,
-                "symbol": self.rng.choice(self.scenario.symbols),
-                "side": self.rng.choice(("BUY", "SELL")),
-                "qty": self.rng.randint(1, 2),
-                "order_type": "MARKET",
-                "client_order_id": coid,
-            }
-            if self.rng.random() < self.scenario.resting_limit_rate:
-                # A buy far below the market: it rests at the venue and never fills.
-                order.update(side="BUY", order_type="LIMIT", limit_price=RESTING_BUY_PRICE)
+            burst = [self._next_order() for _ in range(min(self.scenario.burst, self._left()))]
+            if len(burst) == 1:
+                self._place(burst[0])
+            else:  # concurrent: the orders race each other through the account's risk checks
+                threads = [threading.Thread(target=self._place, args=(o,), daemon=True) for o in burst]
+                for thread in threads:
+                    thread.start()
+                for thread in threads:
+                    thread.join(timeout=60)
+            if self.scenario.cancel_after_s is not None and not self.stop_event.wait(
+                self.scenario.cancel_after_s
+            ):
+                for order in burst:
+                    self._cancel(order)
+
+    def _left(self) -> int:
+        return max(self.scenario.max_orders_per_trader - self.placed, 1)
+
+    def _next_order(self) -> dict[str, Any]:
+        self.placed += 1
+        scenario = self.scenario
+        coid = f"{scenario.id.lower()[:24]}-{self.name}-{self.placed}"
+        symbol = self.rng.choice(scenario.symbols)  # the draws in the order they were always made
+        if scenario.buy_rate == 0.5:  # the draw every scenario made before buy_rate existed
+            side = self.rng.choice(("BUY", "SELL"))
+        else:
+            side = "BUY" if self.rng.random() < scenario.buy_rate else "SELL"
+        order: dict[str, Any] = {
+            "account": self.account,
+            "symbol": symbol,
+            "side": side,
+            "qty": self.rng.randint(*scenario.qty_range),
+            "order_type": "MARKET",
+            "client_order_id": coid,
+        }
+        if self.rng.random() < scenario.resting_limit_rate:
+            # A buy far below the market: it rests at the venue and never fills.
+            order.update(side="BUY", order_type="LIMIT", limit_price=RESTING_BUY_PRICE)
+        # drawn now, so a burst's concurrent sends leave the seeded sequence as it was
+        order["_retry"] = self.rng.random() < scenario.client_retry_rate
+        return order
+
+    def _place(self, order: dict[str, Any]) -> None:
+        retry = order.pop("_retry", False)
+        self.history.record(self.name, "place_order", order, lambda o=order: self.adapter.place_order(**o))
+        if retry:
+            # The trader's client retries the same order (same client_order_id), as clients do.
             self.history.record(
                 self.name, "place_order", order, lambda o=order: self.adapter.place_order(**o)
             )
-            if self.rng.random() < self.scenario.client_retry_rate:
-                # The trader's client retries the same order (same client_order_id), as clients do.
-                self.history.record(
-                    self.name, "place_order", order, lambda o=order: self.adapter.place_order(**o)
-                )
+
+    def _cancel(self, order: dict[str, Any]) -> None:
+        coid, account = order["client_order_id"], order["account"]
+        self.history.record(
+            self.name,
+            "cancel_order",
+            {"client_order_id": coid, "account": account},
+            lambda: self.adapter.cancel_order(coid, account),
+        )
 
 
 class Prober(threading.Thread):

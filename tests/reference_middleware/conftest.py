@@ -126,6 +126,21 @@ class Env:
         body = self.http.get(f"{self.base}/v1/positions", params={"account": account or self.account}).json()
         return {p["symbol"]: p["net_qty"] for p in body["positions"] if p["venue"] == venue and p["net_qty"]}
 
+    def set_limits(self, **limits: float | bool) -> None:
+        """PATCH the house account's risk limits (or trading switch)."""
+        patched = self.http.patch(f"{self.base}/v1/accounts/{self.account}", json=limits)
+        assert patched.status_code == 200, patched.text
+
+    def book_round_trip(self, price: float = 6800.0) -> None:
+        """A bought and sold ES contract at one price, booked today straight into the database: no
+        price P&L, and $4.50 of the venue's fees."""
+        self.topo.postgres.psql(
+            "INSERT INTO fills (venue, fill_id, client_order_id, account_id, symbol, exchange, side, "
+            f"qty, price, source) VALUES ('rithmic', 'F-rt-1', NULL, '{self.account}', 'ESZ6', 'CME', "
+            f"'BUY', 1, {price}, 'test'), ('rithmic', 'F-rt-2', NULL, '{self.account}', 'ESZ6', 'CME', "
+            f"'SELL', 1, {price}, 'test')"
+        )
+
     def account_info(self, account_id: str) -> httpx.Response:
         return self.http.get(f"{self.base}/v1/accounts/{account_id}")
 

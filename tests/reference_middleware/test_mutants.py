@@ -10,6 +10,7 @@ import itertools
 import time
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 import httpx
@@ -224,6 +225,89 @@ def health_uptime_text(env: Env) -> Outcome:
     return isinstance(uptime, int | float) and not isinstance(uptime, bool), f"/health uptime_s: {uptime!r}"
 
 
+# ---------------------------------------------------------------------- risk
+FAR_BELOW = 5000.0  # a limit buy this far under the ES path rests, unfilled
+
+
+def risk_ignores_working_orders(env: Env) -> Outcome:
+    env.set_limits(max_position=3)
+    assert env.order("wk-1", type="LIMIT", limit_price=FAR_BELOW, qty=2).status_code == 202
+    second = env.order("wk-2", type="LIMIT", limit_price=FAR_BELOW, qty=2)
+    return second.status_code == 422, f"a second resting 2-lot past max_position 3: {second.status_code}"
+
+
+def risk_check_unlocked(env: Env) -> Outcome:
+    env.set_limits(max_position=3)
+
+    def send(i: int) -> int:
+        return env.order(f"race-{i}", type="LIMIT", limit_price=FAR_BELOW, qty=2).status_code
+
+    with ThreadPoolExecutor(max_workers=10) as pool:
+        codes = list(pool.map(send, range(10)))
+    return codes.count(202) == 1, f"ten concurrent resting 2-lots against max_position 3: {sorted(codes)}"
+
+
+def order_size_off_by_one(env: Env) -> Outcome:
+    env.set_limits(max_order_qty=2)
+    answer = env.order("size-1", qty=3)
+    return answer.status_code == 422, f"a 3-lot against max_order_qty 2: {answer.status_code}"
+
+
+def ignore_trading_status(env: Env) -> Outcome:
+    env.set_limits(trading_enabled=False)
+    answer = env.order("disabled-1")
+    return answer.status_code == 422, f"an order with trading disabled: {answer.status_code}"
+
+
+def loss_limit_ignores_fees(env: Env) -> Outcome:
+    env.book_round_trip()  # no price P&L, $4.50 of fees
+    env.set_limits(daily_loss_limit=4)
+    answer = env.order("fees-1", type="LIMIT", limit_price=FAR_BELOW)
+    return (
+        answer.status_code == 422,
+        f"an order past a $4 loss limit reached through fees: {answer.status_code}",
+    )
+
+
+def market_orders_on_stale_quotes(env: Env) -> Outcome:
+    env.arm(env.rithmic_ctl, "silent", {"plant": "ticker"}, duration_ms=10_000)
+    time.sleep(1.5)
+    answer = env.order("stale-1")
+    return (
+        answer.status_code == 422,
+        f"a market order 1.5 s into a mute feed (bound 1 s): {answer.status_code}",
+    )
+
+
+def avg_price_last_fill(env: Env) -> Outcome:
+    # one contract every other step while the market falls: five pieces at five prices
+    env.arm(env.rithmic_ctl, "thin_liquidity", {"symbol": "ESZ6", "every": 2}, duration_ms=10_000)
+    env.arm(env.rithmic_ctl, "crash", {"symbol": "ESZ6", "pct": 1.0, "over_s": 2.0}, duration_ms=10_000)
+    _after_fault(env, env.rithmic_ctl, "thin_liquidity")  # a mode takes effect on the next step
+    _after_fault(env, env.rithmic_ctl, "crash")
+    assert env.order("avg-1", qty=5).status_code == 202
+    order = wait_for(lambda: env.get_order("avg-1"), lambda o: o["status"] == "filled", 10)
+    fills = [f for f in env.ledger()["fills"] if f["client_tag"] == "avg-1" and not f["duplicate_of"]]
+    venue = sum(f["qty"] * f["price"] for f in fills) / sum(f["qty"] for f in fills)
+    return (
+        len(fills) > 1 and abs(order["avg_fill_price"] - venue) < 0.125,
+        f"average {order['avg_fill_price']} vs the venue's {venue} over {len(fills)} fills",
+    )
+
+
+def cancel_marks_cancelled(env: Env) -> Outcome:
+    # the order fills at once, but its fill reaches the middleware 2 s late: a cancel sent meanwhile
+    # loses the race at the venue
+    env.arm(env.rithmic_ctl, "hold_fills", {"delay_ms": 2000}, count=1)
+    assert env.order("race-cxl-1").status_code == 202
+    cancel = env.http.delete(f"{env.base}/v1/orders/race-cxl-1")
+    order = wait_for(lambda: env.get_order("race-cxl-1"), lambda o: o["filled_qty"] == 1, 10)
+    return (
+        order["status"] == "filled",
+        f"cancel answered {cancel.status_code}; the venue filled it, the middleware says {order['status']}",
+    )
+
+
 SCENARIOS: dict[str, Scenario] = {
     "no_reconnect": Scenario(no_reconnect),
     "reconnect_no_resubscribe": Scenario(reconnect_no_resubscribe),
@@ -243,6 +327,14 @@ SCENARIOS: dict[str, Scenario] = {
     "admin_coupled": Scenario(admin_coupled),
     "reject_all_orders": Scenario(reject_all_orders),
     "health_uptime_text": Scenario(health_uptime_text),
+    "risk_ignores_working_orders": Scenario(risk_ignores_working_orders),
+    "risk_check_unlocked": Scenario(risk_check_unlocked),
+    "order_size_off_by_one": Scenario(order_size_off_by_one),
+    "ignore_trading_status": Scenario(ignore_trading_status),
+    "loss_limit_ignores_fees": Scenario(loss_limit_ignores_fees),
+    "market_orders_on_stale_quotes": Scenario(market_orders_on_stale_quotes, {"REFMW_STALE_QUOTE_S": "1"}),
+    "avg_price_last_fill": Scenario(avg_price_last_fill),
+    "cancel_marks_cancelled": Scenario(cancel_marks_cancelled),
 }
 SLOW = {
     "no_reconnect",

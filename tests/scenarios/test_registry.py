@@ -20,6 +20,7 @@ ISSUE_SUITES = {
     "webhooks",
     "separation",
     "admin-state",
+    "risk",
 }
 
 

@@ -6,8 +6,23 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from harness.scenario import Scenario
 from harness.scenario.faults import FaultStep
 from harness.timeline import Timeline
+
+
+def make_scenario(**fields: Any) -> Scenario:
+    """A scenario "S" with placeholder prose; `fields` set what the test is about."""
+    base: dict[str, Any] = {
+        "title": "t",
+        "description": "d",
+        "suite": "risk",
+        "venue": "rithmic",
+        "fault_class": "x",
+        "severity": "normal",
+        "schedule": (),
+    }
+    return Scenario("S", **(base | fields))
 
 
 class FaultCtx:

@@ -154,6 +154,39 @@ def test_measure_counts_what_the_run_showed() -> None:
     )
 
 
+def test_risk_refusals_and_orders_filled_in_pieces_are_counted_from_the_venue_and_final_views() -> None:
+    from harness.adapters import OrderView
+
+    s = scenario()
+    run = Run()
+    run.order("ok-1", 1.0)
+    run.order("risk-1", 2.0, accepted=False)  # refused, never at the venue, finally rejected: a refusal
+    run.order("down-1", 3.0, accepted=False)  # refused as the venue was down: the middleware has no order
+    run.order("late-1", 4.0, accepted=False)  # answered 4xx, yet the venue has it: not a refusal
+    measured = measure(
+        s,
+        run.history,
+        run.timeline,
+        venue_fills=[fill("ok-1"), fill("ok-1"), fill("ok-1", dup="f1"), fill("late-1")],
+        venue_orders=[
+            {"client_tag": "ok-1", "status": "filled", "filled_qty": 2},
+            {"client_tag": "late-1", "status": "filled", "filled_qty": 1},
+        ],
+        orders={
+            "ok-1": OrderView("filled", 2),
+            "risk-1": OrderView("rejected"),
+            "down-1": OrderView.missing(),
+            "late-1": OrderView("rejected"),
+        },
+    )
+    assert measured.risk_refusals == 1
+    assert measured.multi_fill_orders == 1, "two real pieces; the duplicate notice is not a piece"
+    minimum = Minimum(risk_refusals=2, multi_fill_orders=1)
+    assert shortfall(minimum, measured) == [
+        "1 order(s) refused by the middleware's risk checks (never sent to the venue), at least 2 needed"
+    ]
+
+
 def test_a_protocol_fault_fired_only_if_its_mock_says_so_and_it_hit_something() -> None:
     s = scenario(protocol("rithmic", "forced_logout", plant="ticker"), protocol("tt", "malformed_json"))
     run = Run()

@@ -23,6 +23,7 @@ from ..history import History
 from ..postgres import ThrowawayPostgres
 from ..scenario.faults import POSTGRES, FaultStep
 from ..scenario.player import play
+from ..scenario.risk import instruments
 from ..scenario.statefaults import StateFaultHooks, StateFaults
 from ..settle import settle_orders
 from ..target import TargetError
@@ -306,10 +307,19 @@ class LoadRun(StateFaultHooks):
             )
         return started_wall
 
-    def _invariants(self) -> tuple[str, ...]:
-        """The order invariants, and those of the admin state when the schedule breaks it."""
+    def _invariants(self, history: History) -> tuple[str, ...]:
+        """The order invariants; the prices where the target's API reports an average fill price,
+        and the cancels where the run had some accepted (a load shape with no resting orders has
+        nothing to cancel: judged then, it would be `no_evidence`); and those of the admin state
+        when the schedule breaks it."""
         steps = self.options.schedule.steps if self.options.schedule else ()
         found = list(INVARIANTS)
+        spec = self.topo.target.adapter
+        status = spec.operations.get("order_status")
+        if spec.kind == "http" and status is not None and "avg_price" in status.fields:
+            found.append("fill_prices_match")
+        if any(done.type == "ok" for _, done in history.completions("cancel_order")):
+            found.append("cancels_consistent")
         if any(s.kind == "deploy" or s.venue == POSTGRES for s in steps):
             found.append("acked_orders_durable")
         if any(s.kind == "deploy" and s.fault == "graceful" for s in steps):
@@ -326,6 +336,9 @@ class LoadRun(StateFaultHooks):
             orders = settle_orders(adapter, tags, self.topo.target.slo.fill_visible_s, poll_s=0.5)
             accounts = {op.process: str(op.value["account"]) for op, _ in history.completions("place_order")}
             deployments = list(self.state.deployments) if self.state is not None else []
+            rithmic = self.topo.stack.describe()["mocks"].get("rithmic", {})
+            # the instruments' ticks and money, which fill_prices_match reads (no limits: no risk plan)
+            extras = {"risk": {"instruments": instruments(rithmic)}}
             ctx = CheckContext(
                 history,
                 self.timeline,
@@ -334,9 +347,10 @@ class LoadRun(StateFaultHooks):
                 ledger,
                 accounts,
                 orders,
+                extras=extras,
                 deployments=deployments,
             )
-            return [CHECKERS[name](ctx) for name in self._invariants()]
+            return [CHECKERS[name](ctx) for name in self._invariants(history)]
         finally:
             adapter.close()
 

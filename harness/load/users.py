@@ -23,8 +23,9 @@ UAT_FIXTURES, a directory holding traders.yaml instead of the bundled fixtures/.
 
 Trader number n of seed s is `identities.identity(s, n)` (fixtures/traders.yaml), onboarded by a
 Stripe checkout carrying its name and email. Scalpers and swing traders also cancel some of their
-own working limit orders; cancels are journalled as `cancel_order`, which no invariant reads as a
-placement, so a cancelled order is never a lost fill.
+own working limit orders; cancels are journalled as `cancel_order`, which no order invariant reads as
+a placement, so a cancelled order is never a lost fill; `cancels_consistent` holds each accepted
+cancel against the venue's ledger.
 """
 
 from __future__ import annotations

@@ -90,11 +90,14 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
     onboarding = [tick for tick in ticks if "onboarded" in tick]
     assert onboarding and onboarding[-1] == {"onboarded": 50, "of": 50}  # all onboarded before the load
     assert all("cpu" in tick for tick in ticks if tick not in onboarding)
+    # the reference reports average fill prices, and its traders' cancels were accepted: both judged
     assert summary["invariants"] == {
         "no_duplicate_order": "pass",
         "no_lost_fill": "pass",
         "positions_reconcile": "pass",
         "unknown_outcomes_resolve": "pass",
+        "fill_prices_match": "pass",
+        "cancels_consistent": "pass",
     }
     assert summary["failures_outside_faults"] == 0, result.history.excerpt(lambda op: op.type == "info")
     refused = [
@@ -115,7 +118,9 @@ def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
     )
     assert (tmp_path / "allure-results").is_dir()
     results = [json.loads(f.read_text()) for f in (tmp_path / "allure-results").glob("*-result.json")]
-    assert sorted(r["fullName"] for r in results) == sorted(f"load.steady.{name}" for name in INVARIANTS)
+    assert sorted(r["fullName"] for r in results) == sorted(
+        f"load.steady.{name}" for name in summary["invariants"]
+    )
     assert {r["fullName"].rsplit(".", 1)[1]: r["status"] for r in results} == {
         name: "passed" if verdict == "pass" else "failed" for name, verdict in summary["invariants"].items()
     }
@@ -164,8 +169,9 @@ def test_a_load_run_through_a_database_outage_and_a_graceful_restart(
         "middleware graceful",
     ]
     invariants = summary["invariants"]
-    assert set(invariants) == {
+    assert set(invariants) - {"cancels_consistent"} == {  # cancels: judged where some were accepted
         *INVARIANTS,
+        "fill_prices_match",
         "acked_orders_durable",
         "db_bounded_answers",
         "drained_on_shutdown",

@@ -136,12 +136,12 @@ SCENARIOS = (
     ),
     Scenario(
         id="RISK-FEES-REACH-LOSS-LIMIT",
-        title="Fees count towards the daily loss limit",
+        title="Fees alone reach the daily loss limit",
         description=(
-            "Traders churn NQ in a quiet market against a $40 daily loss limit. Price moves alone "
-            "barely touch it, but the venue charges $2.25 a contract a side: with fees counted, the limit "
-            "is reached after a few round trips, and from then on orders that do not reduce the position "
-            "must be refused."
+            "Traders only buy, so no position is closed and no price P&L is realised; but the venue charges "
+            "$2.25 a contract a side, and against a $5 daily loss limit three contracts' fees are enough. "
+            "From then on every order (none reduces a position) must be refused: a middleware that leaves "
+            "fees out of the loss it counts trades on to the position limit."
         ),
         suite=SUITE,
         venue="rithmic",
@@ -149,10 +149,10 @@ SCENARIOS = (
         severity="critical",
         schedule=(),
         checks=RISK_CHECKS,
-        limits=Limits(max_order_qty=3, max_position=4, daily_loss_limit=40.0),
-        symbols=("NQZ6",),
-        qty_range=(1, 3),
-        steady_s=5.0,
+        limits=Limits(max_order_qty=3, max_position=12, daily_loss_limit=5.0),
+        buy_rate=1.0,
+        qty_range=(1, 2),
+        steady_s=4.0,
         recovery_s=1.0,
         evidence=Evidence(risk_refusals=2),
     ),

@@ -15,33 +15,14 @@ from .ledger import (
     InstrumentSpec,
     Limits,
     RiskPlan,
-    StalePlan,
     VenueFill,
     VenueOrder,
-    instruments,
     ledger_fills,
     ledger_orders,
     middleware_accounts,
 )
 
-__all__ = [
-    "NO_PLAN",
-    "Finding",
-    "InstrumentSpec",
-    "Limits",
-    "Replay",
-    "RiskPlan",
-    "StalePlan",
-    "VenueFill",
-    "VenueOrder",
-    "instruments",
-    "ledger_fills",
-    "ledger_orders",
-    "middleware_accounts",
-    "replay",
-    "risk_limits_hold",
-    "risk_refusals",
-]
+__all__ = ["Finding", "Replay", "replay", "risk_limits_hold", "risk_refusals"]
 
 MAX_LISTED = 100  # fills or working orders listed in one piece of evidence
 

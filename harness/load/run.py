@@ -23,7 +23,7 @@ from ..history import History
 from ..postgres import ThrowawayPostgres
 from ..scenario.faults import POSTGRES, FaultStep
 from ..scenario.player import play
-from ..scenario.risk import instruments
+from ..scenario.risk import instrument_specs
 from ..scenario.statefaults import StateFaultHooks, StateFaults
 from ..settle import settle_orders
 from ..target import TargetError
@@ -338,7 +338,7 @@ class LoadRun(StateFaultHooks):
             deployments = list(self.state.deployments) if self.state is not None else []
             rithmic = self.topo.stack.describe()["mocks"].get("rithmic", {})
             # the instruments' ticks and money, which fill_prices_match reads (no limits: no risk plan)
-            extras = {"risk": {"instruments": instruments(rithmic)}}
+            extras = {"risk": {"instruments": instrument_specs(rithmic)}}
             ctx = CheckContext(
                 history,
                 self.timeline,

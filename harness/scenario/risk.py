@@ -61,7 +61,7 @@ def disabled_at(webhook_sends: Sequence[Mapping[str, Any]], customers: Mapping[s
     return found
 
 
-def instruments(rithmic: Mapping[str, Any]) -> dict[str, dict[str, float]]:
+def instrument_specs(rithmic: Mapping[str, Any]) -> dict[str, dict[str, float]]:
     """symbol -> point_value, fee_per_contract, tick_size, as the Rithmic mock describes them."""
     out: dict[str, dict[str, float]] = {}
     for entry in rithmic.get("symbols", ()) or ():
@@ -88,7 +88,7 @@ def risk_plan(
         "limits": {account: scenario.limits.to_json() for account in accounts},
         "disabled_at": disabled_at(webhook_sends, customers),
         "in_flight_s": slo.risk_in_flight_ms / 1000,
-        "instruments": instruments(rithmic),
+        "instruments": instrument_specs(rithmic),
         "epoch0": zero,
     }
     if scenario.stale_during:

@@ -9,16 +9,8 @@ import pytest
 
 from harness.adapters import OrderView
 from harness.checks import CHECKERS
-from harness.checks.risk import (
-    NO_PLAN,
-    Limits,
-    RiskPlan,
-    VenueFill,
-    VenueOrder,
-    _AvgCost,
-    ledger_fills,
-    replay,
-)
+from harness.checks.ledger import NO_PLAN, Limits, RiskPlan, VenueFill, VenueOrder, ledger_fills
+from harness.checks.risk import _AvgCost, replay
 from mocks.rithmic.market import Instrument
 from mocks.rithmic.pnl import Position
 

@@ -6,7 +6,7 @@ from typing import Any
 
 from harness.checks.ledger import RiskPlan
 from harness.scenario import Limits, Scenario, action, protocol
-from harness.scenario.risk import disabled_at, instruments, risk_plan
+from harness.scenario.risk import disabled_at, instrument_specs, risk_plan
 from harness.target import Slo
 from harness.timeline import Timeline
 
@@ -43,7 +43,7 @@ def test_instruments_are_read_from_the_rithmic_mocks_description() -> None:
             {"symbol": "XX", "exchange": "CME"},  # a mock that says nothing of money
         ]
     }
-    assert instruments(described) == {"ESZ6": {"point_value": 50.0, "fee_per_contract": 2.25}, "XX": {}}
+    assert instrument_specs(described) == {"ESZ6": {"point_value": 50.0, "fee_per_contract": 2.25}, "XX": {}}
 
 
 def test_a_scenario_without_limits_has_no_plan() -> None:

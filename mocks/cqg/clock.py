@@ -1,6 +1,7 @@
 """The gateway's clock: each step fires the push faults, sends the server's pings and drops clients whose
-pong is late, forgets expired logons, then every contract's path steps, resting orders match, and the
-new quotes go to the subscribers (one encode per level; `stale_quotes` freezes the touch)."""
+pong is late, forgets expired logons, then every contract's path steps (shaped by the market regimes, and
+recorded in the price history; a halted one does nothing), resting orders match, and the new quotes go to
+the subscribers (one encode per level; `stale_quotes` freezes the touch)."""
 
 from __future__ import annotations
 
@@ -59,9 +60,16 @@ class GatewayClock:
         gw.expire_logons()
         stale = gw.faults.active("stale_quotes")
         when = gw.now_ms()
-        for contract in gw.contracts.by_id.values():
+        contracts = list(gw.contracts.by_id.values())
+        gw.regimes.period([(c.instrument.symbol, c.instrument.exchange) for c in contracts])
+        for contract in contracts:
             path = gw.contracts.path(contract)
-            quote = path.step()
+            key = (contract.instrument.symbol, contract.instrument.exchange)
+            shift = gw.regimes.shape(key, path.quote.bid_ticks)
+            quote = path.step(shift)
+            if shift.halted:  # no trade, no quote, no matching: subscribers see silence on it
+                continue
+            gw.history.record(key, quote, shift.name)
             fills = gw.engine.on_step(contract.instrument.symbol, contract.instrument.exchange)
             if fills:
                 order_statuses.deliver_fills(gw, fills)

@@ -10,6 +10,8 @@
   `restore_failure` (the next restore-or-join gets this code).
 - **modes** hold while armed: `silent` (nothing goes out, pings included), `no_pong` (client pings go
   unanswered and the server sends none of its own), `stale_quotes` (the best bid/ask freeze).
+- **market regimes** move the price paths as on the Rithmic mock (mocks/rithmic/regimes.py):
+  `trend_down`, `crash`, `gap`, `halt` and `thin_liquidity`, each aimed at a `symbol` ("" for all).
 
 Every firing is a `fault_fired` event on `GET /events`.
 """
@@ -20,6 +22,7 @@ import random
 from typing import Any
 
 from mocks.common import FaultKind
+from mocks.rithmic.faults import regime_catalogue
 
 from . import protocol as p
 from .proto import webapi_pb2 as pb
@@ -122,6 +125,7 @@ def catalogue() -> list[FaultKind]:
             "mode: the best bid/ask keep repeating frozen values while trades move on",
             {"symbol": (str, "")},
         ),
+        *regime_catalogue(),  # the market regimes, as on the Rithmic mock (the paths are shared)
     ]
 
 

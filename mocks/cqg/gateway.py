@@ -20,8 +20,10 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from mocks.common import FaultKind, MockVenue, Route
+from mocks.rithmic.history import PriceHistory, serve_history
 from mocks.rithmic.market import Market
 from mocks.rithmic.orders import MatchingEngine
+from mocks.rithmic.regimes import Regimes
 
 from . import faults as cfaults
 from . import logon as session_msgs
@@ -65,6 +67,8 @@ class CQGGateway(MockVenue):
         self.market = Market(seed)
         self.contracts = Contracts(self.market)
         self.engine = MatchingEngine(self.market)
+        self.regimes = Regimes(self)  # the market regimes armed as faults shape each step
+        self.history = PriceHistory()  # every step, for the checks that hold prices and P&L to it
         self.book = OrderBook()
         self.time = p.TimeBase()
         self.sessions: set[Session] = set()
@@ -117,6 +121,8 @@ class CQGGateway(MockVenue):
         self._cancel_held()
         self.market.reset()
         self.engine.reset()
+        self.regimes.reset()
+        self.history.clear()
         self.book.reset()
         self.logons.clear()
         self.clock.reset()
@@ -143,7 +149,14 @@ class CQGGateway(MockVenue):
         }
 
     def control_routes(self) -> list[Route]:
-        return [("GET", "/stats", self._stats), *self.settings_routes(lambda: self.config)]
+        return [
+            ("GET", "/stats", self._stats),
+            ("GET", "/market/history", self._history),
+            *self.settings_routes(lambda: self.config),
+        ]
+
+    async def _history(self, request: web.Request) -> web.Response:
+        return await serve_history(self.market, self.history, request)
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(

@@ -243,3 +243,32 @@ def test_reset_clears_ledger_faults_and_sessions(cqg: VenueThread, control: http
 
     assert run(again()) == 1
     assert control.get("/ledger").json()["orders"][0]["order_id"] == "100000001"
+
+
+def test_market_regimes_move_the_shared_paths_and_a_halt_freezes_one(
+    cqg: VenueThread, control: httpx.Client
+) -> None:
+    """A crash and a halt, armed as on the Rithmic mock: the price history shows the fall, then no step
+    of the halted instrument while the other keeps moving, and each regime is reported fired."""
+
+    def steps(symbol: str) -> list[dict[str, Any]]:
+        reply = control.get("/market/history", params={"symbol": symbol})
+        assert reply.status_code == 200, reply.text
+        return list(reply.json()["steps"])
+
+    assert control.get("/market/history", params={"symbol": "XXZ6"}).status_code == 404
+    before = steps("ESZ6")[-1]
+    arm(control, "crash", {"symbol": "ESZ6", "pct": 3.0, "over_s": 0.5}, duration_ms=1000)
+    time.sleep(1.2)
+    crashed = [s for s in steps("ESZ6") if "crash" in s["regime"]]
+    assert crashed and crashed[-1]["bid"] < before["bid"] * 0.98, (before, crashed[-1:])
+    assert fired(control, "crash")
+    arm(control, "halt", {"symbol": "ESZ6"}, duration_ms=800)
+    time.sleep(0.2)
+    es, nq = len(steps("ESZ6")), len(steps("NQZ6"))
+    time.sleep(0.5)
+    assert len(steps("ESZ6")) == es, "a halted instrument does not step"
+    assert len(steps("NQZ6")) > nq, "the others go on"
+    assert fired(control, "halt")
+    time.sleep(0.4)
+    assert len(steps("ESZ6")) > es, "it steps again once the halt lifts"

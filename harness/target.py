@@ -35,6 +35,9 @@ class Slo:
     # how long after a limit is crossed at the venue (the crossing fill sent, trading disabled) an
     # order may still get through: the middleware cannot know before the news reaches it
     risk_in_flight_ms: float = 500.0
+    # the longest the middleware holds a venue quote back before it shows it (its conflation
+    # interval; 0 for none): a quote shown must match one the venue showed within this, plus transit
+    quote_conflation_ms: float = 250.0
 
 
 # Settings a scenario may ask the middleware to run with, and what each one means.
@@ -259,6 +262,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         health_degraded_s=slo_table.positive("health_degraded_s", Slo.health_degraded_s),
         stale_quote_s=slo_table.positive("stale_quote_s", Slo.stale_quote_s),
         risk_in_flight_ms=slo_table.positive("risk_in_flight_ms", Slo.risk_in_flight_ms),
+        quote_conflation_ms=_non_negative(slo_table, "quote_conflation_ms", Slo.quote_conflation_ms),
     )
     slo_table.no_unknown()
     network = top.table("network")
@@ -411,3 +415,10 @@ def _settings(table: Fields) -> dict[str, Setting]:
         out[name] = Setting(env, unit)
     table.no_unknown()
     return out
+
+
+def _non_negative(table: Fields, key: str, default: float) -> float:
+    value = table.get(key, (int, float), default)
+    if isinstance(value, bool) or value < 0:
+        raise table.error(key, f"must be a number of 0 or more, got {value!r}")
+    return float(value)

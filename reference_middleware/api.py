@@ -24,7 +24,9 @@ from .dbguard import DB_ERRORS, Endpoint, guarded, throttled
 from .hub import Hub
 from .openapi import INT32_MAX, spec_for
 from .orders import OrderService, record_venue_fill
+from .pnl import account_pnl
 from .positions import positions
+from .quotes import quote_view
 from .shutdown import Drain, InFlight, exit_on_sigterm
 from .venues.rithmic import RithmicVenue, VenueDown
 from .venues.tt import TTClient
@@ -41,7 +43,7 @@ class Service:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self.hub = Hub(cfg.quote_interval_s)
+        self.hub = Hub(cfg.quote_interval_s, cfg.stale_quote_s, never_stale=cfg.mutant("quote_never_stale"))
         self.pool: Any = None
         self.tt = TTClient(cfg)
         self.rithmic = RithmicVenue(
@@ -102,6 +104,7 @@ class Service:
             return await record_venue_fill(orders, **kw)
 
         self.tasks.append(asyncio.create_task(self.hub.conflate()))
+        self.tasks.append(asyncio.create_task(self.hub.watch_stale()))
         self.tasks.append(asyncio.create_task(self.accounts.provisioner()))
         self.tasks.append(asyncio.create_task(self.accounts.tt_poller(record)))
         if self.orders.buffer is not None:
@@ -196,6 +199,24 @@ async def get_positions(request: Request) -> Response:
     async with svc.pool.acquire() as conn:
         rows = await positions(conn, svc.cfg, account)
     return JSONResponse({"account": account, "positions": rows})
+
+
+async def get_quote(request: Request) -> Response:
+    svc = _svc(request)
+    symbol = request.path_params["symbol"]
+    quote = quote_view(svc.hub, symbol, swapped=svc.cfg.mutant("quote_bid_ask_swapped"))
+    if quote is None:
+        return JSONResponse({"error": f"no quote for {symbol!r} yet", "field": "symbol"}, status_code=404)
+    return JSONResponse(quote)
+
+
+async def get_pnl(request: Request) -> Response:
+    svc = _svc(request)
+    account = request.path_params["account_id"]
+    async with svc.pool.acquire() as conn:
+        if not await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account):
+            return JSONResponse({"error": f"no account {account!r}", "field": "account_id"}, status_code=404)
+        return JSONResponse(await account_pnl(conn, svc.cfg, svc.hub, account))
 
 
 async def list_accounts(request: Request) -> Response:
@@ -361,6 +382,8 @@ def create_app(cfg: Config) -> Starlette:
         Route("/v1/accounts", guarded(plain_text(list_accounts)), methods=["GET"]),
         Route("/v1/accounts/{account_id}", guarded(plain_text(get_account)), methods=["GET"]),
         Route("/v1/accounts/{account_id}", guarded(plain_text(patch_account)), methods=["PATCH"]),
+        Route("/v1/accounts/{account_id}/pnl", guarded(plain_text(get_pnl)), methods=["GET"]),
+        Route("/v1/quotes/{symbol}", plain_text(get_quote), methods=["GET"]),
         Route("/v1/webhooks/stripe", guarded(stripe_webhook), methods=["POST"]),
         Route("/health", health, methods=["GET"]),
         Route("/metrics", metrics, methods=["GET"]),

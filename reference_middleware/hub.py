@@ -5,6 +5,10 @@ they watch and the symbols they asked for, so an order update costs its own watc
 client. Quotes are conflated: the latest snapshot of each symbol that changed goes out once per
 interval, which is what a trader's screen can use and keeps the cost flat under a busy feed. A
 slow client loses its oldest messages and never blocks the others.
+
+Every quote says whether it is stale: a symbol whose feed goes quiet for longer than the stale bound
+gets one message with `"stale": true` and its age, so a screen never shows a frozen book as live;
+its next real quote says `"stale": false` again.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from typing import Any
 
 STREAM_QUEUE = 1000
 QUOTE_FIELDS = ("bid_price", "ask_price", "bid_size", "ask_size", "trade_price", "trade_size")
+STALE_CHECK_S = 0.25  # how often quiet symbols are looked for
 
 
 class Client:
@@ -37,11 +42,16 @@ class Client:
 
 
 class Hub:
-    """`quote_interval_s` 0 sends every quote as it comes (no conflation)."""
+    """`quote_interval_s` 0 sends every quote as it comes (no conflation). A symbol is stale once
+    its last quote is older than `stale_quote_s`; `never_stale` is the quote_never_stale mutant."""
 
-    def __init__(self, quote_interval_s: float = 0.25) -> None:
+    def __init__(
+        self, quote_interval_s: float = 0.25, stale_quote_s: float = 3.0, *, never_stale: bool = False
+    ) -> None:
         self.quote_interval_s = quote_interval_s
-        self.quotes: dict[str, dict[str, Any]] = {}
+        self.stale_quote_s = stale_quote_s
+        self.never_stale = never_stale
+        self.quotes: dict[str, dict[str, Any]] = {}  # each with "at" and its "stale" flag
         self._dirty: set[str] = set()
         self._clients: set[Client] = set()
         self._by_account: dict[str, set[Client]] = {}
@@ -91,8 +101,8 @@ class Hub:
     def snapshot_for(self, client: Client) -> list[str]:
         """The latest quote of each symbol the client asked for: what a new screen shows first."""
         return [
-            json.dumps({"type": "quote", "quote": quote})
-            for symbol, quote in self.quotes.items()
+            self._quote_text(symbol)
+            for symbol in self.quotes
             if client.symbols is None or symbol in client.symbols
         ]
 
@@ -113,6 +123,9 @@ class Hub:
         quote = self.quotes.get(symbol)
         return None if quote is None else max(time.time() - float(quote["at"]), 0.0)
 
+    def is_stale(self, age_s: float) -> bool:
+        return age_s > self.stale_quote_s and not self.never_stale
+
     def on_quote(self, data: dict[str, Any]) -> None:
         symbol = str(data.get("symbol", ""))
         quote = self.quotes.setdefault(symbol, {"symbol": symbol, "exchange": data.get("exchange")})
@@ -120,16 +133,24 @@ class Hub:
             if key in data:
                 quote[key] = data[key]
         quote["at"] = time.time()
+        quote["stale"] = False
         if self.quote_interval_s <= 0:
             self._send_quote(symbol)
         else:
             self._dirty.add(symbol)
 
+    def _quote_text(self, symbol: str) -> str:
+        """The symbol's quote message; a stale one also says how old it is."""
+        quote = self.quotes[symbol]
+        if quote["stale"]:
+            quote = {**quote, "age_s": round(time.time() - float(quote["at"]), 3)}
+        return json.dumps({"type": "quote", "quote": quote})
+
     def _send_quote(self, symbol: str) -> None:
         subscribers = self._any_symbol | self._by_symbol.get(symbol, set())
         if not subscribers:
             return
-        text = json.dumps({"type": "quote", "quote": self.quotes[symbol]})
+        text = self._quote_text(symbol)
         for client in subscribers:
             client.offer(text)
         self.sent += len(subscribers)
@@ -146,3 +167,18 @@ class Hub:
         while True:
             await asyncio.sleep(self.quote_interval_s)
             self.flush_quotes()
+
+    def mark_stale(self) -> None:
+        """Each symbol whose last quote just got older than the bound: flagged, and said once."""
+        now = time.time()
+        for symbol, quote in self.quotes.items():
+            if not quote["stale"] and self.is_stale(now - float(quote["at"])):
+                quote["stale"] = True
+                self._dirty.discard(symbol)  # the stale message carries the latest fields already
+                self._send_quote(symbol)
+
+    async def watch_stale(self) -> None:
+        """Runs for the service's life, apart from conflation: a quiet feed sends nothing to flush."""
+        while True:
+            await asyncio.sleep(STALE_CHECK_S)
+            self.mark_stale()

@@ -196,6 +196,30 @@ MUTANTS: tuple[Mutant, ...] = (
         "an order is marked cancelled as the cancel request goes out, and stays so when a fill wins the race",
         "cancels racing fills: the middleware shows cancelled an order the venue filled (cancels_consistent)",
     ),
+    Mutant(
+        "quote_never_stale",
+        "a quote is never flagged stale: GET /v1/quotes and the stream say stale false however old it is",
+        "a halted instrument or a mute market-data feed: the frozen quote is still shown as live "
+        "(stale_quotes_flagged)",
+    ),
+    Mutant(
+        "quote_bid_ask_swapped",
+        "GET /v1/quotes/{symbol} answers the bid as the ask and the ask as the bid",
+        "any quote held against the venue's price path: the bid is above the ask (quotes_match_venue)",
+    ),
+    Mutant(
+        "unrealized_ignores_short_side",
+        "unrealised P&L uses the position's size without its sign: a short shows the opposite sign",
+        "a short position marked against the venue's price: unrealised P&L has the wrong sign "
+        "(pnl_reconciles)",
+    ),
+    Mutant(
+        "realized_pnl_gross",
+        "GET /v1/accounts/{id}/pnl leaves the venue's fees out of realized_pnl (the risk check still "
+        "counts them)",
+        "a round trip at known prices: realised P&L differs from the fills' arithmetic by the fees "
+        "(pnl_reconciles)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

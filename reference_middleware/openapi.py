@@ -27,6 +27,12 @@ def _param(name: str, where: str, required: bool, **schema: Any) -> dict[str, An
 CLIENT_ORDER_ID = r"^[A-Za-z0-9_.:\-]{1,64}$"
 NO_NUL = r"^[^\x00]*$"  # Postgres text cannot hold a NUL: the API refuses one with 400
 INT32_MAX = 2**31 - 1  # the risk limits' column type
+DECIMAL = r"^-?[0-9]+(\.[0-9]+)?$"  # money is a decimal string: "6800.25", "-4.50"
+
+
+def _money(description: str, *, nullable: bool = False) -> dict[str, Any]:
+    kind: str | list[str] = ["string", "null"] if nullable else "string"
+    return {"type": kind, "format": "decimal", "pattern": DECIMAL, "description": description}
 
 
 SPEC: dict[str, Any] = {
@@ -130,6 +136,37 @@ SPEC: dict[str, Any] = {
                 "responses": {"200": _json({"type": "object"}, "received"), "400": _ERROR},
             }
         },
+        "/v1/accounts/{account_id}/pnl": {
+            "get": {
+                "operationId": "getAccountPnl",
+                "summary": "Today's realised P&L net of fees, and each open position marked to market",
+                "description": "realized_pnl is today's (UTC) average-cost P&L less the venue's fees, the "
+                "figure the daily loss limit holds. Each open position is marked to the last trade, else "
+                "the mid of the touch; a position whose symbol has no quote yet has mark and "
+                "unrealized_pnl null, and is left out of the total unrealized_pnl.",
+                "parameters": [_param("account_id", "path", True)],
+                "responses": {
+                    "200": _json(_ref("AccountPnl"), "the account's P&L"),
+                    "400": _ERROR,
+                    "404": _json(_ref("Error"), "no such account"),
+                    "503": _ERROR,
+                },
+            }
+        },
+        "/v1/quotes/{symbol}": {
+            "get": {
+                "operationId": "getQuote",
+                "summary": "The last quote of a symbol, with its age and whether it is stale",
+                "description": "stale is true when age_s exceeds the service's stale bound "
+                "(REFMW_STALE_QUOTE_S): the feed has gone quiet and the prices may no longer hold.",
+                "parameters": [_param("symbol", "path", True)],
+                "responses": {
+                    "200": _json(_ref("Quote"), "the last quote received"),
+                    "400": _ERROR,
+                    "404": _json(_ref("Error"), "no quote of this symbol has arrived yet"),
+                },
+            }
+        },
         "/health": {
             "get": {
                 "summary": "Overall and per-venue status",
@@ -176,6 +213,42 @@ SPEC: dict[str, Any] = {
                     "daily_loss_limit": {"type": "number", "minimum": 0},
                 },
             },
+            "Quote": {
+                "type": "object",
+                "required": ["symbol", "bid", "ask", "last", "at", "age_s", "stale"],
+                "properties": {
+                    "symbol": {"type": "string"},
+                    "bid": _money("best bid; null before the venue showed one", nullable=True),
+                    "ask": _money("best ask; null before the venue showed one", nullable=True),
+                    "last": _money("last trade; null before the venue printed one", nullable=True),
+                    "at": {"type": "number", "description": "epoch seconds the service received it"},
+                    "age_s": {"type": "number", "minimum": 0},
+                    "stale": {"type": "boolean", "description": "age_s is past the stale bound"},
+                },
+            },
+            "AccountPnl": {
+                "type": "object",
+                "required": ["account", "realized_pnl", "unrealized_pnl", "positions"],
+                "properties": {
+                    "account": {"type": "string"},
+                    "realized_pnl": _money("today's realised P&L net of fees, to the cent"),
+                    "unrealized_pnl": _money("the open positions' total, those without a mark left out"),
+                    "positions": {"type": "array", "items": _ref("OpenPosition")},
+                },
+            },
+            "OpenPosition": {
+                "type": "object",
+                "required": ["symbol", "net_qty", "avg_price", "mark", "unrealized_pnl"],
+                "properties": {
+                    "symbol": {"type": "string"},
+                    "net_qty": {"type": "integer", "description": "contracts; negative is short"},
+                    "avg_price": _money("average open price (average cost)"),
+                    "mark": _money("last trade, else the mid; null with no quote yet", nullable=True),
+                    "unrealized_pnl": _money(
+                        "net_qty x (mark - avg_price) x point value; null without a mark", nullable=True
+                    ),
+                },
+            },
             "Health": {
                 "type": "object",
                 "required": ["status", "database", "venues"],
@@ -215,7 +288,9 @@ SPEC: dict[str, Any] = {
 
 def spec_for(symbols: tuple[str, ...]) -> dict[str, Any]:
     """The spec the service serves: SPEC with the symbols it trades (REFMW_SYMBOLS) as NewOrder's
-    `symbol` enum, since any other symbol is refused with 400."""
+    `symbol` enum, since any other symbol is refused with 400, and as the quotes' examples."""
     spec = copy.deepcopy(SPEC)
     spec["components"]["schemas"]["NewOrder"]["properties"]["symbol"]["enum"] = list(symbols)
+    # GET /v1/quotes/{symbol}: any symbol may be asked for (404 until quoted); these are the ones quoted
+    spec["paths"]["/v1/quotes/{symbol}"]["get"]["parameters"][0]["schema"]["examples"] = list(symbols)
     return spec

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass, field
 from typing import Any
 
 from .config import Config
@@ -74,20 +76,23 @@ async def net_position(conn: Any, cfg: Config, account_id: str, symbol: str) -> 
     return 0
 
 
-async def realized_pnl_today(conn: Any, account_id: str, *, fees: bool = True) -> float:
-    """Average-cost realized P&L over today's fills (UTC day), less the venue's fees on every fill:
-    a trader who churns flat still loses the commissions."""
-    rows = await conn.fetch(
-        "SELECT symbol, side, qty, price FROM fills WHERE account_id = $1 "
-        "AND received_at >= date_trunc('day', now()) ORDER BY id",
-        account_id,
-    )
-    realized = 0.0
-    book: dict[str, tuple[int, float]] = {}
+@dataclass
+class Book:
+    """Average-cost booking of fills in order: the P&L the closing parts realised (less fees when
+    asked), and each symbol's open (net, average open price); a flat symbol has (0, 0.0)."""
+
+    realized: float = 0.0
+    open: dict[str, tuple[int, float]] = field(default_factory=dict)
+
+
+def book_fills(rows: Iterable[Any], *, fees: bool = True) -> Book:
+    """Rows with symbol, side, qty and price, oldest first. One booking for both answers, so the
+    risk check's realised P&L and the P&L endpoint's open prices can never disagree."""
+    book = Book()
     for r in rows:
-        net, avg = book.get(r["symbol"], (0, 0.0))
+        net, avg = book.open.get(r["symbol"], (0, 0.0))
         if fees:
-            realized -= fee_per_contract(r["symbol"]) * r["qty"]
+            book.realized -= fee_per_contract(r["symbol"]) * r["qty"]
         signed = r["qty"] if r["side"] == "BUY" else -r["qty"]
         price = float(r["price"])
         if net == 0 or (net > 0) == (signed > 0):
@@ -97,11 +102,29 @@ async def realized_pnl_today(conn: Any, account_id: str, *, fees: bool = True) -
         else:
             closing = min(abs(net), abs(signed))
             direction = 1 if net > 0 else -1
-            realized += (price - avg) * closing * direction * point_value(r["symbol"])
+            book.realized += (price - avg) * closing * direction * point_value(r["symbol"])
             net += signed
             if net == 0:
                 avg = 0.0
             elif (net > 0) != (direction > 0):
                 avg = price
-        book[r["symbol"]] = (net, avg)
-    return realized
+        book.open[r["symbol"]] = (net, avg)
+    return book
+
+
+_FILLS = "SELECT symbol, side, qty, price FROM fills WHERE account_id = $1"
+_TODAY = " AND received_at >= date_trunc('day', now())"
+
+
+async def realized_pnl_today(conn: Any, account_id: str, *, fees: bool = True) -> float:
+    """Average-cost realized P&L over today's fills (UTC day), less the venue's fees on every fill:
+    a trader who churns flat still loses the commissions."""
+    rows = await conn.fetch(f"{_FILLS}{_TODAY} ORDER BY id", account_id)
+    return book_fills(rows, fees=fees).realized
+
+
+async def open_book(conn: Any, account_id: str) -> dict[str, tuple[int, float]]:
+    """Each symbol's open (net, average open price) over all the account's fills, whatever day
+    they were booked: a position carried overnight still has its open price."""
+    rows = await conn.fetch(f"{_FILLS} ORDER BY id", account_id)
+    return book_fills(rows, fees=False).open

@@ -60,4 +60,9 @@ MUTANT_KILLS: dict[str, Kill] = {
     "market_orders_on_stale_quotes": Kill(("RISK-STALE-FEED-MARKET-ORDERS",), ("stale_orders_refused",)),
     "avg_price_last_fill": Kill(("RISK-THIN-LIQUIDITY-PARTIAL-FILLS",), ("fill_prices_match",)),
     "cancel_marks_cancelled": Kill(("RISK-CANCEL-RACING-FILL",), ("cancels_consistent",)),
+    # Prices: what the middleware shows, held against the venue's price path and fills.
+    "quote_never_stale": Kill(("RISK-STALE-QUOTES-FLAGGED",), ("stale_quotes_flagged",)),
+    "quote_bid_ask_swapped": Kill(("RISK-QUOTES-AND-PNL-ON-TREND",), ("quotes_match_venue",)),
+    "unrealized_ignores_short_side": Kill(("RISK-QUOTES-AND-PNL-ON-TREND",), ("pnl_reconciles",)),
+    "realized_pnl_gross": Kill(("RISK-QUOTES-AND-PNL-ON-TREND",), ("pnl_reconciles",)),
 }

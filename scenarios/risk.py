@@ -215,6 +215,41 @@ SCENARIOS = (
         evidence=Evidence(risk_refusals=2),
     ),
     Scenario(
+        id="RISK-QUOTES-AND-PNL-ON-TREND",
+        title="Quotes and P&L follow a market trending down",
+        description=(
+            "The market drifts down for 8 s while traders, mostly selling, trade in and out and end with "
+            "open positions. Every quote the middleware shows on its API and stream must be one the venue "
+            "showed within the declared conflation interval, and each account's realised P&L (fees "
+            "included) and unrealised P&L must agree with the venue's fills marked at the venue's prices."
+        ),
+        suite=SUITE,
+        venue="rithmic",
+        fault_class="market regime",
+        severity="critical",
+        schedule=(protocol("rithmic", "trend_down", ticks_per_step=1.0, symbol="ESZ6", for_s=8.0),),
+        checks=(*ORDER_CHECKS, "quotes_match_venue", "pnl_reconciles"),
+        buy_rate=0.3,
+        qty_range=(1, 3),
+        recovery_s=2.0,
+    ),
+    Scenario(
+        id="RISK-STALE-QUOTES-FLAGGED",
+        title="A halted market's last quote is shown as stale, not live",
+        description=(
+            "ES halts for 8 s: the venue shows no new price. Once the last quote is older than the "
+            "target's stale-quote bound, the middleware must flag it stale on its API and stream (or "
+            "decline to show it), and the quotes it shows after the halt must be the venue's again."
+        ),
+        suite=SUITE,
+        venue="rithmic",
+        fault_class="stale market data",
+        severity="critical",
+        schedule=(protocol("rithmic", "halt", symbol="ESZ6", for_s=8.0),),
+        checks=(*ORDER_CHECKS, "quotes_match_venue", "stale_quotes_flagged"),
+        recovery_s=2.0,
+    ),
+    Scenario(
         id="RISK-SUBSCRIPTION-CANCELLED",
         title="A trader's subscription is cancelled in the middle of the session",
         description=(

@@ -18,8 +18,10 @@ from .outcome import (
     OrderView,
     Outcome,
     OutcomeType,
+    PnlView,
     PositionsView,
     PositionView,
+    QuoteView,
     view_json,
 )
 from .spec import AdapterSpec, OperationSpec, StreamSpec, load_class, parse_adapter
@@ -54,8 +56,10 @@ __all__ = [
     "OrderView",
     "Outcome",
     "OutcomeType",
+    "PnlView",
     "PositionView",
     "PositionsView",
+    "QuoteView",
     "Request",
     "StreamSpec",
     "bind",

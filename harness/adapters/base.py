@@ -24,6 +24,8 @@ OPERATIONS = (
     "accounts_for_customer",
     "health",
     "set_limits",
+    "quote",
+    "account_pnl",
 )
 
 
@@ -72,6 +74,12 @@ class Adapter(Protocol):
         """Set an account's risk limits (the risk suite sets the limits it then holds the venue's
         ledger against); ok means they are in force for the next order."""
 
+    def quote(self, symbol: str) -> Outcome:
+        """`Outcome.quote`: a QuoteView of what the API shows a trader of the symbol now."""
+
+    def account_pnl(self, account: str) -> Outcome:
+        """`Outcome.pnl`: a PnlView, the account's realised P&L today (net of fees) and unrealised."""
+
     def close(self) -> None: ...
 
 
@@ -96,6 +104,10 @@ def invoke(adapter: Adapter, operation: str, args: dict[str, Any]) -> Outcome:
     if operation == "set_limits":
         limits = {k: args[k] for k in ("max_order_qty", "max_position", "daily_loss_limit")}
         return adapter.set_limits(args["account"], **limits)
+    if operation == "quote":
+        return adapter.quote(args["symbol"])
+    if operation == "account_pnl":
+        return adapter.account_pnl(args["account"])
     raise ValueError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
 
 
@@ -203,6 +215,12 @@ class BaseAdapter:
         self, account: str, *, max_order_qty: int, max_position: int, daily_loss_limit: float
     ) -> Outcome:
         return self._unsupported("set_limits")
+
+    def quote(self, symbol: str) -> Outcome:
+        return self._unsupported("quote")
+
+    def account_pnl(self, account: str) -> Outcome:
+        return self._unsupported("account_pnl")
 
     def close(self) -> None:
         self.http.close()

@@ -8,7 +8,7 @@ cannot be read from is the middleware's fault, reported with the answer as evide
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -25,13 +25,17 @@ from .outcome import (
     OrderView,
     Outcome,
     OutcomeType,
+    PnlView,
     PositionsView,
     PositionView,
+    QuoteView,
     View,
 )
 from .spec import PLACEHOLDER, TOPOLOGY_ROOTS, AdapterSpec, OperationSpec
 
-READS = frozenset({"order_status", "positions", "account", "accounts_for_customer", "health"})
+READS = frozenset(
+    {"order_status", "positions", "account", "accounts_for_customer", "health", "quote", "account_pnl"}
+)
 
 
 class Malformed(ValueError):
@@ -214,6 +218,18 @@ class HttpApi:
             return HealthView(
                 True if healthy is None else bool(healthy), _float(age, "quote_age_s"), database
             )
+        if op.name == "quote":
+            return QuoteView(  # the symbol asked for is filled in by the caller, which knows it
+                "",
+                _float(_optional(fields, "bid", body), "bid"),  # null: no bid (a one-sided market)
+                _float(_optional(fields, "ask", body), "ask"),
+                _bool(_optional(fields, "stale", body), "stale"),
+                raw=body,
+            )
+        if op.name == "account_pnl":
+            realized = _float(_field(fields, "realized", body), "realized")
+            assert realized is not None
+            return PnlView(realized, _float(_optional(fields, "unrealized", body), "unrealized"), raw=body)
         return None
 
     def state(self, value: Any) -> str:
@@ -244,6 +260,29 @@ class HttpApi:
                 status = str(raw).lower()
             return "order", stream.order_id.search(message), status
         return "", None, None
+
+    def stream_quote(self, message: Any) -> QuoteView | None:
+        """A quote message's symbol, prices and stale flag; None for any other message, or where the
+        target declares no prices for its stream quotes. Garbage is the middleware's: Malformed."""
+        stream = self.spec.stream
+        if stream is None:
+            return None
+        symbol_at, bid_at, ask_at = stream.quote_symbol, stream.quote_bid, stream.quote_ask
+        if symbol_at is None or bid_at is None or ask_at is None:
+            return None
+        if str(stream.kind.search(message)) != stream.quote_when:
+            return None
+        symbol = symbol_at.search(message)
+        if symbol is None:
+            raise Malformed(f"symbol ({symbol_at.expression!r}) is not in the quote message")
+        stale = stream.quote_stale.search(message) if stream.quote_stale else None
+        return QuoteView(
+            str(symbol),
+            _float(bid_at.search(message), "bid"),
+            _float(ask_at.search(message), "ask"),
+            _bool(stale, "stale"),
+            raw=message,
+        )
 
 
 class HttpAdapter:
@@ -336,6 +375,18 @@ class HttpAdapter:
             daily_loss_limit=daily_loss_limit,
         )
 
+    def quote(self, symbol: str) -> Outcome:
+        outcome = self._call("quote", symbol=symbol)
+        shown = outcome.quote
+        return outcome if shown is None else replace(outcome, view=replace(shown, symbol=symbol))
+
+    def account_pnl(self, account: str) -> Outcome:
+        return self._call("account_pnl", account=account)
+
+    def stream_quote(self, message: Any) -> QuoteView | None:
+        """The quote a stream message shows, where the target declares its symbol, bid and ask."""
+        return self.api.stream_quote(message)
+
     def close(self) -> None:
         self._http.close()
 
@@ -424,6 +475,12 @@ def _float(value: Any, name: str) -> float | None:
         return float(value)
     except (TypeError, ValueError):
         raise Malformed(f"{name} is not a number: {value!r:.80}") from None
+
+
+def _bool(value: Any, name: str) -> bool | None:
+    if value is None or isinstance(value, bool):
+        return value
+    raise Malformed(f"{name} is not true or false (got {value!r:.80})")
 
 
 def _kind(value: Any) -> str:

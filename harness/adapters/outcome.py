@@ -63,6 +63,26 @@ class HealthView:
 
 
 @dataclass(frozen=True)
+class QuoteView:
+    """What the middleware shows a trader of a symbol's market (its API's quote, or a stream quote)."""
+
+    symbol: str
+    bid: float | None
+    ask: float | None
+    stale: bool | None = None  # whether it calls the quote stale, where it says
+    raw: Any = None
+
+
+@dataclass(frozen=True)
+class PnlView:
+    """An account's profit and loss as the middleware reports it (money, in the account's currency)."""
+
+    realized: float
+    unrealized: float | None = None
+    raw: Any = None
+
+
+@dataclass(frozen=True)
 class PositionsView:
     positions: tuple[PositionView, ...]
 
@@ -74,7 +94,7 @@ class AccountsView:
     ids: tuple[str, ...]
 
 
-View = OrderView | PositionsView | AccountView | AccountsView | HealthView | None
+View = OrderView | PositionsView | AccountView | AccountsView | HealthView | QuoteView | PnlView | None
 
 
 @dataclass(frozen=True)
@@ -112,6 +132,14 @@ class Outcome:
     @property
     def health(self) -> HealthView | None:
         return self.view if isinstance(self.view, HealthView) else None
+
+    @property
+    def quote(self) -> QuoteView | None:
+        return self.view if isinstance(self.view, QuoteView) else None
+
+    @property
+    def pnl(self) -> PnlView | None:
+        return self.view if isinstance(self.view, PnlView) else None
 
     def evidence(self) -> dict[str, Any]:
         """What a verdict shows of this call when it convicts the middleware."""

@@ -33,6 +33,8 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "accounts_for_customer": ("customer",),
     "health": (),
     "set_limits": ("account", "max_order_qty", "max_position", "daily_loss_limit"),
+    "quote": ("symbol",),
+    "account_pnl": ("account",),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": (),
@@ -43,6 +45,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts_for_customer": ("accounts",),
     "health": (),
     "set_limits": (),
+    "quote": ("bid", "ask"),
+    "account_pnl": ("realized",),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": ("status",),
@@ -53,6 +57,8 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts_for_customer": (),
     "health": ("healthy", "quote_age_s", "database_ok"),
     "set_limits": (),
+    "quote": ("stale",),
+    "account_pnl": ("unrealized",),
 }
 # The order flow cannot be judged without these; the rest may be left out (scenarios that need
 # them are then not applicable to the target).
@@ -63,6 +69,7 @@ VALUE_MAPS = {"side": ("BUY", "SELL"), "order_type": ("MARKET", "LIMIT")}
 DEFAULT_REFUSED = (400, 401, 403, 404, 409, 422, 429, 503)
 
 AdapterKind = Literal["http", "python"]
+QUOTE_SHOWS = ("symbol", "bid", "ask", "stale")  # a stream quote's optional fields
 
 
 @dataclass(frozen=True)
@@ -87,6 +94,11 @@ class StreamSpec:
     kind: ParsedResult  # what kind of message this is
     quote_when: str = ""  # the kind value of a quote message
     quote_time: ParsedResult | None = None  # epoch seconds of the quote
+    # what the quote shows, for the checks that hold it against the venue's price path
+    quote_symbol: ParsedResult | None = None
+    quote_bid: ParsedResult | None = None
+    quote_ask: ParsedResult | None = None
+    quote_stale: ParsedResult | None = None  # true while the middleware calls the quote stale
     order_when: str = ""
     order_id: ParsedResult | None = None  # the client order id
     order_status: ParsedResult | None = None  # mapped through [adapter.states]
@@ -242,6 +254,10 @@ def _stream(table: Fields) -> StreamSpec:
     quote = table.table("quote")
     quote_when = quote.get("when", str, "")
     quote_time = _expression(quote, "time") if "time" in quote.data else None
+    shown = {key: _expression(quote, key) if key in quote.data else None for key in QUOTE_SHOWS}
+    if any(shown.values()) and not all(shown[key] for key in ("symbol", "bid", "ask")):
+        missing = next(key for key in ("symbol", "bid", "ask") if shown[key] is None)
+        raise quote.error(missing, "a quote's prices are read only with its symbol, bid and ask all declared")
     quote.no_unknown()
     order = table.table("order")
     order_when = order.get("when", str, "")
@@ -251,7 +267,19 @@ def _stream(table: Fields) -> StreamSpec:
     if order_when and (order_id is None or order_status is None):
         raise order.error("client_order_id", "an order message needs both client_order_id and status")
     table.no_unknown()
-    return StreamSpec(url, kind, quote_when, quote_time, order_when, order_id, order_status)
+    return StreamSpec(
+        url,
+        kind,
+        quote_when,
+        quote_time,
+        shown["symbol"],
+        shown["bid"],
+        shown["ask"],
+        shown["stale"],
+        order_when,
+        order_id,
+        order_status,
+    )
 
 
 def _expression(table: Fields, key: str) -> ParsedResult:

@@ -1,9 +1,11 @@
-"""The venue's ledger and the scenario's risk plan, typed: what the risk and price checkers read.
+"""The venue's ledger, its price path and the scenario's risk plan, typed: what the risk, price, quote
+and P&L checkers read.
 
 A missing `closed_at` or `fee` (a mock that does not record them) reads as None / 0.0."""
 
 from __future__ import annotations
 
+import bisect
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -104,6 +106,36 @@ class VenueFill:
         }
 
 
+@dataclass
+class AvgCost:
+    """One symbol's position, booked by average cost as the Rithmic mock's pnl.Position does."""
+
+    point_value: float
+    net: int = 0
+    avg_open: float = 0.0
+    realised: float = 0.0
+
+    def apply(self, fill: VenueFill) -> float:
+        """Books the fill; returns the P&L it realised (before its fee)."""
+        if fill.qty <= 0:
+            return 0.0
+        if self.net == 0 or (self.net > 0) == (fill.signed > 0):
+            total = abs(self.net) + fill.qty
+            self.avg_open = (self.avg_open * abs(self.net) + fill.price * fill.qty) / total
+            self.net += fill.signed
+            return 0.0
+        closing = min(abs(self.net), fill.qty)
+        direction = 1 if self.net > 0 else -1
+        gained = (fill.price - self.avg_open) * closing * direction * self.point_value
+        self.realised += gained
+        self.net += fill.signed
+        if self.net == 0:
+            self.avg_open = 0.0
+        elif (self.net > 0) != (direction > 0):  # flipped through flat: the rest opens at this price
+            self.avg_open = fill.price
+        return gained
+
+
 def ledger_orders(ledger: Mapping[str, Any], tags: set[str]) -> list[VenueOrder]:
     """The venue's orders carrying one of our client tags."""
     return [VenueOrder.from_json(o) for o in ledger.get("orders", []) if o.get("client_tag") in tags]
@@ -193,3 +225,75 @@ def _limits(raw: Mapping[str, Any]) -> Limits:
 
     qty, position, loss = number("max_order_qty"), number("max_position"), number("daily_loss_limit")
     return Limits(None if qty is None else int(qty), None if position is None else int(position), loss)
+
+
+@dataclass(frozen=True)
+class MarketStep:
+    """One step of the venue's price path (mocks/rithmic/history.py `history_json`)."""
+
+    ts: float  # epoch seconds
+    seq: int
+    bid: float
+    ask: float
+    last: float
+    regime: str = ""
+
+    @classmethod
+    def from_json(cls, row: Mapping[str, Any]) -> MarketStep:
+        return cls(
+            float(row["ts"]),
+            int(row.get("seq") or 0),
+            float(row["bid"]),
+            float(row["ask"]),
+            float(row["last"]),
+            str(row.get("regime") or ""),
+        )
+
+    def to_json(self) -> dict[str, Any]:
+        return {"ts": self.ts, "seq": self.seq, "bid": self.bid, "ask": self.ask, "last": self.last} | (
+            {"regime": self.regime} if self.regime else {}
+        )
+
+
+@dataclass(frozen=True)
+class MarketPath:
+    """What the venue showed of one symbol, oldest step first, with the symbol's money terms."""
+
+    symbol: str
+    spec: InstrumentSpec
+    steps: tuple[MarketStep, ...]
+
+    def in_force(self, start: float, end: float) -> list[MarketStep]:
+        """What the venue showed over [start, end]: the quote in force at `start` (its last step at or
+        before it), then every step up to `end`."""
+        lo = bisect.bisect_right(self.steps, start, key=lambda s: s.ts)
+        hi = bisect.bisect_right(self.steps, end, key=lambda s: s.ts)
+        return list(self.steps[max(lo - 1, 0) : max(hi, lo)])
+
+    def last_at(self, at: float) -> MarketStep | None:
+        """The venue's last step at or before `at`."""
+        i = bisect.bisect_right(self.steps, at, key=lambda s: s.ts)
+        return self.steps[i - 1] if i else None
+
+    def nearest(self, at: float) -> MarketStep | None:
+        i = bisect.bisect_left(self.steps, at, key=lambda s: s.ts)
+        near = self.steps[max(i - 1, 0) : i + 1]
+        return min(near, key=lambda s: abs(s.ts - at)) if near else None
+
+
+def market_paths(extras: Mapping[str, Any]) -> dict[str, MarketPath]:
+    """ctx.extras["market"], typed: symbol -> the venue's price path. Money terms the path does not
+    carry come from the risk plan's instruments."""
+    declared = instruments(extras)
+    paths = {}
+    for symbol, raw in (extras.get("market") or {}).items():
+        base = declared.get(str(symbol)) or InstrumentSpec()
+        tick = raw.get("tick_size")
+        spec = InstrumentSpec(
+            float(raw.get("point_value", base.point_value)),
+            float(raw.get("fee_per_contract", base.fee_per_contract)),
+            base.tick_size if tick is None else float(tick),
+        )
+        steps = sorted((MarketStep.from_json(s) for s in raw.get("steps") or ()), key=lambda s: (s.ts, s.seq))
+        paths[str(symbol)] = MarketPath(str(symbol), spec, tuple(steps))
+    return paths

@@ -12,6 +12,7 @@ from typing import Any
 from .base import CheckContext, Verdict, checker
 from .ledger import (
     NO_PLAN,
+    AvgCost,
     InstrumentSpec,
     Limits,
     RiskPlan,
@@ -28,51 +29,21 @@ MAX_LISTED = 100  # fills or working orders listed in one piece of evidence
 
 
 @dataclass
-class _AvgCost:
-    """One symbol's position, booked by average cost as the Rithmic mock's pnl.Position does."""
-
-    point_value: float
-    net: int = 0
-    avg_open: float = 0.0
-    realised: float = 0.0
-
-    def apply(self, fill: VenueFill) -> float:
-        """Books the fill; returns the P&L it realised (before its fee)."""
-        if fill.qty <= 0:
-            return 0.0
-        if self.net == 0 or (self.net > 0) == (fill.signed > 0):
-            total = abs(self.net) + fill.qty
-            self.avg_open = (self.avg_open * abs(self.net) + fill.price * fill.qty) / total
-            self.net += fill.signed
-            return 0.0
-        closing = min(abs(self.net), fill.qty)
-        direction = 1 if self.net > 0 else -1
-        gained = (fill.price - self.avg_open) * closing * direction * self.point_value
-        self.realised += gained
-        self.net += fill.signed
-        if self.net == 0:
-            self.avg_open = 0.0
-        elif (self.net > 0) != (direction > 0):  # flipped through flat: the rest opens at this price
-            self.avg_open = fill.price
-        return gained
-
-
-@dataclass
 class _Account:
     """One middleware account's state at a moment of the replay."""
 
     limits: Limits
     instruments: Mapping[str, InstrumentSpec]
-    books: dict[str, _AvgCost] = field(default_factory=dict)
+    books: dict[str, AvgCost] = field(default_factory=dict)
     fees: float = 0.0
     fills: list[tuple[VenueFill, float]] = field(default_factory=list)  # with the P&L each realised
     open: dict[str, VenueOrder] = field(default_factory=dict)  # venue order id -> received, not closed
     filled: dict[str, int] = field(default_factory=lambda: defaultdict(int))
     loss_crossing: VenueFill | None = None  # the fill that took it to its loss limit, while there
 
-    def book(self, symbol: str) -> _AvgCost:
+    def book(self, symbol: str) -> AvgCost:
         spec = self.instruments.get(symbol) or InstrumentSpec()
-        return self.books.setdefault(symbol, _AvgCost(spec.point_value))
+        return self.books.setdefault(symbol, AvgCost(spec.point_value))
 
     def apply(self, fill: VenueFill) -> None:
         self.fills.append((fill, self.book(fill.symbol).apply(fill)))

@@ -73,6 +73,13 @@ def _duration(text: str) -> float:
     type=click.Choice(["auto", "binary", "docker", "embedded"]),
     help="Where the fault plane runs; docker also runs the mocks in containers.",
 )
+@click.option(
+    "--limits",
+    "limits_text",
+    metavar="KEY=N,...",
+    help="Risk limits set on every trader's account when onboarded, held against the venue's ledger "
+    "(risk_limits_hold): max_order_qty=3,max_position=6,daily_loss_limit=1500. Needs set_limits.",
+)
 def load_command(
     profile_name: str,
     traders: int,
@@ -86,10 +93,12 @@ def load_command(
     seed: int,
     report_dir: str | None,
     backend: str,
+    limits_text: str | None,
 ) -> None:
     """Drive seeded traders at the middleware with Locust while faults play, then check the
     invariants. Exit 0 when every invariant holds and nothing failed outside a fault window."""
     from ..containers.errors import EngineUnavailable, ImageUnavailable
+    from ..scenario import Limits
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
     from .onboard import OnboardingFailed
@@ -106,6 +115,9 @@ def load_command(
         for host in _hosts(target.base_url):
             check_host(host, target.allowed_hosts, what="load target")
         check_host(master_bind, target.allowed_hosts, what="Locust master bind address")
+        limits = Limits.parse(limits_text) if limits_text is not None else None
+        if limits is not None and not target.adapter.supports("set_limits"):
+            raise ValueError(f"--limits: the target {target.name} declares no set_limits operation")
     except (TargetError, ScheduleError, ValueError, TargetRefused) as exc:
         raise UsageFailure(str(exc)) from None
     report = Path(report_dir or f"reports/load-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -125,6 +137,7 @@ def load_command(
                 schedule=schedule,
                 seed=seed,
                 report_dir=report,
+                limits=limits,
             )
             result = LoadRun(topo, options, progress=_Progress()).run()
     except LocustFailed as exc:

@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 
 from ..adapters import Adapter
+from ..scenario.model import Limits
 from .identities import Population, identity
 
 ONBOARD_TYPES = ["checkout.session.completed", "customer.subscription.created"]
@@ -38,14 +39,16 @@ def onboard_population(
     population: Population,
     progress: Callable[[int, int], None] | None = None,
     account_wait_s: float = ACCOUNT_WAIT_S,
+    limits: Limits | None = None,
 ) -> float:
-    """Onboard traders 0..count-1 of `seed`; seconds it took. Raises OnboardingFailed naming the
-    first traders left without an account."""
+    """Onboard traders 0..count-1 of `seed`, setting `limits` on each account it finds; seconds it
+    took. Raises OnboardingFailed naming the first traders left without an account, or the first
+    account whose limits the middleware refused."""
     began = time.monotonic()
     done = 0
     missing: list[str] = []
-    limits = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
-    with httpx.Client(timeout=30, trust_env=False, limits=limits) as http:
+    connections = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
+    with httpx.Client(timeout=30, trust_env=False, limits=connections) as http:
 
         def one(index: int) -> str | None:
             who = identity(seed, index, population)
@@ -58,8 +61,9 @@ def onboard_population(
             http.post(f"{stripe_control}/send", json=body).raise_for_status()
             deadline = time.monotonic() + account_wait_s
             while time.monotonic() < deadline:
-                if adapter.accounts_for_customer(who.customer_id).accounts:
-                    return None
+                accounts = adapter.accounts_for_customer(who.customer_id).accounts
+                if accounts:
+                    return _set_limits(adapter, accounts, limits)
                 time.sleep(0.1)
             return who.customer_id
 
@@ -71,8 +75,22 @@ def onboard_population(
                 if progress is not None and (done % 250 == 0 or done == count):
                     progress(done, count)
     if missing:
+        refused = [m for m in missing if m.startswith("limits ")]
+        if refused:
+            raise OnboardingFailed(f"the middleware refused the risk limits of {len(refused)}: {refused[0]}")
         raise OnboardingFailed(
             f"{len(missing)} of {count} traders have no account {account_wait_s:g} s after their Stripe "
             f"webhooks (first: {', '.join(missing[:5])})"
         )
     return time.monotonic() - began
+
+
+def _set_limits(adapter: Adapter, accounts: tuple[str, ...], limits: Limits | None) -> str | None:
+    """None once every account has the limits; else what the middleware answered."""
+    if limits is None:
+        return None
+    for account in accounts:
+        outcome = adapter.set_limits(account, **limits.to_json())
+        if not outcome.ok:
+            return f"limits {account}: {outcome.evidence()}"
+    return None

@@ -21,9 +21,10 @@ from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
 from ..postgres import ThrowawayPostgres
+from ..scenario import Limits
 from ..scenario.faults import POSTGRES, FaultStep
 from ..scenario.player import play
-from ..scenario.risk import instrument_specs
+from ..scenario.risk import epoch_zero, instrument_specs
 from ..scenario.statefaults import StateFaultHooks, StateFaults
 from ..settle import settle_orders
 from ..target import TargetError
@@ -60,6 +61,7 @@ class LoadOptions:
     seed: int = 0
     report_dir: Path = Path("reports/load")
     onboard_first: bool = True  # onboard the population before the load (see onboard.py)
+    limits: Limits | None = None  # set on every account as it is onboarded; risk_limits_hold holds them
 
 
 @dataclass
@@ -132,6 +134,7 @@ class LoadRun(StateFaultHooks):
                     adapter=adapter,
                     seed=options.seed,
                     count=onboarded,
+                    limits=options.limits,
                     population=load_population(),
                     progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
                 )
@@ -320,6 +323,8 @@ class LoadRun(StateFaultHooks):
             found.append("fill_prices_match")
         if any(done.type == "ok" for _, done in history.completions("cancel_order")):
             found.append("cancels_consistent")
+        if self.options.limits is not None:
+            found.append("risk_limits_hold")
         if any(s.kind == "deploy" or s.venue == POSTGRES for s in steps):
             found.append("acked_orders_durable")
         if any(s.kind == "deploy" and s.fault == "graceful" for s in steps):
@@ -337,8 +342,16 @@ class LoadRun(StateFaultHooks):
             accounts = {op.process: str(op.value["account"]) for op, _ in history.completions("place_order")}
             deployments = list(self.state.deployments) if self.state is not None else []
             rithmic = self.topo.stack.describe()["mocks"].get("rithmic", {})
-            # the instruments' ticks and money, which fill_prices_match reads (no limits: no risk plan)
-            extras = {"risk": {"instruments": instrument_specs(rithmic)}}
+            # the instruments' ticks and money, which fill_prices_match reads; with --limits, the plan
+            # risk_limits_hold holds the ledger against (every account got them when onboarded)
+            plan: dict[str, Any] = {"instruments": instrument_specs(rithmic)}
+            if self.options.limits is not None:
+                plan |= {
+                    "limits": {account: self.options.limits.to_json() for account in set(accounts.values())},
+                    "in_flight_s": self.topo.target.slo.risk_in_flight_ms / 1000,
+                    "epoch0": epoch_zero(self.timeline),
+                }
+            extras = {"risk": plan}
             ctx = CheckContext(
                 history,
                 self.timeline,

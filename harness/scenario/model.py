@@ -27,6 +27,9 @@ CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "metrics_truthful": ("metrics",),  # the target file must declare its metrics ([metrics])
     "admin_recovers": ("account",),
     "cancels_consistent": ("cancel_order",),
+    "quotes_match_venue": ("quote",),  # polled through the run; the stream's quotes too, where declared
+    "stale_quotes_flagged": ("quote",),
+    "pnl_reconciles": ("account_pnl",),
     "tt_provisioned": ("tt", "account"),
     "tt_rate_limit_honoured": ("tt", "account"),
     "tt_positions_reconcile": ("tt", "account"),
@@ -129,6 +132,26 @@ class Limits:
 
     def to_json(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def parse(cls, text: str) -> Limits:
+        """`max_order_qty=3,max_position=6,daily_loss_limit=1500` (any subset; the rest default).
+        ValueError names the key at fault."""
+        found: dict[str, Any] = {}
+        for part in (p.strip() for p in text.split(",") if p.strip()):
+            key, sep, value = part.partition("=")
+            key = key.strip()
+            if not sep or key not in cls.__dataclass_fields__:
+                known = ", ".join(cls.__dataclass_fields__)
+                raise ValueError(f"{part!r}: expected key=value with a key of {known}")
+            try:
+                number = float(value) if key == "daily_loss_limit" else int(value)
+            except ValueError:
+                raise ValueError(f"{key}: {value.strip()!r} is not a number") from None
+            if number <= 0:
+                raise ValueError(f"{key}: must be above 0, got {value.strip()}")
+            found[key] = number
+        return cls(**found)
 
 
 def fault_key(step: FaultStep) -> str:

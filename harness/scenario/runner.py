@@ -25,9 +25,10 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .player import play
+from .quotes import QUOTE_CHECKS, QuoteWatcher, market_paths, pnl_readings
 from .recovery import wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
-from .risk import apply_limits, risk_plan
+from .risk import apply_limits, instrument_specs, risk_plan
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
 
@@ -112,7 +113,12 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             metrics_url, spec = self.topo.metrics_url(), self.topo.target.metrics
             probe = MetricsProbe(metrics_url, spec.database_up) if metrics_url and spec else None
             prober = Prober(accounts[0], adapter, history, stop, probe.read if probe else None)
-            join = start_all([*traders, prober])
+            watcher = (
+                QuoteWatcher(adapter, accounts[0], scenario.symbols, stop)
+                if QUOTE_CHECKS & set(scenario.checks)
+                else None
+            )
+            join = start_all([*traders, prober, *([watcher] if watcher else [])])
             try:
                 names = [trader.name for trader in traders]
                 with phase("steady"):  # at most steady_s; less once the middleware plainly works
@@ -152,6 +158,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     sender.join(timeout=130)  # the send's own bound is 120 s
                 self._senders = []
                 orders = self._settle(history, adapter)
+                market = self._market_extras(scenario, adapter, watcher)  # before the ledger: it is later
                 ledger = self.http.get(f"{self.control('rithmic')}/ledger").json()
                 ctx = CheckContext(
                     history,
@@ -161,7 +168,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     ledger,
                     {f"t{i + 1}": account for i, account in enumerate(accounts)},
                     orders,
-                    extras=self._extras(scenario, adapter) | self._risk_extras(scenario, timeline),
+                    extras=self._extras(scenario, adapter) | self._risk_extras(scenario, timeline) | market,
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
                     deployments=list(state.deployments),
@@ -294,6 +301,22 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
         if scenario.limits is not None:
             apply_limits(adapter, self.accounts, scenario.limits)
         return self.accounts
+
+    def _market_extras(
+        self, scenario: Scenario, adapter: Adapter, watcher: QuoteWatcher | None
+    ) -> dict[str, Any]:
+        """The quotes the middleware showed, each account's P&L read now, and the venue's price path
+        to hold them against, for the scenarios whose checks need them."""
+        extras: dict[str, Any] = {}
+        slo = self.topo.target.slo
+        if watcher is not None:
+            extras["quotes"] = watcher.extras(slo)
+        if "pnl_reconciles" in scenario.checks:
+            extras["pnl"] = pnl_readings(adapter, self.accounts, slo)
+        if extras:
+            specs = instrument_specs(self.mocks.get("rithmic", {}))
+            extras["market"] = market_paths(self.http, self.control("rithmic"), scenario.symbols, specs)
+        return extras
 
     def _risk_extras(self, scenario: Scenario, timeline: Timeline) -> dict[str, Any]:
         plan = risk_plan(

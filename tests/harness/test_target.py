@@ -127,6 +127,11 @@ def test_env_is_rendered_from_the_topology(tmp_path: Path, monkeypatch: pytest.M
         ),
         (lambda t: t.replace("recovery_s = 10", "recovery_s = -1"), r"slo\.recovery_s", "positive"),
         (lambda t: t.replace("recovery_s = 10", "recovery_s = true"), r"slo\.recovery_s", "boolean"),
+        (
+            lambda t: t.replace("[slo]", "[slo]\nquote_conflation_ms = -1"),
+            r"slo\.quote_conflation_ms",
+            "0 or more",
+        ),
         (lambda t: t.replace("[slo]", "[slo]\nrecovery = 3"), r"slo\.recovery", "unknown field"),
         (
             lambda t: t.replace("[adapter]", '[adapter]\nkind = "grpc"'),

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import Any, TypeVar
 
 import httpx
+import jsonschema  # type: ignore[import-untyped]
 import pytest
 
 from harness import target as target_files
@@ -140,6 +141,41 @@ class Env:
             f"'BUY', 1, {price}, 'test'), ('rithmic', 'F-rt-2', NULL, '{self.account}', 'ESZ6', 'CME', "
             f"'SELL', 1, {price}, 'test')"
         )
+
+    def book_fills(self, *fills: tuple[str, str, int, str], account: str | None = None) -> None:
+        """Fills (symbol, side, qty, price as a decimal string) booked today straight into the
+        database, in this order, with fill ids unique to this call."""
+        tag = uuid.uuid4().hex[:8]
+        exchanges = {"ES": "CME", "NQ": "CME", "CL": "NYMEX", "GC": "COMEX"}
+        values = ", ".join(
+            f"('rithmic', 'F-{tag}-{i}', NULL, '{account or self.account}', '{symbol}', "
+            f"'{exchanges.get(symbol[:2], 'CBOT')}', '{side}', {qty}, {price}, 'test')"
+            for i, (symbol, side, qty, price) in enumerate(fills)
+        )
+        self.topo.postgres.psql(
+            "INSERT INTO fills (venue, fill_id, client_order_id, account_id, symbol, exchange, side, "
+            f"qty, price, source) VALUES {values}"
+        )
+
+    def quote(self, symbol: str = "ESZ6") -> httpx.Response:
+        return self.http.get(f"{self.base}/v1/quotes/{symbol}")
+
+    def pnl(self, account: str | None = None) -> httpx.Response:
+        return self.http.get(f"{self.base}/v1/accounts/{account or self.account}/pnl")
+
+    def spec_errors(self, body: Any, schema: str) -> list[str]:
+        """Where `body` breaks the named schema of the spec the middleware serves."""
+        components = self.http.get(f"{self.base}/openapi.json").json()["components"]
+        document = {"$ref": f"#/components/schemas/{schema}", "components": components}
+        validator = jsonschema.Draft202012Validator(document, format_checker=jsonschema.FormatChecker())
+        return [f"{list(e.absolute_path)}: {e.message}" for e in validator.iter_errors(body)]
+
+    def market_steps(self, symbol: str = "ESZ6") -> list[dict[str, Any]]:
+        """The Rithmic mock's price path for the symbol: every step it showed, oldest first."""
+        history = self.http.get(f"{self.rithmic_ctl}/market/history", params={"symbol": symbol})
+        history.raise_for_status()
+        steps: list[dict[str, Any]] = history.json()["steps"]
+        return steps
 
     def account_info(self, account_id: str) -> httpx.Response:
         return self.http.get(f"{self.base}/v1/accounts/{account_id}")

@@ -79,6 +79,14 @@ payment_invoices = "data.payments[].invoice"
 method = "GET"
 path = "/api/v2/customers/{customer}/accounts"
 fields = { accounts = "data[].id" }
+[adapter.operations.quote]
+method = "GET"
+path = "/api/v2/md/{symbol}"
+fields = { bid = "data.bestBid", ask = "data.bestAsk", stale = "data.isStale" }
+[adapter.operations.account_pnl]
+method = "GET"
+path = "/api/v2/accounts/{account}/pnl"
+fields = { realized = "data.realised.usd", unrealized = "data.unrealised.usd" }
 [adapter.operations.health]
 method = "GET"
 path = "/healthz"

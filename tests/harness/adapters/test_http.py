@@ -87,6 +87,53 @@ def test_risk_limits_are_set_in_the_apis_own_words(stand_in: StandIn, declared: 
     assert refused.type == "fail" and refused.status == 422
 
 
+def test_a_quote_is_read_in_the_harness_words_with_the_symbol_asked_for(
+    stand_in: StandIn, declared: Make
+) -> None:
+    path = ("GET", "/api/v2/md/ESZ6")
+    stand_in.script[path] = (200, {"data": {"bestBid": "6800.25", "bestAsk": 6800.5, "isStale": False}}, 0)
+    shown = declared().quote("ESZ6").quote
+    assert shown is not None
+    assert (shown.symbol, shown.bid, shown.ask, shown.stale) == ("ESZ6", 6800.25, 6800.5, False)
+    stand_in.script[path] = (200, {"data": {"bestBid": None, "bestAsk": 6800.5}}, 0)
+    one_sided = declared().quote("ESZ6").quote
+    assert one_sided is not None and one_sided.bid is None and one_sided.stale is None
+    stand_in.script[path] = (200, {"data": {"bestBid": 1, "bestAsk": 2, "isStale": "no"}}, 0)
+    garbled = declared().quote("ESZ6")
+    assert garbled.type == "fail" and "stale" in garbled.malformed
+    stand_in.script[path] = (503, {"error": "no fresh quote"}, 0)
+    refused = invoke(declared(), "quote", {"symbol": "ESZ6"})
+    assert refused.type == "fail" and refused.status == 503 and refused.quote is None
+
+
+def test_an_accounts_pnl_is_read_as_money(stand_in: StandIn, declared: Make) -> None:
+    path = ("GET", "/api/v2/accounts/A-1/pnl")
+    stand_in.script[path] = (200, {"data": {"realised": {"usd": "-112.50"}, "unrealised": {"usd": "25"}}}, 0)
+    pnl = invoke(declared(), "account_pnl", {"account": "A-1"}).pnl
+    assert pnl is not None and (pnl.realized, pnl.unrealized) == (-112.5, 25.0)
+    stand_in.script[path] = (200, {"data": {"unrealised": {"usd": "25"}}}, 0)
+    missing = declared().account_pnl("A-1")
+    assert missing.type == "fail" and "realized" in missing.malformed
+
+
+def test_a_stream_quote_shows_its_prices_where_the_target_declares_them(declared: Make) -> None:
+    text = TARGET + (
+        '[adapter.stream]\nurl = "ws://127.0.0.1:{port}/ws"\nkind = "t"\n'
+        '[adapter.stream.quote]\nwhen = "q"\nsymbol = "s"\nbid = "b[0]"\nask = "a[0]"\nstale = "old"\n'
+    )
+    adapter = declared(text)
+    shown = adapter.stream_quote({"t": "q", "s": "NQZ6", "b": ["21000.5"], "a": [21000.75], "old": True})
+    assert shown is not None and (shown.symbol, shown.bid, shown.ask, shown.stale) == (
+        "NQZ6",
+        21000.5,
+        21000.75,
+        True,
+    )
+    assert adapter.stream_quote({"t": "order"}) is None, "not a quote"
+    bare = declared(TARGET + '[adapter.stream]\nurl = "ws://127.0.0.1:{port}/ws"\nkind = "t"\n')
+    assert bare.stream_quote({"t": "q", "s": "NQZ6"}) is None, "no prices declared: nothing to read"
+
+
 @pytest.mark.parametrize(
     ("status", "kind"),
     [(201, "ok"), (422, "fail"), (503, "fail"), (429, "fail"), (504, "info"), (500, "info")],

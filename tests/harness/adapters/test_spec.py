@@ -86,6 +86,20 @@ from .conftest import TARGET
             "is required",
         ),
         (
+            lambda t: t.replace('bid = "data.bestBid", ', ""),
+            r"adapter\.operations\.quote\.fields\.bid",
+            "is required",
+        ),
+        (
+            lambda t: (
+                t
+                + '[adapter.stream]\nurl = "ws://x/ws"\nkind = "t"\n'
+                + '[adapter.stream.quote]\nwhen = "q"\nbid = "b"\n'
+            ),
+            r"adapter\.stream\.quote\.symbol",
+            "symbol, bid and ask all declared",
+        ),
+        (
             lambda t: t.replace(
                 'base_url = "http', 'kind = "python"\nclass = "no_such_module:X"\nbase_url = "http'
             ),

@@ -9,8 +9,8 @@ import pytest
 
 from harness.adapters import OrderView
 from harness.checks import CHECKERS
-from harness.checks.ledger import NO_PLAN, Limits, RiskPlan, VenueFill, VenueOrder, ledger_fills
-from harness.checks.risk import _AvgCost, replay
+from harness.checks.ledger import NO_PLAN, AvgCost, Limits, RiskPlan, VenueFill, VenueOrder, ledger_fills
+from harness.checks.risk import replay
 from mocks.rithmic.market import Instrument
 from mocks.rithmic.pnl import Position
 
@@ -325,7 +325,7 @@ def test_average_cost_replay_matches_the_mocks_own_book() -> None:
     """The same fills booked by the checker and by the Rithmic mock realise the same P&L, through a
     flip from long to short and back."""
     inst = Instrument("ES", "ESZ6", "CME", 0.25, 5000.0, 50.0, "E-mini")
-    mock, ours = Position("VENUE-1", inst), _AvgCost(50.0)
+    mock, ours = Position("VENUE-1", inst), AvgCost(50.0)
     steps = [
         ("BUY", 2, 5000.0),
         ("BUY", 1, 5003.0),

@@ -110,7 +110,7 @@ def test_the_reference_passes_with_every_not_run_check_explained(tmp_path: Path)
     assert document["verdict"] == "passed" and document["stopped"] == "completed"
     assert document["excluded"] == ["GET /v1/stream", "POST /v1/webhooks/stripe"]
     ops = {op["operation"]: {c["check"]: c for c in op["checks"]} for op in document["operations"]}
-    assert len(ops) == 8
+    assert len(ops) == 10  # the quote and account P&L reads included
     for checks in ops.values():
         assert (
             checks["not_a_server_error"]["status"] == "passed" and checks["not_a_server_error"]["cases"] > 0

@@ -115,7 +115,7 @@ def test_the_reference_middleware_fails_today_for_these_reasons() -> None:
     assert {r["status"] for i, r in rules.items() if i not in failed} == {"passed", "not_applicable"}
 
     security = rules["security-scheme"]["findings"]
-    assert len(security) == 8 and {f["severity"] for f in security} == {"blocker"}
+    assert len(security) == 10 and {f["severity"] for f in security} == {"blocker"}
     assert all(f["message"].endswith("neither it nor the root declares `security`") for f in security)
     auth = rules["auth-responses"]["findings"]
     assert {f["severity"] for f in auth} == {"major"}  # nothing is secured, so no 401/403 is demanded

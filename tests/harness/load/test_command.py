@@ -38,6 +38,29 @@ def test_bad_options_exit_2(args: list[str], message: str) -> None:
     assert result.exit_code == 2 and message in result.output
 
 
+@pytest.mark.parametrize(
+    ("limits", "message"),
+    [
+        ("max_position=0", "max_position: must be above 0"),
+        ("max_order_qty=two", "max_order_qty: 'two' is not a number"),
+        ("size=3", "'size=3': expected key=value with a key of max_order_qty, max_position"),
+    ],
+)
+def test_bad_limits_exit_2_naming_the_key(limits: str, message: str) -> None:
+    result = CliRunner().invoke(main, [*BASE, "--limits", limits])
+    assert result.exit_code == 2 and message in result.output, result.output
+
+
+def test_limits_on_a_target_that_cannot_set_them_exit_2(tmp_path: Path) -> None:
+    target = tmp_path / "plain.toml"
+    target.write_text(
+        'name = "plain"\n[start]\ncommand = ["true"]\n[ready]\nurl = "http://127.0.0.1:9/health"\n'
+        + adapter_toml("http://127.0.0.1:9")
+    )
+    result = CliRunner().invoke(main, [*BASE, "--target", str(target), "--limits", "max_position=3"])
+    assert result.exit_code == 2 and "declares no set_limits operation" in result.output, result.output
+
+
 def test_load_against_a_host_off_loopback_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "far.toml"
     target.write_text(
@@ -93,6 +116,8 @@ def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
             "embedded",
             "--report",
             str(tmp_path),
+            "--limits",
+            "max_order_qty=1,max_position=2",
         ],
         capture_output=True,
         text=True,
@@ -101,4 +126,6 @@ def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
     summary = json.loads((tmp_path / "load-summary.json").read_text())
     assert summary["peak_traders"] == 5 and set(summary["invariants"].values()) == {"pass"}
+    # the limits were set when the traders were onboarded, and the venue's ledger held against them
+    assert summary["invariants"]["risk_limits_hold"] == "pass", summary["invariants"]
     assert "traders" in proc.stderr and f"report: {tmp_path}" in proc.stdout

@@ -11,6 +11,7 @@ import pytest
 from harness import target
 from harness.load.identities import identity, load_population
 from harness.load.onboard import OnboardingFailed, onboard_population
+from harness.scenario import Limits
 from harness.topology import Topology
 
 
@@ -39,6 +40,22 @@ def test_every_trader_gets_an_account_under_its_identity(topo: Topology) -> None
             who = identity(4, index)
             (account,) = adapter.accounts_for_customer(who.customer_id).accounts or ()
             assert adapter.account(account).body["trader"]["email"] == who.email
+    finally:
+        adapter.close()
+
+
+def test_the_limits_asked_for_are_set_on_every_account_as_it_is_onboarded(topo: Topology) -> None:
+    stripe = topo.stack.describe()["mocks"]["stripe"]["control"]
+    adapter = topo.adapter()
+    try:
+        onboard_population(stripe_control=stripe, webhook_url=str(topo.webhook_url("stripe")),
+                           adapter=adapter, seed=5, count=3, population=load_population(),
+                           limits=Limits(max_order_qty=2, max_position=7))  # fmt: skip
+        for index in range(3):
+            (account,) = adapter.accounts_for_customer(identity(5, index).customer_id).accounts or ()
+            limits = adapter.account(account).body["risk_limits"]
+            assert (limits["max_order_qty"], limits["max_position"]) == (2, 7), limits
+            assert limits["daily_loss_limit"] == Limits().daily_loss_limit, "the rest keep their default"
     finally:
         adapter.close()
 

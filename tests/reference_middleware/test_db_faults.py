@@ -10,7 +10,6 @@ import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -19,16 +18,10 @@ from harness.topology import POSTGRES_PROXY
 
 from .conftest import Env, wait_for
 from .dbtools import LockHolder, account_lock, postgres_restart, postgres_stopped
+from .mutant_cases import Outcome, Scenario, judge
 
-Outcome = tuple[bool, str]
 FAST_S = 1.5  # a refusal on a database fault comes within this
 RECOVERY_S = 4.0  # after Postgres is back, requests succeed again within this
-
-
-@dataclass(frozen=True)
-class Scenario:
-    run: Callable[[Env], Outcome]
-    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 def _timed(call: Callable[[], httpx.Response]) -> tuple[httpx.Response | None, float]:
@@ -159,18 +152,12 @@ def _params(slow: set[str]) -> list[object]:
 
 @pytest.mark.parametrize("name", _params(set()))
 def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    env.restart(extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"healthy {name}: {evidence}")
-    assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+    judge(env, name, SCENARIOS[name], mutant=False)
 
 
 @pytest.mark.parametrize("name", _params(SLOW_MUTANTS))
 def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    env.restart(name, extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"mutant {name}: {evidence}")
-    assert not correct, f"mutant {name} was not exposed: {evidence}"
+    judge(env, name, SCENARIOS[name], mutant=True)
 
 
 def test_a_locked_table_is_a_fast_503_and_health_stays_up(env: Env) -> None:

@@ -9,24 +9,16 @@ from __future__ import annotations
 import os
 import signal
 import time
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
 from .conftest import Env, wait_for
 from .dbtools import account_lock, wait_until_waiting_on_a_lock
+from .mutant_cases import Outcome, Scenario, judge
 
-Outcome = tuple[bool, str]
 DRAIN_BOUND_S = 12.0  # the default grace (10 s) and the service's own stop
-
-
-@dataclass(frozen=True)
-class Scenario:
-    run: Callable[[Env], Outcome]
-    extra_env: dict[str, str] = field(default_factory=dict)
 
 
 def _signal(env: Env, sig: signal.Signals) -> None:
@@ -101,18 +93,12 @@ SCENARIOS: dict[str, Scenario] = {
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    env.restart(extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"healthy {name}: {evidence}")
-    assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+    judge(env, name, SCENARIOS[name], mutant=False)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    env.restart(name, extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"mutant {name}: {evidence}")
-    assert not correct, f"mutant {name} was not exposed: {evidence}"
+    judge(env, name, SCENARIOS[name], mutant=True)
 
 
 def test_a_bad_release_starts_but_never_passes_readiness(env: Env) -> None:

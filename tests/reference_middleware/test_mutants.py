@@ -10,9 +10,7 @@ import itertools
 import threading
 import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 
 import httpx
 import pytest
@@ -20,20 +18,13 @@ import pytest
 from reference_middleware.mutants import MUTANTS
 
 from .conftest import Env, wait_for
+from .mutant_cases import Outcome, Scenario, judge
 from .test_db_faults import SCENARIOS as DB_SCENARIOS
 from .test_deploys import SCENARIOS as DEPLOY_SCENARIOS
 from .test_pnl import SCENARIOS as PNL_SCENARIOS
 from .test_quotes import SCENARIOS as QUOTE_SCENARIOS
 
-Outcome = tuple[bool, str]
 WATCHDOG_S = 4.0  # the middleware's default REFMW_WATCHDOG_S
-
-
-@dataclass(frozen=True)
-class Scenario:
-    run: Callable[[Env], Outcome]
-    extra_env: dict[str, str] = field(default_factory=dict)
-    before_start: Callable[[Env], None] | None = None
 
 
 def _after_fault(env: Env, ctl: str, fault: str, timeout: float = 5) -> None:
@@ -377,26 +368,11 @@ def test_every_mutant_has_a_scenario() -> None:
     assert len(MUTANTS) >= 12
 
 
-def _run(env: Env, name: str, mutant: bool) -> Outcome:
-    scenario = SCENARIOS[name]
-    hook = scenario.before_start
-    env.restart(
-        name if mutant else "",
-        extra_env=scenario.extra_env,
-        before_start=(lambda: hook(env)) if hook is not None else None,
-    )
-    return scenario.run(env)
-
-
 @pytest.mark.parametrize("name", _params())
 def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    correct, evidence = _run(env, name, mutant=False)
-    print(f"healthy {name}: {evidence}")
-    assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+    judge(env, name, SCENARIOS[name], mutant=False)
 
 
 @pytest.mark.parametrize("name", _params())
 def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    correct, evidence = _run(env, name, mutant=True)
-    print(f"mutant {name}: {evidence}")
-    assert not correct, f"mutant {name} was not exposed: {evidence}"
+    judge(env, name, SCENARIOS[name], mutant=True)

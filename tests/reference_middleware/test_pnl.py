@@ -4,16 +4,14 @@ to a price the venue showed, with the sign of its side."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
 import pytest
 
 from .conftest import Env, wait_for
+from .mutant_cases import Outcome, Scenario, judge
 
-Outcome = tuple[bool, str]
 CL_POINT = 1000  # USD per 1.0 of CL's price per contract
 
 
@@ -115,12 +113,6 @@ def test_the_average_open_price_is_average_cost_across_adds_and_a_flip(fresh: En
 
 
 # ---------------------------------------------------------------------- mutants
-@dataclass(frozen=True)
-class Scenario:
-    run: Callable[[Env], Outcome]
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-
 def unrealized_ignores_short_side(env: Env) -> Outcome:
     entry = _last_price(env, "CLF7") + 1
     env.book_fills(("CLF7", "SELL", 2, str(entry)))
@@ -143,15 +135,9 @@ SCENARIOS: dict[str, Scenario] = {
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    env.restart(extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"healthy {name}: {evidence}")
-    assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+    judge(env, name, SCENARIOS[name], mutant=False)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    env.restart(name, extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"mutant {name}: {evidence}")
-    assert not correct, f"mutant {name} was not exposed: {evidence}"
+    judge(env, name, SCENARIOS[name], mutant=True)

@@ -7,7 +7,6 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 import pytest
@@ -18,8 +17,8 @@ from reference_middleware.hub import Hub
 from reference_middleware.quotes import decimal_text
 
 from .conftest import Env, wait_for
+from .mutant_cases import Outcome, Scenario, judge
 
-Outcome = tuple[bool, str]
 STALE_ENV = {"REFMW_STALE_QUOTE_S": "1", "REFMW_QUOTE_INTERVAL_MS": "250"}
 
 
@@ -196,12 +195,6 @@ def test_the_stale_message_is_sent_once_per_silence(env: Env) -> None:
 
 
 # ---------------------------------------------------------------------- mutants
-@dataclass(frozen=True)
-class Scenario:
-    run: Callable[[Env], Outcome]
-    extra_env: dict[str, str] = field(default_factory=dict)
-
-
 def quote_never_stale(env: Env) -> Outcome:
     _first_quote(env)
     with _stream(env, "ESZ6") as ws:
@@ -233,15 +226,9 @@ SCENARIOS: dict[str, Scenario] = {
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    env.restart(extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"healthy {name}: {evidence}")
-    assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+    judge(env, name, SCENARIOS[name], mutant=False)
 
 
 @pytest.mark.parametrize("name", list(SCENARIOS))
 def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    env.restart(name, extra_env=SCENARIOS[name].extra_env)
-    correct, evidence = SCENARIOS[name].run(env)
-    print(f"mutant {name}: {evidence}")
-    assert not correct, f"mutant {name} was not exposed: {evidence}"
+    judge(env, name, SCENARIOS[name], mutant=True)

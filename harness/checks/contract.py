@@ -1,8 +1,9 @@
 """The API's contract, judged from a Schemathesis run against the live middleware (harness.contract):
 each checker reads the run the `contract` workload left in `extras["contract"]` and groups some of
 its checks. A check the spec gives nothing to judge, or that no case reached, was NOT RUN, and a
-group made only of such checks is never passed: skipped when it hangs on what the spec declares
-(security, required headers, links), without evidence otherwise."""
+group made only of such checks is never passed: skipped when it hangs on what the spec declares (no
+security, no required header, no link; or, said apart, a link or scheme the run never reached),
+without evidence otherwise."""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ def judge(name: str, run: ContractRun | None) -> Verdict:
     passed: list[str] = []
     cases = 0
     not_run: dict[str, list[str]] = {}
+    unreached = 0  # not run for want of the run, not of the spec: never a skip
     for op in run.operations:
         for outcome in op.outcomes:
             if outcome.check not in checks:
@@ -45,6 +47,7 @@ def judge(name: str, run: ContractRun | None) -> Verdict:
                 cases += outcome.cases
             else:
                 not_run.setdefault(f"{outcome.check}: {outcome.reason}", []).append(op.label)
+                unreached += not outcome.by_spec
         if name == "contract_server_errors":
             failures += [{"operation": op.label, "check": "no_answer", "message": e} for e in op.errors]
     if failures:
@@ -57,6 +60,11 @@ def judge(name: str, run: ContractRun | None) -> Verdict:
         )
     why = "; ".join(f"{reason} ({len(ops)} operation(s))" for reason, ops in not_run.items())
     if not passed:
+        if skippable and unreached:
+            # The spec declares what this group judges but the run never got there. Strictly that is
+            # no evidence; it stays a skip until the reference's contract run can reach its links
+            # (issue #13), and says which it is.
+            return Verdict.skip(name, f"declared by the spec but not reached by this run: {why}")
         if skippable:
             return Verdict.skip(name, f"cannot be judged against this spec and target: {why}")
         return Verdict.no_evidence(name, f"no case was judged: {why or 'no operation was run'}")

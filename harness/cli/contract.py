@@ -63,6 +63,8 @@ def contract(
             backend=backend,  # type: ignore[arg-type]  # click.Choice of BackendName's values
             note=lambda m: click.echo(m, err=True),
         )
+    except TargetError as exc:  # the file names a spec or an exclusion that does not hold
+        raise UsageFailure(str(exc)) from None
     except TargetNotReady as exc:
         click.echo(f"the middleware never became ready: {exc}", err=True)
         raise SystemExit(EXIT_FAILED) from None

@@ -132,7 +132,7 @@ class Collector:
 
     def _outcome(self, check: str, tally: _Tally, reason: str | None, out_of_time: bool) -> CheckOutcome:
         if reason is not None:
-            return CheckOutcome(check, "not_run", reason=reason)
+            return CheckOutcome(check, "not_run", reason=reason, by_spec=True)
         judged = len(tally.judged.get(check, ()))
         if tally.failed_cases.get(check):
             failures = tuple(tally.failures[check].values())

@@ -28,6 +28,15 @@ REQUEST_TIMEOUT_S = 10.0  # one request; a hang past this is the case's error, n
 MAX_STATEFUL_STEPS = 6
 
 
+class ContractFieldError(UsageFailure):
+    """A usage error that one field of the target's `[contract]` table explains (`field`): the caller
+    that knows where the spec came from decides whose mistake it is."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 def engine_config(budget: Budget, base_url: str) -> dict[str, Any]:
     """The engine's configuration, in schemathesis.toml's terms."""
     return {
@@ -75,8 +84,9 @@ def run_contract(
     for index, name in enumerate(exclude):
         if name not in ops:
             known = ", ".join(ops) or "none"
-            raise UsageFailure(
-                f"contract.exclude[{index}]: no operation {name!r} in {spec} (operations: {known})"
+            raise ContractFieldError(
+                f"contract.exclude[{index}]",
+                f"contract.exclude[{index}]: no operation {name!r} in {spec} (operations: {known})",
             )
     labels = [name for name in ops if name not in exclude]
     reach_directly(base_url)
@@ -85,7 +95,9 @@ def run_contract(
         config = SchemathesisConfig.from_dict(engine_config(budget, base_url))
         loaded = schemathesis.openapi.from_dict(copy.deepcopy(dict(document)), config=config)
     except LoaderError as exc:
-        raise UsageFailure(f"contract.spec: {spec}: Schemathesis cannot load it: {exc}") from None
+        raise ContractFieldError(
+            "contract.spec", f"contract.spec: {spec}: Schemathesis cannot load it: {exc}"
+        ) from None
     schema = loaded.exclude(name=list(exclude)) if exclude else loaded
     collector = Collector(labels, redact)
     out_of_time = threading.Event()

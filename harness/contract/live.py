@@ -9,7 +9,8 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..exitcodes import UsageFailure
-from .engine import run_contract
+from ..targetfields import TargetError
+from .engine import ContractFieldError, run_contract
 from .model import Budget, ContractRun
 
 if TYPE_CHECKING:
@@ -70,15 +71,20 @@ def contract_topology(topo: Topology, overrides: Overrides) -> ContractRun:
     document, source = _document(topo)
     spec = target.contract
     assert spec is not None
-    return run_contract(
-        document,
-        target=target.name,
-        spec=source,
-        base_url=topo.base_url,
-        budget=budget_for(target, overrides),
-        exclude=spec.exclude,
-        redact=topo.redact,
-    )
+    try:
+        return run_contract(
+            document,
+            target=target.name,
+            spec=source,
+            base_url=topo.base_url,
+            budget=budget_for(target, overrides),
+            exclude=spec.exclude,
+            redact=topo.redact,
+        )
+    except ContractFieldError as exc:
+        if spec.url and exc.field == "contract.spec":
+            raise  # the spec the middleware serves is broken: its failure, not the file's
+        raise TargetError(target.source, exc.field, exc.message.split(": ", 1)[-1]) from None
 
 
 def _document(topo: Topology) -> tuple[Document, str]:
@@ -95,4 +101,7 @@ def _document(topo: Topology) -> tuple[Document, str]:
     try:
         return load(source).document, source
     except SpecUnreadable as exc:
-        raise UsageFailure(f"{target.source}: contract.spec: {exc.message.removeprefix('SPEC: ')}") from None
+        why = exc.message.removeprefix("SPEC: ")
+        if not spec.url:  # a spec file the target file names: the file is what is wrong
+            raise TargetError(target.source, "contract.spec", why) from None
+        raise UsageFailure(f"{target.source}: contract.spec: {why}") from None

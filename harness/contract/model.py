@@ -114,6 +114,9 @@ class CheckOutcome:
     cases: int = 0
     failures: tuple[CaseFailure, ...] = ()
     reason: str = ""
+    # not run because the spec gives it nothing to judge here (no security, no header, no link), as
+    # opposed to a run that never got there (out of time, no answer): only the first is a skip
+    by_spec: bool = False
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -121,6 +124,7 @@ class CheckOutcome:
             "status": self.status,
             "cases": self.cases,
             "reason": self.reason,
+            "by_spec": self.by_spec,
             "failures": [f.to_json() for f in self.failures],
         }
 

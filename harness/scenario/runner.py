@@ -214,7 +214,10 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
         with phase("contract"):
             try:
                 run = contract_topology(self.topo, Overrides(seed=self.seed))
-            except UsageFailure as exc:  # e.g. the spec URL the target file names is not served
+            # A spec file or an exclusion the target file gets wrong raises TargetError: a config
+            # error (exit 2), not the middleware's. What remains is the middleware's: the spec URL
+            # the file names is not served, or what it serves is not a spec Schemathesis can load.
+            except UsageFailure as exc:
                 failed = Verdict.fail(
                     scenario.checks[0], f"the contract could not run: {exc.message}", [], "contract breach"
                 )

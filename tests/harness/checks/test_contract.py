@@ -19,8 +19,8 @@ def _passed(check: str) -> CheckOutcome:
     return CheckOutcome(check, "passed", cases=5)
 
 
-def _not_run(check: str, why: str) -> CheckOutcome:
-    return CheckOutcome(check, "not_run", reason=why)
+def _not_run(check: str, why: str, *, by_spec: bool = False) -> CheckOutcome:
+    return CheckOutcome(check, "not_run", reason=why, by_spec=by_spec)
 
 
 def test_a_failing_case_fails_its_group_with_its_curl_command() -> None:
@@ -61,8 +61,8 @@ def test_a_group_nothing_judged_is_skipped_or_without_evidence_never_passed() ->
     run = _run(
         _op(
             "GET /v1/accounts",
-            _not_run("ignored_auth", "the spec declares no security requirement"),
-            _not_run("missing_required_header", "the operation requires no header"),
+            _not_run("ignored_auth", "the spec declares no security requirement", by_spec=True),
+            _not_run("missing_required_header", "the operation requires no header", by_spec=True),
             _not_run("not_a_server_error", "the time budget ran out first"),
         )
     )
@@ -75,3 +75,17 @@ def test_a_group_nothing_judged_is_skipped_or_without_evidence_never_passed() ->
         "contract_server_errors", "contract_conformance", "contract_validation", "contract_auth",
         "contract_stateful",
     }  # fmt: skip
+
+
+def test_a_group_the_spec_declares_but_the_run_never_reached_says_so() -> None:
+    run = _run(
+        _op(
+            "GET /v1/orders/{id}",
+            _not_run("use_after_free", "no linked sequence reached it (the time budget ran out first)"),
+            _not_run("ensure_resource_availability", "no link reaches this operation", by_spec=True),
+        )
+    )
+    stateful = judge("contract_stateful", run)
+    assert stateful.status == "skipped", stateful
+    assert stateful.summary.startswith("declared by the spec but not reached by this run:")
+    assert "the time budget ran out first" in stateful.summary

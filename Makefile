@@ -41,10 +41,13 @@ demo: $(STAMP) $(NODE_STAMP) express-sample
 faults-demo: $(STAMP)
 	$(BIN)/python -m harness.faults.demo
 
-## test: lint, type-check and every test, slow suites included (what CI runs). The fuzz suites are
-## CPU-bound and independent: they run on both cores (pytest-xdist) after the rest.
+## test: lint, type-check and every test, slow suites included (what CI runs). The fast tests mostly
+## wait on processes they start, so they run on both cores (pytest-xdist: 5.4 min against 9); the slow
+## end-to-end suites run their own gates side by side already, so they run alone; then the fuzz
+## suites, CPU-bound and independent, on both cores.
 test: lint typecheck $(NODE_STAMP) express-sample
-	$(BIN)/python -m pytest -m "not fuzz"
+	$(BIN)/python -m pytest -m "not slow and not fuzz" -n 2
+	$(BIN)/python -m pytest -m "slow and not fuzz"
 	$(BIN)/python -m pytest -m fuzz -n 2
 
 ## test-fast: the development loop, without the slow end-to-end suites

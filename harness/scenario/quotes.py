@@ -17,6 +17,8 @@ import httpx
 
 from ..adapters import Adapter, QuoteView
 from ..target import Slo
+from .model import Scenario
+from .risk import instrument_specs
 
 QUOTE_CHECKS = frozenset({"quotes_match_venue", "stale_quotes_flagged"})  # the checks that need a watcher
 POLL_S = 0.2  # between two reads of every symbol's quote: several reads per conflation window
@@ -167,3 +169,26 @@ def pnl_readings(adapter: Adapter, accounts: Sequence[str], slo: Slo) -> dict[st
             }
         )
     return {"window_s": slo.risk_in_flight_ms / 1000, "readings": readings, "errors": errors}
+
+
+def market_extras(
+    scenario: Scenario,
+    adapter: Adapter,
+    watcher: QuoteWatcher | None,
+    *,
+    accounts: Sequence[str],
+    slo: Slo,
+    http: httpx.Client,
+    control: str,
+    rithmic: Mapping[str, Any],
+) -> dict[str, Any]:
+    """The quotes the middleware showed, each account's P&L read now, and the venue's price path to
+    hold them against (`control`: the Rithmic mock's), for the scenarios whose checks need them."""
+    extras: dict[str, Any] = {}
+    if watcher is not None:
+        extras["quotes"] = watcher.extras(slo)
+    if "pnl_reconciles" in scenario.checks:
+        extras["pnl"] = pnl_readings(adapter, accounts, slo)
+    if extras:
+        extras["market"] = market_paths(http, control, scenario.symbols, instrument_specs(rithmic))
+    return extras

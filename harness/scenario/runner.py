@@ -25,10 +25,10 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .player import play
-from .quotes import QUOTE_CHECKS, QuoteWatcher, market_paths, pnl_readings
+from .quotes import QUOTE_CHECKS, QuoteWatcher, market_extras
 from .recovery import wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
-from .risk import apply_limits, instrument_specs, risk_plan
+from .risk import apply_limits, risk_plan
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
 
@@ -158,7 +158,16 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     sender.join(timeout=130)  # the send's own bound is 120 s
                 self._senders = []
                 orders = self._settle(history, adapter)
-                market = self._market_extras(scenario, adapter, watcher)  # before the ledger: it is later
+                market = market_extras(  # before the ledger, which must be the later of the two
+                    scenario,
+                    adapter,
+                    watcher,
+                    accounts=self.accounts,
+                    slo=self.topo.target.slo,
+                    http=self.http,
+                    control=self.control("rithmic"),
+                    rithmic=self.mocks.get("rithmic", {}),
+                )
                 ledger = self.http.get(f"{self.control('rithmic')}/ledger").json()
                 ctx = CheckContext(
                     history,
@@ -304,22 +313,6 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
         if scenario.limits is not None:
             apply_limits(adapter, self.accounts, scenario.limits)
         return self.accounts
-
-    def _market_extras(
-        self, scenario: Scenario, adapter: Adapter, watcher: QuoteWatcher | None
-    ) -> dict[str, Any]:
-        """The quotes the middleware showed, each account's P&L read now, and the venue's price path
-        to hold them against, for the scenarios whose checks need them."""
-        extras: dict[str, Any] = {}
-        slo = self.topo.target.slo
-        if watcher is not None:
-            extras["quotes"] = watcher.extras(slo)
-        if "pnl_reconciles" in scenario.checks:
-            extras["pnl"] = pnl_readings(adapter, self.accounts, slo)
-        if extras:
-            specs = instrument_specs(self.mocks.get("rithmic", {}))
-            extras["market"] = market_paths(self.http, self.control("rithmic"), scenario.symbols, specs)
-        return extras
 
     def _risk_extras(self, scenario: Scenario, timeline: Timeline) -> dict[str, Any]:
         plan = risk_plan(

@@ -35,42 +35,64 @@ pytestmark = pytest.mark.usefixtures("loop_stays_clean")
 # -- TestNoDataDropped ---------------------------------------------------------------------
 
 
-def _write_pairs(client: socket.socket, count: int, done: threading.Event) -> None:
+class _Toggles:
+    """How many times the latency toxic has come and gone: the writer paces itself on it, so the toxic
+    changes while data flows however the two threads are scheduled (two test processes on two cores
+    once let the writer finish before the first toggle)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self.changed = threading.Condition()
+
+    def bump(self) -> None:
+        with self.changed:
+            self.count += 1
+            self.changed.notify_all()
+
+    def wait_past(self, seen: int, timeout: float = 2.0) -> int:
+        with self.changed:
+            self.changed.wait_for(lambda: self.count > seen, timeout)
+            return self.count
+
+
+def _write_pairs(client: socket.socket, count: int, done: threading.Event, toggles: _Toggles) -> None:
+    """Sends the values in chunks, each after the toxic has changed again since the last one."""
+    seen = 0
     try:
-        for value in range(count):
-            client.sendall(struct.pack(">H", value))
+        for start in range(0, count, 4096):
+            seen = toggles.wait_past(seen)
+            client.sendall(b"".join(struct.pack(">H", v) for v in range(start, min(start + 4096, count))))
     finally:
         done.set()
     client.close()
 
 
-def _toggle_latency(server: EmbeddedToxiproxy, done: threading.Event) -> int:
+def _toggle_latency(server: EmbeddedToxiproxy, done: threading.Event, toggles: _Toggles) -> int:
     """Add and remove a 1 s latency toxic as fast as the API allows until the writer is done."""
-    toggles = 0
     with api_for(server) as api:
         while not done.is_set():
             api.add_toxic("test", "latency", stream="upstream", name="lat", latency=1000)
             api.remove_toxic("test", "lat")
-            toggles += 1
-    return toggles
+            toggles.bump()
+    return toggles.count
 
 
 def test_no_data_dropped(api: Api, toxiproxy: EmbeddedToxiproxy) -> None:
-    """65 535 sequential 2-byte writes while a 1 s latency toxic comes and goes: every value
-    arrives once, in order, then EOF. Removing the toxic must flush what it holds."""
+    """65 535 sequential 2-byte values, in 16 chunks each sent after the 1 s latency toxic came and went
+    again: every value arrives once, in order, then EOF. Removing the toxic must flush what it holds."""
     count = 65535
     with Upstream() as upstream:
         port = api.create("test", upstream.address)
         client = connect(port)
         server = upstream.accept()
         server.settimeout(10)
-        done = threading.Event()
-        toggler = Background(_toggle_latency, toxiproxy, done)
-        writer = Background(_write_pairs, client, count, done)
+        done, paced = threading.Event(), _Toggles()
+        toggler = Background(_toggle_latency, toxiproxy, done, paced)
+        writer = Background(_write_pairs, client, count, done, paced)
         received = recv_until_eof(server)
         writer.result(timeout=30)
         toggles = toggler.result(timeout=30)
-    assert toggles >= 3, "the toxic never changed while data flowed"
+    assert toggles >= 16, "the toxic did not change between the chunks"
     assert len(received) == 2 * count
     values = struct.unpack(f">{count}H", received)
     first_bad = next((i for i, value in enumerate(values) if value != i), None)

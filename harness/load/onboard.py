@@ -46,11 +46,13 @@ def onboard_population(
     account whose limits the middleware refused."""
     began = time.monotonic()
     done = 0
-    missing: list[str] = []
+    missing: list[str] = []  # customers left without an account
+    refused: list[str] = []  # accounts whose limits the middleware would not take, with its answer
     connections = httpx.Limits(max_connections=CONCURRENCY * 2, max_keepalive_connections=CONCURRENCY * 2)
     with httpx.Client(timeout=30, trust_env=False, limits=connections) as http:
 
-        def one(index: int) -> str | None:
+        def one(index: int) -> tuple[str | None, str | None]:
+            """(the customer if it got no account, the middleware's refusal of its limits)."""
             who = identity(seed, index, population)
             body = {
                 "types": ONBOARD_TYPES,
@@ -63,21 +65,20 @@ def onboard_population(
             while time.monotonic() < deadline:
                 accounts = adapter.accounts_for_customer(who.customer_id).accounts
                 if accounts:
-                    return _set_limits(adapter, accounts, limits)
+                    return None, _set_limits(adapter, accounts, limits)
                 time.sleep(0.1)
-            return who.customer_id
+            return who.customer_id, None
 
         with ThreadPoolExecutor(CONCURRENCY) as pool:
-            for result in pool.map(one, range(count)):
+            for customer, refusal in pool.map(one, range(count)):
                 done += 1
-                if result is not None:
-                    missing.append(result)
+                missing += [customer] if customer is not None else []
+                refused += [refusal] if refusal is not None else []
                 if progress is not None and (done % 250 == 0 or done == count):
                     progress(done, count)
+    if refused:
+        raise OnboardingFailed(f"the middleware refused the risk limits of {len(refused)}: {refused[0]}")
     if missing:
-        refused = [m for m in missing if m.startswith("limits ")]
-        if refused:
-            raise OnboardingFailed(f"the middleware refused the risk limits of {len(refused)}: {refused[0]}")
         raise OnboardingFailed(
             f"{len(missing)} of {count} traders have no account {account_wait_s:g} s after their Stripe "
             f"webhooks (first: {', '.join(missing[:5])})"
@@ -92,5 +93,5 @@ def _set_limits(adapter: Adapter, accounts: tuple[str, ...], limits: Limits | No
     for account in accounts:
         outcome = adapter.set_limits(account, **limits.to_json())
         if not outcome.ok:
-            return f"limits {account}: {outcome.evidence()}"
+            return f"account {account}: {outcome.evidence()}"
     return None

@@ -6,6 +6,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+import pytest
+
 from .conftest import Env
 
 Outcome = tuple[bool, str]  # (the build behaved correctly, what was seen)
@@ -32,3 +34,23 @@ def judge(env: Env, name: str, scenario: Scenario, *, mutant: bool) -> None:
         assert not correct, f"mutant {name} was not exposed: {evidence}"
     else:
         assert correct, f"healthy build failed {name}: {evidence}\n{env.log()}"
+
+
+def case_tests(
+    scenarios: dict[str, Scenario], slow: frozenset[str] = frozenset()
+) -> tuple[Callable[[Env, str], None], Callable[[Env, str], None]]:
+    """The pair every mutant-case file runs: the healthy build passes each case, each mutant fails its
+    own. `slow`: the mutants whose case waits out a whole bound (marked slow, for the mutant side)."""
+
+    def params(marked: frozenset[str]) -> list[object]:
+        return [pytest.param(n, marks=[pytest.mark.slow] if n in marked else []) for n in scenarios]
+
+    @pytest.mark.parametrize("name", params(frozenset()))
+    def healthy(env: Env, name: str) -> None:
+        judge(env, name, scenarios[name], mutant=False)
+
+    @pytest.mark.parametrize("name", params(slow))
+    def mutant(env: Env, name: str) -> None:
+        judge(env, name, scenarios[name], mutant=True)
+
+    return healthy, mutant

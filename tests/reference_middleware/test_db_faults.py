@@ -18,7 +18,7 @@ from harness.topology import POSTGRES_PROXY
 
 from .conftest import Env, wait_for
 from .dbtools import LockHolder, account_lock, postgres_restart, postgres_stopped
-from .mutant_cases import Outcome, Scenario, judge
+from .mutant_cases import Outcome, Scenario, case_tests
 
 FAST_S = 1.5  # a refusal on a database fault comes within this
 RECOVERY_S = 4.0  # after Postgres is back, requests succeed again within this
@@ -143,21 +143,10 @@ SCENARIOS: dict[str, Scenario] = {
     "webhook_ack_before_commit": Scenario(webhook_while_postgres_is_down),
     "pool_never_recovers": Scenario(postgres_restarted),
 }
-SLOW_MUTANTS = {"pool_never_recovers", "unbounded_db_retry"}  # each waits out a whole bound
-
-
-def _params(slow: set[str]) -> list[object]:
-    return [pytest.param(name, marks=[pytest.mark.slow] if name in slow else []) for name in SCENARIOS]
-
-
-@pytest.mark.parametrize("name", _params(set()))
-def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=False)
-
-
-@pytest.mark.parametrize("name", _params(SLOW_MUTANTS))
-def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=True)
+SLOW_MUTANTS = frozenset({"pool_never_recovers", "unbounded_db_retry"})  # each waits out a whole bound
+test_healthy_build_passes_the_scenario, test_mutant_misbehaves_in_its_documented_way = case_tests(
+    SCENARIOS, SLOW_MUTANTS
+)
 
 
 def test_a_locked_table_is_a_fast_503_and_health_stays_up(env: Env) -> None:

@@ -12,11 +12,10 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 
 import httpx
-import pytest
 
 from .conftest import Env, wait_for
 from .dbtools import account_lock, wait_until_waiting_on_a_lock
-from .mutant_cases import Outcome, Scenario, judge
+from .mutant_cases import Outcome, Scenario, case_tests
 
 DRAIN_BOUND_S = 12.0  # the default grace (10 s) and the service's own stop
 
@@ -91,14 +90,7 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=False)
-
-
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=True)
+test_healthy_build_passes_the_scenario, test_mutant_misbehaves_in_its_documented_way = case_tests(SCENARIOS)
 
 
 def test_a_bad_release_starts_but_never_passes_readiness(env: Env) -> None:

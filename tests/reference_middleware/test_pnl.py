@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from .conftest import Env, wait_for
-from .mutant_cases import Outcome, Scenario, judge
+from .mutant_cases import Outcome, Scenario, case_tests
 
 CL_POINT = 1000  # USD per 1.0 of CL's price per contract
 
@@ -133,11 +133,4 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=False)
-
-
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=True)
+test_healthy_build_passes_the_scenario, test_mutant_misbehaves_in_its_documented_way = case_tests(SCENARIOS)

@@ -17,7 +17,7 @@ from reference_middleware.hub import Hub
 from reference_middleware.quotes import decimal_text
 
 from .conftest import Env, wait_for
-from .mutant_cases import Outcome, Scenario, judge
+from .mutant_cases import Outcome, Scenario, case_tests
 
 STALE_ENV = {"REFMW_STALE_QUOTE_S": "1", "REFMW_QUOTE_INTERVAL_MS": "250"}
 
@@ -224,11 +224,4 @@ SCENARIOS: dict[str, Scenario] = {
 }
 
 
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_healthy_build_passes_the_scenario(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=False)
-
-
-@pytest.mark.parametrize("name", list(SCENARIOS))
-def test_mutant_misbehaves_in_its_documented_way(env: Env, name: str) -> None:
-    judge(env, name, SCENARIOS[name], mutant=True)
+test_healthy_build_passes_the_scenario, test_mutant_misbehaves_in_its_documented_way = case_tests(SCENARIOS)

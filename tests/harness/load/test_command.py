@@ -14,6 +14,8 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.testing import adapter_toml
 
+from .busy_desk import busy_desk
+
 BASE = ["load", "--profile", "steady", "--traders", "5", "--duration", "10"]
 
 
@@ -101,7 +103,11 @@ def test_the_command_for_other_machines_names_the_master_and_leaves_settings_to_
 
 
 @pytest.mark.slow
-def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
+def test_a_short_run_reports_and_passes(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A busy desk: at the bundled rates 5 traders place about one order in 12 s, and a run that
+    # placed none is rightly no evidence (exit 1), which is what CI once saw.
+    monkeypatch.setenv("UAT_FIXTURES", str(busy_desk(tmp_path / "fixtures")))
+    report = tmp_path / "report"
     proc = subprocess.run(
         [
             sys.executable,
@@ -115,7 +121,7 @@ def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
             "--backend",
             "embedded",
             "--report",
-            str(tmp_path),
+            str(report),
             "--limits",
             "max_order_qty=1,max_position=2",
         ],
@@ -124,8 +130,9 @@ def test_a_short_run_reports_and_passes(tmp_path: Path) -> None:
         timeout=180,
     )
     assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
-    summary = json.loads((tmp_path / "load-summary.json").read_text())
+    summary = json.loads((report / "load-summary.json").read_text())
     assert summary["peak_traders"] == 5 and set(summary["invariants"].values()) == {"pass"}
+    assert summary["orders"] > 0 and summary["fills"] > 0, summary
     # the limits were set when the traders were onboarded, and the venue's ledger held against them
     assert summary["invariants"]["risk_limits_hold"] == "pass", summary["invariants"]
-    assert "traders" in proc.stderr and f"report: {tmp_path}" in proc.stdout
+    assert "traders" in proc.stderr and f"report: {report}" in proc.stdout

@@ -12,15 +12,16 @@ import sys
 from pathlib import Path
 
 import pytest
-import yaml
 
 from harness import target
-from harness.load.identities import DEFAULT_FILE, identity, load_population
+from harness.load.identities import identity, load_population
 from harness.load.run import INVARIANTS, LoadOptions, LoadRun
 from harness.load.schedule import parse
 from harness.load.shapes import profile
 from harness.ports import is_listening
 from harness.topology import Topology
+
+from .busy_desk import busy_desk
 
 FIELDS = {
     "peak_traders",
@@ -38,22 +39,10 @@ FIELDS = {
 }
 
 
-def _busy_desk(directory: Path, customer_prefix: str | None = None) -> Path:
-    """The bundled population, twenty times as active: a short run must still place hundreds
-    of orders for the invariants to have something to judge."""
-    data = yaml.safe_load(DEFAULT_FILE.read_text())
-    data["actions_per_minute"] = {"scalper": 120, "swing": 12, "watcher": 12, "backoffice": 30}
-    if customer_prefix:
-        data["customer_prefix"] = customer_prefix
-    directory.mkdir()
-    (directory / "traders.yaml").write_text(yaml.safe_dump(data))
-    return directory
-
-
 def test_fifty_traders_for_thirty_seconds_through_an_order_plant_drop(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setenv("UAT_FIXTURES", str(_busy_desk(tmp_path / "fixtures")))
+    monkeypatch.setenv("UAT_FIXTURES", str(busy_desk(tmp_path / "fixtures")))
     tmp_path = tmp_path / "report"
     # down early, so that 'after' (from its end plus the 15 s recovery SLO) has 7 s of the run
     schedule = parse({"faults": [{"at": "5s", "for": "3s", "venue": "rithmic", "down": True}]}, "inline")
@@ -138,7 +127,7 @@ def test_a_load_run_through_a_database_outage_and_a_graceful_restart(
     """The admin state under load: the middleware's database link down, then the middleware
     redeployed (SIGTERM, drain, start) while traders trade; nothing acknowledged is lost, every
     request is answered within the bound, and the requests in flight at the signal are drained."""
-    monkeypatch.setenv("UAT_FIXTURES", str(_busy_desk(tmp_path / "fixtures")))
+    monkeypatch.setenv("UAT_FIXTURES", str(busy_desk(tmp_path / "fixtures")))
     tmp_path = tmp_path / "report"
     schedule = parse(
         {
@@ -215,7 +204,7 @@ def test_a_worker_from_another_machine_trades_with_the_masters_settings_and_ship
     worker count and the population (a fixture with its own customer prefix) from the master."""
     if not _bindable("127.0.0.2"):
         pytest.skip("127.0.0.2 cannot be bound here: no second loopback address to stand in for a host")
-    fixtures = _busy_desk(tmp_path / "fixtures", customer_prefix="cus_far_")
+    fixtures = busy_desk(tmp_path / "fixtures", customer_prefix="cus_far_")
     monkeypatch.setenv("UAT_FIXTURES", str(fixtures))
     population = load_population(fixtures / "traders.yaml")
     report, elsewhere = tmp_path / "report", tmp_path / "elsewhere"

@@ -101,6 +101,7 @@ def load_command(
     from ..scenario import Limits
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
+    from .identities import load_population
     from .onboard import OnboardingFailed
     from .processes import LocustFailed
     from .run import LoadOptions, LoadRun
@@ -116,6 +117,7 @@ def load_command(
             check_host(host, target.allowed_hosts, what="load target")
         check_host(master_bind, target.allowed_hosts, what="Locust master bind address")
         limits = Limits.parse(limits_text) if limits_text is not None else None
+        load_population()  # a bad UAT_FIXTURES is the caller's mistake, named before anything starts
         if limits is not None and not target.adapter.supports("set_limits"):
             raise ValueError(f"--limits: the target {target.name} declares no set_limits operation")
     except (TargetError, ScheduleError, ValueError, TargetRefused) as exc:

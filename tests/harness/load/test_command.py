@@ -136,3 +136,11 @@ def test_a_short_run_reports_and_passes(tmp_path: Path, monkeypatch: pytest.Monk
     # the limits were set when the traders were onboarded, and the venue's ledger held against them
     assert summary["invariants"]["risk_limits_hold"] == "pass", summary["invariants"]
     assert "traders" in proc.stderr and f"report: {report}" in proc.stdout
+
+
+def test_an_unreadable_traders_fixture_exits_2_naming_it(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UAT_FIXTURES", str(tmp_path / "nowhere"))
+    result = CliRunner().invoke(main, BASE)
+    assert result.exit_code == 2 and "nowhere/traders.yaml: cannot read" in result.output

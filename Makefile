@@ -67,6 +67,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rithmic_order_rtt.py
 	$(BIN)/python bench/rithmic_fanout.py
 	$(BIN)/python bench/rithmic_matching.py
+	$(BIN)/python bench/flood.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(EXPRESS)/node_modules $(EXPRESS)/generated

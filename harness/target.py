@@ -15,6 +15,7 @@ from .adapters import AdapterSpec, parse_adapter
 from .adapters.spec import ARGUMENTS
 from .contract.targetspec import CONTRACT_NEED, ContractSpec, parse_contract
 from .metrics import MetricsSpec, parse_metrics
+from .security.spec import SecuritySpec, parse_security
 from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
 
@@ -38,6 +39,8 @@ class Slo:
     # the longest the middleware holds a venue quote back before it shows it (its conflation
     # interval; 0 for none): a quote shown must match one the venue showed within this, plus transit
     quote_conflation_ms: float = 250.0
+    # the order acknowledgement p99 a trader must see while another client floods the API
+    ack_p99_ms: float = 500.0
 
 
 # Settings a scenario may ask the middleware to run with, and what each one means.
@@ -83,6 +86,7 @@ class Target:
     deploy: DeploySpec = field(default_factory=DeploySpec)  # how a deployment is done to it
     metrics: MetricsSpec | None = None  # its own metrics (`[metrics]`), judged like its health
     contract: ContractSpec | None = None  # its OpenAPI spec for `uat contract` (`[contract]`)
+    security: SecuritySpec = field(default_factory=SecuritySpec)  # `[security]`: what its suite may assume
 
     def offers(self) -> tuple[str, ...]:
         """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
@@ -100,6 +104,7 @@ class Target:
             *self.deploy.offers(),
             *metrics,
             *contract,
+            *self.security.offers(),
         )
 
     @property
@@ -140,7 +145,7 @@ def render_template(text: str, values: dict[str, Any], where: str, source: str) 
     return _PLACEHOLDER.sub(lookup, text)
 
 
-ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres", "env")
+ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres", "secrets", "env")
 
 
 def check_placeholders(
@@ -263,6 +268,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         stale_quote_s=slo_table.positive("stale_quote_s", Slo.stale_quote_s),
         risk_in_flight_ms=slo_table.positive("risk_in_flight_ms", Slo.risk_in_flight_ms),
         quote_conflation_ms=_non_negative(slo_table, "quote_conflation_ms", Slo.quote_conflation_ms),
+        ack_p99_ms=slo_table.positive("ack_p99_ms", Slo.ack_p99_ms),
     )
     slo_table.no_unknown()
     network = top.table("network")
@@ -277,6 +283,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     deploy = parse_deploy(top.table("deploy"))
     metrics = parse_metrics(top.table("metrics"))
     contract = parse_contract(top.table("contract"), base)
+    security = parse_security(top.table("security"))
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
@@ -301,7 +308,12 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
             continue  # a path under base_url, which is checked itself
         _check_url(source, where, url, allowed)
     for where, text in _adapter_templates(adapter):
-        check_placeholders(text, where, source, env=keys, args=ARGUMENTS.get(where.split(".")[2], ()))
+        args = (
+            ("api_key",)
+            if where.startswith("adapter.auth.trader.")
+            else ARGUMENTS.get(where.split(".")[2], ())
+        )
+        check_placeholders(text, where, source, env=keys, args=args)
     return Target(
         name=name,
         source=source,
@@ -326,6 +338,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         deploy=deploy,
         metrics=metrics,
         contract=contract,
+        security=security,
     )
 
 
@@ -384,6 +397,9 @@ def _adapter_templates(adapter: AdapterSpec) -> list[tuple[str, str]]:
         out += [(f"{prefix}.headers.{k}", v) for k, v in op.headers.items()]
         out += [(f"{prefix}.body", v) for v in _strings(op.body)]
     out += [(f"adapter.options.{k}", v) for k, v in adapter.options.items() if isinstance(v, str)]
+    if adapter.auth is not None:
+        out += [(f"adapter.auth.admin.{k}", v) for k, v in adapter.auth.admin.items()]
+        out += [(f"adapter.auth.trader.{k}", v) for k, v in adapter.auth.trader.items()]
     return out
 
 

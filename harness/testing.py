@@ -49,9 +49,10 @@ class EchoServer:
         self._thread.join(timeout=5)
 
 
-def reference_adapter(base_url: str) -> Any:
+def reference_adapter(base_url: str, admin_key: str = "") -> Any:
     """The bundled reference target's declared adapter, pointed at a reference middleware that is
-    already running at `base_url` (the tests start one without a whole topology)."""
+    already running at `base_url` (the tests start one without a whole topology) with this back
+    office's key (REFMW_ADMIN_KEY; empty where it runs without authentication)."""
     from dataclasses import replace
 
     from .adapters import build
@@ -59,7 +60,7 @@ def reference_adapter(base_url: str) -> Any:
 
     spec = load("reference").adapter
     port = urlsplit(base_url).port or 80
-    return build(replace(spec, base_url=base_url), {"port": port})
+    return build(replace(spec, base_url=base_url), {"port": port, "env": {"REFMW_ADMIN_KEY": admin_key}})
 
 
 def adapter_toml(base_url: str = "http://127.0.0.1:{port}") -> str:

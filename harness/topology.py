@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import httpx
 
-from .adapters import Adapter
+from .adapters import Adapter, HttpApi
 from .adapters import build as build_adapter
 from .faults.plane import BackendName
 from .mockstack import build_stack
@@ -57,6 +58,11 @@ class RunningTarget(Protocol):
 
     def alive(self) -> bool: ...
     def log_tail(self, lines: int = 60) -> str: ...
+    @property
+    def logfile(self) -> Path:
+        """Everything it printed since it last started, unredacted (the secrets sweep reads it)."""
+        ...
+
     @property
     def pid(self) -> int | None: ...
 
@@ -214,9 +220,22 @@ class Topology:
 
     def adapter(self) -> Adapter:
         """The target's declared adapter, bound to this topology; its header values are secrets."""
-        adapter = build_adapter(self.target.adapter, self.adapter_values(), self.target.allowed_hosts)
+        adapter = build_adapter(
+            self.target.adapter,
+            self.adapter_values(),
+            self.target.allowed_hosts,
+            on_secret=lambda secret: self.redact.add((secret,)),
+        )
         self.redact.add(getattr(getattr(adapter, "api", None), "secrets", ()))
         return adapter
+
+    def admin_headers(self) -> dict[str, str]:
+        """What the back office sends on every call: the target file's static headers and its
+        admin credential ([adapter.auth]); empty for a coded adapter, which keeps its own."""
+        if self.target.adapter.kind != "http":
+            return {}
+        api = HttpApi(self.target.adapter, self.adapter_values(), self.target.allowed_hosts)
+        return {**api.headers, **api.admin_headers}
 
     def metrics_url(self) -> str | None:
         """Where the target serves its metrics, or None if its file declares none."""
@@ -253,6 +272,8 @@ class Topology:
                 "toxiproxy": described["toxiproxy"],
                 "mocks": described["mocks"],
                 "postgres": {"dsn": self.postgres_dsn, "direct_dsn": self.postgres.dsn},
+                # credentials minted for this run only: never in a file, redacted from every report
+                "secrets": {"admin_key": secrets.token_urlsafe(24)},
             }
             self.redact.add_from_mapping(self.values)
             env = self.target.render(self.values)

@@ -30,10 +30,11 @@ def main(argv: list[str] | None = None) -> int:
     except ConfigError as exc:
         print(f"reference_middleware: configuration error: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=os.environ.get("REFMW_LOG_LEVEL", "INFO"),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-        stream=sys.stdout,
+    from .logsafe import configure
+
+    # every line scrubbed of the service's credentials (uvicorn's too: log_config=None below)
+    configure(
+        os.environ.get("REFMW_LOG_LEVEL", "INFO"), cfg.secrets(), redacted=not cfg.mutant("secret_in_log")
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from . import gcpolicy
@@ -48,6 +49,11 @@ def main(argv: list[str] | None = None) -> int:
         log_level="warning",
         lifespan="on",
         timeout_keep_alive=cfg.keepalive_s,
+        log_config=None,  # uvicorn's loggers go through the root handler, which redacts
+        # the admin allowlist judges the TCP peer: uvicorn would otherwise take the client address
+        # from X-Forwarded-For on connections from 127.0.0.1, and anyone can send that header
+        proxy_headers=False,
+        forwarded_allow_ips="",
         # SIGTERM: stop accepting, let requests in flight finish (up to this), then stop the service
         timeout_graceful_shutdown=max(1, math.ceil(cfg.shutdown_grace_s)),
     )

@@ -7,6 +7,7 @@ import contextlib
 import functools
 import logging
 import time
+import traceback
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -17,12 +18,16 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route, WebSocketRoute
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from . import cancels, db, gcpolicy
+from . import cancels, db
 from .accounts import AccountService
+from .auth import KeyStore, principal
 from .config import Config
 from .dbguard import DB_ERRORS, Endpoint, guarded, throttled
+from .guard import Guard, MalformedBody
 from .hub import Hub
-from .openapi import INT32_MAX, spec_for
+from .keys_api import create_key, revoke_key
+from .openapi import INT32_MAX
+from .ops import health, metrics, openapi
 from .orders import OrderService, record_venue_fill
 from .pnl import account_pnl
 from .positions import positions
@@ -35,7 +40,7 @@ from .writebehind import WriteBehind
 
 log = logging.getLogger("refmw.api")
 HEALTH_DB_BOUND_S = 1.0  # /health says the database is down when SELECT 1 takes longer
-BAD_RELEASE = "bad release: migration 5 does not apply to this schema (REFMW_BAD_RELEASE=1)"
+BAD_RELEASE = "bad release: migration 6 does not apply to this schema (REFMW_BAD_RELEASE=1)"
 
 
 class Service:
@@ -45,6 +50,7 @@ class Service:
         self.cfg = cfg
         self.hub = Hub(cfg.quote_interval_s, cfg.stale_quote_s, never_stale=cfg.mutant("quote_never_stale"))
         self.pool: Any = None
+        self.keys = KeyStore(None, accept_revoked=cfg.mutant("revoked_keys_accepted"))
         self.tt = TTClient(cfg)
         self.rithmic = RithmicVenue(
             cfg,
@@ -89,6 +95,7 @@ class Service:
 
     async def start(self) -> None:
         self.pool = await db.connect(self.cfg)
+        self.keys.pool = self.pool
         self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish, self.db_budget_s)
         self.orders.quote_age = self.hub.quote_age
         if self.cfg.mutant("ack_before_durable"):
@@ -111,6 +118,8 @@ class Service:
             self.tasks.append(asyncio.create_task(self.orders.buffer.run()))
         if self.cfg.mutant("no_graceful_drain"):
             exit_on_sigterm()
+        if not self.cfg.auth_on:
+            log.warning("authentication is off: REFMW_ADMIN_KEY is unset")
         if self.cfg.mutants:
             log.warning("mutants switched on: %s", ", ".join(sorted(self.cfg.mutants)))
 
@@ -145,7 +154,16 @@ async def _json(request: Request) -> Any:
     try:
         return await request.json()
     except (ValueError, UnicodeDecodeError):
+        if _svc(request).cfg.mutant("stack_trace_in_errors"):
+            raise MalformedBody(traceback.format_exc()) from None
         return None
+
+
+def _scoped(request: Request) -> bool:
+    """Object-level scoping is on unless the named mutant switches it off for this route."""
+    return not _svc(request).cfg.mutant(
+        "idor_order_status" if request.method == "GET" else "cancel_any_order"
+    )
 
 
 def plain_text(endpoint: Endpoint) -> Endpoint:
@@ -168,6 +186,11 @@ async def post_order(request: Request) -> Response:
     svc = _svc(request)
     assert svc.orders is not None
     body = await _json(request)
+    account = body.get("account") if isinstance(body, dict) else None
+    if isinstance(account, str) and not principal(request).owns(account):
+        return JSONResponse(
+            {"error": "this key may not trade that account", "field": "account"}, status_code=403
+        )
     status, payload = await svc.orders.place(body)
     return JSONResponse(payload, status_code=status)
 
@@ -176,7 +199,7 @@ async def get_order(request: Request) -> Response:
     svc = _svc(request)
     assert svc.orders is not None
     order = await svc.orders.get(request.path_params["client_order_id"])
-    if order is None:
+    if order is None or (_scoped(request) and not principal(request).owns(order["account"])):
         return JSONResponse({"error": "no such order"}, status_code=404)
     return JSONResponse(order)
 
@@ -184,7 +207,8 @@ async def get_order(request: Request) -> Response:
 async def cancel_order(request: Request) -> Response:
     svc = _svc(request)
     assert svc.orders is not None
-    status, payload = await cancels.cancel(svc.orders, request.path_params["client_order_id"])
+    owns = principal(request).owns if _scoped(request) else None
+    status, payload = await cancels.cancel(svc.orders, request.path_params["client_order_id"], owns)
     return JSONResponse(payload, status_code=status)
 
 
@@ -193,8 +217,8 @@ async def get_positions(request: Request) -> Response:
     account = request.query_params.get("account")
     if not account:
         return JSONResponse({"error": "account is required", "field": "account"}, status_code=400)
-    exists = await svc.pool.fetchval("SELECT 1 FROM accounts WHERE id = $1", account)
-    if not exists:
+    mine = principal(request).owns(account)
+    if not mine or not await svc.pool.fetchval("SELECT 1 FROM accounts WHERE id = $1", account):
         return JSONResponse({"error": f"no account {account!r}", "field": "account"}, status_code=404)
     async with svc.pool.acquire() as conn:
         rows = await positions(conn, svc.cfg, account)
@@ -213,8 +237,9 @@ async def get_quote(request: Request) -> Response:
 async def get_pnl(request: Request) -> Response:
     svc = _svc(request)
     account = request.path_params["account_id"]
+    mine = principal(request).owns(account)
     async with svc.pool.acquire() as conn:
-        if not await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account):
+        if not mine or not await conn.fetchval("SELECT 1 FROM accounts WHERE id = $1", account):
             return JSONResponse({"error": f"no account {account!r}", "field": "account_id"}, status_code=404)
         return JSONResponse(await account_pnl(conn, svc.cfg, svc.hub, account))
 
@@ -232,6 +257,8 @@ async def list_accounts(request: Request) -> Response:
 async def get_account(request: Request) -> Response:
     svc = _svc(request)
     assert svc.accounts is not None
+    if not principal(request).owns(request.path_params["account_id"]):
+        return JSONResponse({"error": "no such account"}, status_code=404)
     try:
         account = await svc.accounts.get(request.path_params["account_id"])
     except VenueDown as exc:
@@ -276,59 +303,20 @@ async def stripe_webhook(request: Request) -> Response:
     return JSONResponse(result)
 
 
-async def health(request: Request) -> Response:
-    svc = _svc(request)
-    always_ok = svc.cfg.mutant("health_always_ok")
-    database = "up" if always_ok or await svc.database_up() else "down"
-    venues = {"rithmic": svc.rithmic.status(), "tt": svc.tt.status()}
-    ok = database == "up" and all(v["status"] == "up" for v in venues.values())
-    ok = ok or always_ok
-    uptime = round(time.monotonic() - svc.started, 3)
-    return JSONResponse(
-        {
-            "status": "ok" if ok else "degraded",
-            "database": database,
-            "venues": venues,
-            "uptime_s": uptime if not svc.cfg.mutant("health_uptime_text") else f"{uptime:.1f} s",
-            "gc": gcpolicy.status(),
-        }
-    )
-
-
-async def metrics(request: Request) -> Response:
-    """Prometheus text: what the on-call watches besides /health. The database gauge is measured
-    on each scrape (a bounded SELECT 1), never remembered, so it cannot say "up" while it is down."""
-    svc = _svc(request)
-    database = 1 if await svc.database_up() else 0
-    lines = [
-        "# HELP refmw_database_up Whether the service can use its database (1) or not (0).",
-        "# TYPE refmw_database_up gauge",
-        f"refmw_database_up {database}",
-        "# HELP refmw_venue_up Whether a venue session is up (1) or not (0).",
-        "# TYPE refmw_venue_up gauge",
-    ]
-    for name, venue in (("rithmic", svc.rithmic.status()), ("tt", svc.tt.status())):
-        lines.append(f'refmw_venue_up{{venue="{name}"}} {1 if venue["status"] == "up" else 0}')
-    lines += [
-        "# HELP refmw_uptime_seconds Seconds since the service started.",
-        "# TYPE refmw_uptime_seconds gauge",
-        f"refmw_uptime_seconds {time.monotonic() - svc.started:.3f}",
-    ]
-    return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
-
-
-async def openapi(request: Request) -> Response:
-    return JSONResponse(spec_for(tuple(symbol for symbol, _ in _svc(request).cfg.symbols)))
-
-
 async def stream(ws: WebSocket) -> None:
-    """Order updates for `?account=ID` (all accounts without it); quotes for `?symbols=A,B`
-    (every symbol without it), conflated to the latest snapshot per interval."""
+    """Order updates for `?account=ID` (all accounts without it: admin only); quotes for
+    `?symbols=A,B` (every symbol without it), conflated to the latest snapshot per interval. A
+    trader must name an account of its own, or the stream is closed with 1008."""
     svc = _svc(ws)
     await ws.accept()
+    account = ws.query_params.get("account") or None
+    who = principal(ws)
+    if not who.admin and (account is None or not who.owns(account)):
+        await ws.close(1008, "a trader key streams its own account only: give ?account=")
+        return
     raw_symbols = ws.query_params.get("symbols")
     symbols = frozenset(s for s in raw_symbols.split(",") if s) if raw_symbols else None
-    client = svc.hub.add(ws.query_params.get("account") or None, symbols)
+    client = svc.hub.add(account, symbols)
     try:
         for text in svc.hub.snapshot_for(client):
             await ws.send_text(text)
@@ -389,7 +377,10 @@ def create_app(cfg: Config) -> Starlette:
         Route("/metrics", metrics, methods=["GET"]),
         Route("/openapi.json", openapi, methods=["GET"]),
         WebSocketRoute("/v1/stream", stream),
+        Route("/v1/admin/api-keys", guarded(create_key), methods=["POST"]),
+        Route("/v1/admin/api-keys/{key_id}", guarded(plain_text(revoke_key)), methods=["DELETE"]),
     ]
-    app = Starlette(routes=routes, lifespan=lifespan, middleware=[Middleware(InFlight, drain=drain)])
+    middleware = [Middleware(InFlight, drain=drain), Middleware(Guard, cfg=cfg)]
+    app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)
     app.state.drain = drain
     return app

@@ -8,6 +8,7 @@ every other status. A fill that lands first wins; its cancel is then refused wit
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,13 +19,16 @@ from .orders import FINAL, OrderService
 from .venues.rithmic import VenueDown
 
 
-async def cancel(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]]:
-    """202 the venue took the cancel; 404 unknown; 409 final, or not yet at the venue, or the
+async def cancel(
+    orders: OrderService, coid: str, owns: Callable[[str], bool] | None = None
+) -> tuple[int, dict[str, Any]]:
+    """202 the venue took the cancel; 404 unknown, or of an account `owns` refuses (the same answer:
+    another account's order is not shown to exist); 409 final, or not yet at the venue, or the
     venue refused (it ended there first); 503 at once while the order plant is down or the
     database cannot answer; 504 no answer. The database phases are bounded by the request budget;
     the venue's by the order timeout."""
     budget = Budget(orders.db_budget_s)
-    ready = await budget(_prepare(orders, coid))
+    ready = await budget(_prepare(orders, coid, owns))
     if not isinstance(ready, Ready):
         return ready
     timeout = orders.cfg.order_timeout_s
@@ -64,9 +68,11 @@ class Ready:
     venue_account: str
 
 
-async def _prepare(orders: OrderService, coid: str) -> tuple[int, dict[str, Any]] | Ready:
+async def _prepare(
+    orders: OrderService, coid: str, owns: Callable[[str], bool] | None
+) -> tuple[int, dict[str, Any]] | Ready:
     row = await orders.row(coid)
-    if row is None:
+    if row is None or (owns is not None and not owns(row["account_id"])):
         return 404, {"error": f"no order {coid!r}", "field": "client_order_id"}
     if row["status"] in FINAL:
         return 409, {"error": f"order is already {row['status']}", "order": order_json(row)}

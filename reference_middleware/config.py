@@ -9,14 +9,26 @@ Database bounds (every request gets a definite answer, whatever the database doe
 Deployment: REFMW_SHUTDOWN_GRACE_S (10) is how long a SIGTERM lets in-flight requests finish;
   REFMW_BAD_RELEASE=1 simulates a broken release: the process starts, but /health answers 503
   {"status": "failing"} forever (and so does every other route), for rollout/rollback drills.
+Access control (guard.py, auth.py):
+  REFMW_ADMIN_KEY is the admin credential (`Authorization: Bearer <key>`, at least 16 characters).
+  Unset or empty, authentication is OFF: every request is treated as admin, a warning is logged at
+  start and /health says "auth": "off" -- for a developer's laptop, never for a shared host.
+  REFMW_ADMIN_ALLOW (127.0.0.1) is the comma list of source addresses (or CIDR networks) from which
+  the admin key is accepted; the source is the TCP peer, never X-Forwarded-For.
+  REFMW_RATE_LIMIT_RPS (50) and REFMW_RATE_LIMIT_BURST (100) are each trader key's token bucket;
+  the admin key has one of 20 times both (the back office reads in bulk).
+  REFMW_MAX_BODY_BYTES (65536) bounds a request body, declared or chunked.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 from dataclasses import dataclass, field
 
 DEFAULT_SYMBOLS = "ESZ6:CME,NQZ6:CME,CLF7:NYMEX,GCG7:COMEX"
+ADMIN_KEY_MIN_CHARS = 16
+Network = ipaddress.IPv4Network | ipaddress.IPv6Network
 
 
 class ConfigError(ValueError):
@@ -62,19 +74,36 @@ def _symbols(raw: str) -> tuple[tuple[str, str], ...]:
     return tuple(pairs)
 
 
+def _admin_key(env: dict[str, str]) -> str:
+    key = env.get("REFMW_ADMIN_KEY") or ""
+    if key and len(key) < ADMIN_KEY_MIN_CHARS:
+        # the value itself is never echoed: this message reaches stderr and CI logs
+        raise ConfigError(f"REFMW_ADMIN_KEY must be at least {ADMIN_KEY_MIN_CHARS} characters")
+    return key
+
+
+def _networks(raw: str) -> tuple[Network, ...]:
+    try:
+        return tuple(
+            ipaddress.ip_network(item.strip(), strict=False) for item in raw.split(",") if item.strip()
+        )
+    except ValueError:
+        raise ConfigError(f"REFMW_ADMIN_ALLOW must be IP addresses or networks, got {raw!r}") from None
+
+
 @dataclass(frozen=True)
 class Config:
     port: int
-    database_url: str
+    database_url: str = field(repr=False)  # carries the database password
     rithmic_url: str
     rithmic_system: str
     rithmic_user: str
-    rithmic_password: str
+    rithmic_password: str = field(repr=False)
     tt_url: str
     tt_env: str
     tt_app_key: str
-    tt_app_secret: str
-    stripe_secrets: tuple[str, ...]
+    tt_app_secret: str = field(repr=False)
+    stripe_secrets: tuple[str, ...] = field(repr=False)
     mutants: frozenset[str] = frozenset()
     symbols: tuple[tuple[str, str], ...] = field(default_factory=lambda: _symbols(DEFAULT_SYMBOLS))
     order_timeout_s: float = 3.0  # a new order with no venue answer within this is "unknown"
@@ -101,6 +130,11 @@ class Config:
     db_request_timeout_s: float = 2.5  # one request's database time, across its queries
     shutdown_grace_s: float = 10.0
     bad_release: bool = False
+    admin_key: str = field(default="", repr=False)  # "": authentication is off
+    admin_allow: tuple[Network, ...] = (ipaddress.ip_network("127.0.0.1/32"),)
+    rate_limit_rps: float = 50.0
+    rate_limit_burst: float = 100.0
+    max_body_bytes: int = 65_536
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -152,7 +186,33 @@ class Config:
             db_request_timeout_s=_float(env, "REFMW_DB_REQUEST_TIMEOUT_S", 2.5),
             shutdown_grace_s=_float(env, "REFMW_SHUTDOWN_GRACE_S", 10.0),
             bad_release=_flag(env, "REFMW_BAD_RELEASE"),
+            admin_key=_admin_key(env),
+            admin_allow=_networks(env.get("REFMW_ADMIN_ALLOW") or "127.0.0.1"),
+            rate_limit_rps=_float(env, "REFMW_RATE_LIMIT_RPS", 50.0),
+            rate_limit_burst=_float(env, "REFMW_RATE_LIMIT_BURST", 100.0),
+            max_body_bytes=int(_float(env, "REFMW_MAX_BODY_BYTES", 65_536)),
         )
 
     def mutant(self, name: str) -> bool:
         return name in self.mutants
+
+    @property
+    def auth_on(self) -> bool:
+        return bool(self.admin_key)
+
+    def secrets(self) -> tuple[str, ...]:
+        """Every credential this service holds, for the log's redaction (logsafe.py)."""
+        from urllib.parse import urlsplit
+
+        try:
+            db_password = urlsplit(self.database_url).password or ""
+        except ValueError:
+            db_password = ""
+        values = (
+            self.admin_key,
+            self.rithmic_password,
+            self.tt_app_secret,
+            *self.stripe_secrets,
+            db_password,
+        )
+        return tuple(v for v in values if v)

@@ -137,6 +137,18 @@ MIGRATIONS: tuple[str, ...] = (
         END IF;
     END $$;
     """,
+    # 5: trader API keys, kept only as SHA-256 hashes of the secret (shown once, when issued)
+    """
+    CREATE TABLE api_keys (
+        id TEXT PRIMARY KEY,
+        key_hash TEXT UNIQUE NOT NULL,
+        account_id TEXT NOT NULL REFERENCES accounts(id),
+        created_at TIMESTAMPTZ NOT NULL DEFAULT now(),
+        expires_at TIMESTAMPTZ,
+        revoked_at TIMESTAMPTZ
+    );
+    CREATE INDEX api_keys_account ON api_keys(account_id);
+    """,
 )
 
 

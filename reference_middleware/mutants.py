@@ -220,6 +220,49 @@ MUTANTS: tuple[Mutant, ...] = (
         "a round trip at known prices: realised P&L differs from the fills' arithmetic by the fees "
         "(pnl_reconciles)",
     ),
+    Mutant(
+        "idor_order_status",
+        "GET /v1/orders/{id} returns any account's order to any trader key (no object-level check)",
+        "a trader key reading another account's client_order_id: 200 with that order instead of 404 "
+        "(security: object-level scoping)",
+    ),
+    Mutant(
+        "cancel_any_order",
+        "DELETE /v1/orders/{id} cancels any account's working order for any trader key",
+        "a trader key cancelling another account's order: 202 and the order cancelled at the venue "
+        "instead of 404 (security: object-level scoping)",
+    ),
+    Mutant(
+        "allowlist_trusts_forwarded_for",
+        "the admin allowlist takes the first X-Forwarded-For address, when present, as the source",
+        "the admin key from an address outside REFMW_ADMIN_ALLOW with a spoofed X-Forwarded-For: "
+        "127.0.0.1: accepted instead of 403 (security: admin allowlist)",
+    ),
+    Mutant(
+        "no_rate_limit",
+        "no per-key rate limit: a key may send as fast as it likes, never 429",
+        "a burst past REFMW_RATE_LIMIT_BURST on one trader key: no 429 with Retry-After "
+        "(security: rate limit)",
+    ),
+    Mutant(
+        "secret_in_log",
+        "each request is logged at INFO with its headers, Authorization included, and the log is not "
+        "redacted",
+        "any authenticated request: the admin key or a trader key appears in the service's log "
+        "(security: no credential in logs)",
+    ),
+    Mutant(
+        "stack_trace_in_errors",
+        "error answers for a malformed JSON body or an unhandled exception carry the Python traceback "
+        "in a 'detail' field",
+        "a POST with a malformed JSON body: the 400 shows a traceback (security: safe errors)",
+    ),
+    Mutant(
+        "revoked_keys_accepted",
+        "a revoked trader key still authenticates (an expired one is still refused)",
+        "a key revoked through DELETE /v1/admin/api-keys/{id}, then used: 200 instead of 401 "
+        "(security: revocation)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

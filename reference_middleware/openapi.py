@@ -1,4 +1,9 @@
-"""The OpenAPI description served at /openapi.json (the contract the harness's default adapter speaks)."""
+"""The OpenAPI description served at /openapi.json (the contract the harness's default adapter speaks).
+
+Every operation needs `Authorization: Bearer <key>` (the admin key, or a trader key the back office
+issued) but the public ones, which say `security: []`; the guard's refusals (401, 403, 429 and
+413 for a body) are documented on each operation they can answer (see _secure).
+"""
 
 from __future__ import annotations
 
@@ -61,6 +66,7 @@ SPEC: dict[str, Any] = {
                     },
                     "400": _ERROR,
                     "404": _ERROR,
+                    "409": _json(_ref("Error"), "client_order_id is taken by another account's order"),
                     "422": _json(_ref("Order"), "risk or venue reject"),
                     "503": _ERROR,
                     "504": _json(_ref("Order"), "sent, outcome unknown until reconciliation"),
@@ -176,12 +182,72 @@ SPEC: dict[str, Any] = {
         "/v1/stream": {
             "get": {
                 "summary": "WebSocket: quotes and order updates",
+                "description": "The credential goes in the handshake's Authorization header. A trader key "
+                "must give ?account= of its own; the admin key may omit it (every account). A refused "
+                "handshake is accepted and closed at once with code 1008.",
                 "responses": {"101": {"description": "switching to the WebSocket protocol"}},
             }
         },
+        "/v1/admin/api-keys": {
+            "post": {
+                "operationId": "createApiKey",
+                "summary": "Issue a trader key for one account (admin only); the secret is shown once",
+                "requestBody": {
+                    "required": True,
+                    "content": {"application/json": {"schema": _ref("NewApiKey")}},
+                },
+                "responses": {
+                    "201": _json(_ref("ApiKey"), "the key; keep `key`, it is never shown again"),
+                    "400": _ERROR,
+                    "404": _json(_ref("Error"), "no such account"),
+                    "503": _ERROR,
+                },
+            }
+        },
+        "/v1/admin/api-keys/{key_id}": {
+            "delete": {
+                "operationId": "revokeApiKey",
+                "summary": "Revoke a trader key at once (admin only)",
+                "parameters": [_param("key_id", "path", True)],
+                "responses": {
+                    "204": {"description": "revoked"},
+                    "400": _ERROR,
+                    "404": _json(_ref("Error"), "no such key"),
+                    "503": _ERROR,
+                },
+            }
+        },
     },
+    "security": [{"bearerAuth": []}],
     "components": {
+        "securitySchemes": {
+            "bearerAuth": {
+                "type": "http",
+                "scheme": "bearer",
+                "description": "REFMW_ADMIN_KEY (every account; only from REFMW_ADMIN_ALLOW), or a trader "
+                "key from POST /v1/admin/api-keys (its own account only)",
+            }
+        },
         "schemas": {
+            "NewApiKey": {
+                "type": "object",
+                "additionalProperties": False,
+                "required": ["account"],
+                "properties": {
+                    "account": {"type": "string", "minLength": 1, "pattern": NO_NUL},
+                    "ttl_s": {"type": "number", "exclusiveMinimum": 0, "maximum": 315_360_000},
+                },
+            },
+            "ApiKey": {
+                "type": "object",
+                "required": ["key_id", "key", "account", "expires_at"],
+                "properties": {
+                    "key_id": {"type": "string"},
+                    "key": {"type": "string", "description": "the secret; stored only as its hash"},
+                    "account": {"type": "string"},
+                    "expires_at": {"type": ["string", "null"], "format": "date-time"},
+                },
+            },
             "Error": {
                 "type": "object",
                 "properties": {"error": {"type": "string"}, "field": {"type": "string"}},
@@ -257,6 +323,7 @@ SPEC: dict[str, Any] = {
                     "database": {"enum": ["up", "down"]},
                     "venues": {"type": "object"},
                     "uptime_s": {"type": "number"},
+                    "auth": {"enum": ["on", "off"], "description": "off: REFMW_ADMIN_KEY is unset"},
                 },
             },
             "Order": {
@@ -281,9 +348,40 @@ SPEC: dict[str, Any] = {
                     "venue_order_id": {"type": ["string", "null"]},
                 },
             },
-        }
+        },
     },
 }
+
+
+PUBLIC = {("/health", "get"), ("/v1/webhooks/stripe", "post")}
+
+
+def _secure(spec: dict[str, Any]) -> dict[str, Any]:
+    """The guard's answers on every operation: 401/403/429 where a credential is needed, 413 where
+    a body is read, 503 where the database is asked (a trader key's lookup included), and
+    `security: []` on the public operations."""
+    retry_after = {"Retry-After": {"description": "whole seconds, 1 or more", "schema": {"type": "integer"}}}
+    for path, item in spec["paths"].items():
+        for method, op in item.items():
+            responses = op["responses"]
+            if method in ("post", "patch", "put"):
+                responses.setdefault("413", _json(_ref("Error"), "request body too large"))
+            if path != "/health":  # a trader key is looked up in the database; so is a webhook's event
+                responses.setdefault("503", _json(_ref("Error"), "the database cannot answer"))
+            if (path, method) in PUBLIC:
+                op["security"] = []
+                continue
+            responses.setdefault("401", _json(_ref("Error"), "invalid or missing credentials"))
+            responses.setdefault(
+                "403", _json(_ref("Error"), "admin only, or the admin key from an address not allowed")
+            )
+            responses.setdefault(
+                "429", {**_json(_ref("Error"), "rate limit exceeded"), "headers": retry_after}
+            )
+    return spec
+
+
+_secure(SPEC)
 
 
 def spec_for(symbols: tuple[str, ...]) -> dict[str, Any]:

@@ -142,7 +142,7 @@ class OrderService(Reconciliation):
         if not self.cfg.mutant("no_idempotency"):
             existing = await self.pool.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
             if existing is not None:
-                return self._answer(existing)
+                return self._answer(existing, req["account"])
         # Refuse at once when the venue is down, before waiting on the account's row lock or a
         # commit: a busy account or a slow disk must not turn a fast 503 into a hang.
         refused = self._refuse_if_down()
@@ -185,12 +185,16 @@ class OrderService(Reconciliation):
             )
             if row is None:  # a concurrent request with the same client_order_id won the insert
                 existing = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
-                return self._answer(existing)
+                return self._answer(existing, req["account"])
         if reason:
             return RISK_REJECTED, order_json(row)
         return Taken(row, account["rithmic_account"] or next(iter(self.rithmic.accounts()), ""))
 
-    def _answer(self, row: Any) -> Answer:
+    def _answer(self, row: Any, account: str | None = None) -> Answer:
+        """A repeat of an order: the order as it stands. Another account's order of that id is not
+        a repeat, and is not shown (a trader must not read others' orders through idempotency)."""
+        if account is not None and row["account_id"] != account:
+            return 409, {"error": "client_order_id is taken"}
         status = row["status"]
         if status == "risk_rejected" or status == "rejected":
             return RISK_REJECTED, order_json(row)

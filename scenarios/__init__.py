@@ -13,6 +13,7 @@ from . import (
     latency,
     malformed,
     risk,
+    security,
     separation,
     tt,
     webhooks,
@@ -29,6 +30,7 @@ SUITES: dict[str, tuple[Scenario, ...]] = {
     "admin-state": admin_state.SCENARIOS,
     "contract": contract.SCENARIOS,
     "risk": risk.SCENARIOS,
+    "security": security.SCENARIOS,
 }
 SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
 

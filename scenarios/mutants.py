@@ -65,4 +65,12 @@ MUTANT_KILLS: dict[str, Kill] = {
     "quote_bid_ask_swapped": Kill(("RISK-QUOTES-AND-PNL-ON-TREND",), ("quotes_match_venue",)),
     "unrealized_ignores_short_side": Kill(("RISK-QUOTES-AND-PNL-ON-TREND",), ("pnl_reconciles",)),
     "realized_pnl_gross": Kill(("RISK-QUOTES-AND-PNL-ON-TREND",), ("pnl_reconciles",)),
+    # Security: each found by the probe group that asks its question, or by the secrets sweep.
+    "idor_order_status": Kill(("SECURITY-OBJECT-ACCESS",), ("object_access_scoped",)),
+    "cancel_any_order": Kill(("SECURITY-OBJECT-ACCESS",), ("object_access_scoped",)),
+    "allowlist_trusts_forwarded_for": Kill(("SECURITY-ADMIN-ALLOWLIST",), ("admin_allowlist_holds",)),
+    "no_rate_limit": Kill(("SECURITY-FLOOD",), ("flood_rate_limited",)),
+    "secret_in_log": Kill(("SECURITY-AUTHENTICATION",), ("secrets_not_leaked",)),
+    "stack_trace_in_errors": Kill(("SECURITY-ERROR-BODIES",), ("errors_without_internals",)),
+    "revoked_keys_accepted": Kill(("SECURITY-AUTHENTICATION",), ("auth_required",)),
 }

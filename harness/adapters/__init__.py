@@ -5,8 +5,10 @@ The target file declares one (`[adapter] kind = "http"`, or `kind = "python"` na
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
+from .auth import API_KEY, AuthSpec, KeyRing
 from .base import OPERATIONS, Adapter, BaseAdapter, invoke
 from .http import HttpAdapter, HttpApi, Malformed, Request, bind
 from .outcome import (
@@ -15,6 +17,7 @@ from .outcome import (
     AccountsView,
     AccountView,
     HealthView,
+    KeyView,
     OrderView,
     Outcome,
     OutcomeType,
@@ -27,10 +30,16 @@ from .outcome import (
 from .spec import AdapterSpec, OperationSpec, StreamSpec, load_class, parse_adapter
 
 
-def build(spec: AdapterSpec, values: dict[str, Any], allowed_hosts: tuple[str, ...] = ()) -> Adapter:
-    """The target's adapter, bound to the running topology (`values` fill its placeholders)."""
+def build(
+    spec: AdapterSpec,
+    values: dict[str, Any],
+    allowed_hosts: tuple[str, ...] = (),
+    on_secret: Callable[[str], None] | None = None,
+) -> Adapter:
+    """The target's adapter, bound to the running topology (`values` fill its placeholders);
+    `on_secret` learns each credential it is given later (a trader key it minted)."""
     if spec.kind == "http":
-        return HttpAdapter(HttpApi(spec, values, allowed_hosts))
+        return HttpAdapter(HttpApi(spec, values, allowed_hosts), on_secret)
     cls = load_class(spec.python_class)
     options = {k: bind(v, values) if isinstance(v, str) else v for k, v in spec.options.items()}
     adapter: Adapter = cls(
@@ -40,6 +49,7 @@ def build(spec: AdapterSpec, values: dict[str, Any], allowed_hosts: tuple[str, .
 
 
 __all__ = [
+    "API_KEY",
     "KNOWN_STATES",
     "OPERATIONS",
     "ORDER_STATES",
@@ -47,10 +57,13 @@ __all__ = [
     "AccountsView",
     "Adapter",
     "AdapterSpec",
+    "AuthSpec",
     "BaseAdapter",
     "HealthView",
     "HttpAdapter",
     "HttpApi",
+    "KeyRing",
+    "KeyView",
     "Malformed",
     "OperationSpec",
     "OrderView",

@@ -37,6 +37,9 @@ class Adapter(Protocol):
 
     def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None: ...
 
+    def stream_headers(self, account: str | None) -> dict[str, str]:
+        """The stream's handshake headers: the credential of `account`'s trader, where it has one."""
+
     def place_order(
         self,
         *,
@@ -179,6 +182,9 @@ class BaseAdapter:
 
     def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None:
         return None
+
+    def stream_headers(self, account: str | None) -> dict[str, str]:
+        return {}
 
     def place_order(
         self,

@@ -7,7 +7,11 @@ is for what a declaration cannot say; this example shows the shape such an adapt
     kind = "python"
     class = "harness.adapters.example:ReferenceCodeAdapter"
     base_url = "http://127.0.0.1:{port}"
-    options = { account_path = "/v1/accounts" }
+    options = { account_path = "/v1/accounts", admin_key = "{env.REFMW_ADMIN_KEY}" }
+
+The reference takes a back office's key (`admin_key`) on every call; this adapter acts as the back
+office throughout, which is all the order flow needs. The security suite needs a declared adapter
+(it varies each request's credential), so it does not apply to a coded one.
 
 Each operation makes its calls with `self.request()`, which classifies the HTTP answer the
 Jepsen way, then reads the answer into a typed view. A KeyError or ValueError while reading is
@@ -30,6 +34,12 @@ STATES = {"sending": "pending", "partial": "partially_filled", "risk_rejected": 
 class ReferenceCodeAdapter(BaseAdapter):
     reports_quote_age = True
     reports_database = True
+
+    def __init__(self, base_url: str, **kw: Any) -> None:
+        super().__init__(base_url, **kw)
+        key = self.options.get("admin_key")
+        if key:
+            self.http.headers["Authorization"] = f"Bearer {key}"
 
     def place_order(
         self,

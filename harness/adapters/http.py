@@ -8,6 +8,7 @@ cannot be read from is the middleware's fault, reported with the answer as evide
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -17,11 +18,13 @@ import httpx
 from jmespath.parser import ParsedResult
 
 from ..netguard import check_host
+from .auth import API_KEY, AuthSpec, KeyRing
 from .outcome import (
     ORDER_STATES,
     AccountsView,
     AccountView,
     HealthView,
+    KeyView,
     OrderView,
     Outcome,
     OutcomeType,
@@ -34,7 +37,16 @@ from .outcome import (
 from .spec import PLACEHOLDER, TOPOLOGY_ROOTS, AdapterSpec, OperationSpec
 
 READS = frozenset(
-    {"order_status", "positions", "account", "accounts_for_customer", "health", "quote", "account_pnl"}
+    {
+        "order_status",
+        "positions",
+        "account",
+        "accounts_for_customer",
+        "health",
+        "quote",
+        "account_pnl",
+        "issue_key",
+    }
 )
 
 
@@ -82,7 +94,10 @@ class HttpApi:
         self.base_url = bind(spec.base_url, values).rstrip("/")
         check_host(urlsplit(self.base_url).hostname or "", allowed_hosts, what="adapter.base_url")
         self.headers = {k: bind(v, values) for k, v in spec.headers.items()}
-        self.secrets = tuple(v for v in self.headers.values() if v)
+        self.auth = spec.auth or AuthSpec()
+        self.admin_headers = {k: bind(v, values) for k, v in self.auth.admin.items()}
+        self.trader_headers = {k: bind(v, values) for k, v in self.auth.trader.items()}
+        self.secrets = tuple(v for v in (*self.headers.values(), *self.admin_headers.values()) if v)
         self._ops: dict[str, OperationSpec] = {}
         for name, op in spec.operations.items():
             path = bind(op.path, values)
@@ -103,6 +118,10 @@ class HttpApi:
             )
         self.stream_url = bind(spec.stream.url, values) if spec.stream else None
 
+    def operations(self) -> tuple[str, ...]:
+        """The operations the target file declares, in its order."""
+        return tuple(self._ops)
+
     def supports(self, operation: str) -> bool:
         if operation == "stream":
             return self.stream_url is not None
@@ -118,7 +137,11 @@ class HttpApi:
         url = path if path.startswith(("http://", "https://")) else self.base_url + path
         params = {k: _fill(v, args) for k, v in op.query.items()}
         params = {k: v for k, v in params.items() if v != ""}
-        headers = {**self.headers, **{k: _fill(v, args) for k, v in op.headers.items()}}
+        headers = {
+            **self.headers,
+            **self.credentials(operation, args.get(API_KEY)),
+            **{k: _fill(v, args) for k, v in op.headers.items()},
+        }
         body = _fill_tree(op.body, args) if op.body is not None else None
         return Request(
             operation,
@@ -130,6 +153,20 @@ class HttpApi:
             f"{op.method} {op.path}",
             op.timeout_s or self.spec.timeout_s,
         )
+
+    def credentials(self, operation: str, api_key: str | None) -> dict[str, str]:
+        """The headers `operation` carries by its role: a trader's with its key, the back office's
+        for admin operations and for trader reads made with no key (a checker's lookups)."""
+        role = self.auth.role(operation)
+        if role == "trader" and api_key and self.trader_headers:
+            return {k: _fill(v, {API_KEY: api_key}) for k, v in self.trader_headers.items()}
+        if role in ("admin", "trader"):
+            return dict(self.admin_headers)
+        return {}
+
+    def stream_headers(self, api_key: str | None) -> dict[str, str]:
+        """The WebSocket handshake's headers: the static ones and the stream's credential."""
+        return {**self.headers, **self.credentials("stream", api_key)}
 
     def _api_values(self, args: dict[str, Any]) -> dict[str, Any]:
         out = dict(args)
@@ -226,6 +263,15 @@ class HttpApi:
                 _bool(_optional(fields, "stale", body), "stale"),
                 raw=body,
             )
+        if op.name == "issue_key":
+            key = _field(fields, "key", body)
+            if not isinstance(key, str) or not key:
+                raise Malformed("key is not a non-empty string")
+            return KeyView(
+                key,
+                str(_optional(fields, "key_id", body) or ""),
+                str(_optional(fields, "expires_at", body) or ""),
+            )
         if op.name == "account_pnl":
             realized = _float(_field(fields, "realized", body), "realized")
             assert realized is not None
@@ -288,9 +334,11 @@ class HttpApi:
 class HttpAdapter:
     """The declared API over httpx, for the gate's traders and checkers."""
 
-    def __init__(self, api: HttpApi) -> None:
+    def __init__(self, api: HttpApi, on_secret: Callable[[str], None] | None = None) -> None:
         self.api = api
         self._http = httpx.Client(timeout=api.spec.timeout_s, trust_env=False)
+        self.keys = KeyRing(self._mint)
+        self.on_secret = on_secret  # told each trader key minted, so that reports redact it
 
     def supports(self, operation: str) -> bool:
         return self.api.supports(operation)
@@ -298,9 +346,39 @@ class HttpAdapter:
     def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None:
         return self.api.stream(account, symbols)
 
+    def stream_headers(self, account: str | None) -> dict[str, str]:
+        key = self.keys.key(account)[0] if account and self.api.auth.per_trader else None
+        return self.api.stream_headers(key)
+
+    def issue_key(self, account: str, ttl_s: float | None = None) -> Outcome:
+        """A new trader key for `account` from the back office (`Outcome.key`); not kept."""
+        outcome = self._call("issue_key", account=account, ttl_s=ttl_s)
+        if outcome.key is not None and self.on_secret is not None:
+            self.on_secret(outcome.key.key)
+        return outcome
+
+    def revoke_key(self, key_id: str) -> Outcome:
+        return self._call("revoke_key", key_id=key_id)
+
+    def _mint(self, account: str) -> tuple[str | None, str]:
+        outcome = self.issue_key(account)
+        if outcome.key is not None:
+            return outcome.key.key, ""
+        return (
+            None,
+            f"no trader key for account {account}: issue_key answered {outcome.error or outcome.status}",
+        )
+
     def _call(self, operation: str, **args: Any) -> Outcome:
         if not self.api.supports(operation):
             return Outcome("fail", None, None, 0.0, f"the target file declares no {operation} operation")
+        account = args.get("account")
+        if self.api.auth.role(operation) == "trader" and self.api.auth.per_trader and account:
+            key, why = self.keys.key(str(account))
+            if key is None:
+                # The middleware would not mint the key this call needs: a definite refusal, its own.
+                return Outcome("fail", None, None, 0.0, why)
+            args[API_KEY] = key
         request = self.api.request(operation, args)
         started = time.perf_counter()
         try:
@@ -420,11 +498,11 @@ _ABSENT = object()
 
 def _fill_tree(node: Any, args: dict[str, Any]) -> Any:
     """A JSON template: "{qty}" alone keeps the argument's type, and a key whose argument is
-    absent (None) is left out; anything else is text."""
+    absent (None, or not given) is left out; anything else is text."""
     if isinstance(node, str):
         whole = PLACEHOLDER.fullmatch(node)
-        if whole and whole.group(1) in args:
-            found = args[whole.group(1)]
+        if whole:  # an argument the call did not give (None or left out) is left out of the body
+            found = args.get(whole.group(1))
             return _ABSENT if found is None else found
         return _fill(node, args)
     if isinstance(node, dict):

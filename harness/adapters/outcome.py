@@ -83,6 +83,15 @@ class PnlView:
 
 
 @dataclass(frozen=True)
+class KeyView:
+    """A trader's credential the back office minted (issue_key): secret, shown once."""
+
+    key: str
+    key_id: str = ""
+    expires_at: str = ""
+
+
+@dataclass(frozen=True)
 class PositionsView:
     positions: tuple[PositionView, ...]
 
@@ -94,7 +103,9 @@ class AccountsView:
     ids: tuple[str, ...]
 
 
-View = OrderView | PositionsView | AccountView | AccountsView | HealthView | QuoteView | PnlView | None
+View = (
+    OrderView | PositionsView | AccountView | AccountsView | HealthView | QuoteView | PnlView | KeyView | None
+)
 
 
 @dataclass(frozen=True)
@@ -138,6 +149,10 @@ class Outcome:
         return self.view if isinstance(self.view, QuoteView) else None
 
     @property
+    def key(self) -> KeyView | None:
+        return self.view if isinstance(self.view, KeyView) else None
+
+    @property
     def pnl(self) -> PnlView | None:
         return self.view if isinstance(self.view, PnlView) else None
 
@@ -157,5 +172,7 @@ def view_json(view: View) -> Any:
     if is_dataclass(view) and not isinstance(view, type):
         data = asdict(view)
         data.pop("raw", None)
+        if isinstance(view, KeyView):
+            data["key"] = "<secret>"  # a credential never goes into a history or a report
         return data
     return view

@@ -16,12 +16,13 @@ from jmespath.exceptions import JMESPathError
 from jmespath.parser import ParsedResult
 
 from ..targetfields import Fields, TargetError
+from .auth import AuthSpec, parse_auth
 from .outcome import ORDER_STATES
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
 # Placeholders filled from the running topology when the adapter is built (the target's roots),
 # and `{env.NAME}`: a value of the target's rendered [env], e.g. an API key the middleware reads.
-TOPOLOGY_ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres", "env")
+TOPOLOGY_ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres", "secrets", "env")
 
 # Each operation: the arguments its templates may name, its answer fields (required ones first).
 ARGUMENTS: dict[str, tuple[str, ...]] = {
@@ -35,6 +36,8 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "set_limits": ("account", "max_order_qty", "max_position", "daily_loss_limit"),
     "quote": ("symbol",),
     "account_pnl": ("account",),
+    "issue_key": ("account", "ttl_s"),  # the back office mints a trader's key ([adapter.auth])
+    "revoke_key": ("key_id",),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": (),
@@ -47,6 +50,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "set_limits": (),
     "quote": ("bid", "ask"),
     "account_pnl": ("realized",),
+    "issue_key": ("key",),
+    "revoke_key": (),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": ("status",),
@@ -59,6 +64,8 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "set_limits": (),
     "quote": ("stale",),
     "account_pnl": ("unrealized",),
+    "issue_key": ("key_id", "expires_at"),
+    "revoke_key": (),
 }
 # The order flow cannot be judged without these; the rest may be left out (scenarios that need
 # them are then not applicable to the target).
@@ -69,6 +76,10 @@ VALUE_MAPS = {"side": ("BUY", "SELL"), "order_type": ("MARKET", "LIMIT")}
 DEFAULT_REFUSED = (400, 401, 403, 404, 409, 422, 429, 503)
 
 AdapterKind = Literal["http", "python"]
+# Capabilities a scenario may need of the adapter itself: requests the harness renders (so it can
+# vary their credentials and bodies), and a key of each trader's own ([adapter.auth] trader).
+DECLARED_REQUESTS = "declared_requests"
+PER_TRADER_KEYS = "per_trader_keys"
 QUOTE_SHOWS = ("symbol", "bid", "ask", "stale")  # a stream quote's optional fields
 
 
@@ -116,10 +127,15 @@ class AdapterSpec:
     stream: StreamSpec | None = None
     python_class: str = ""  # kind = "python": "module:Class"
     options: dict[str, Any] = field(default_factory=dict)  # kind = "python": passed to the class
+    auth: AuthSpec | None = None  # [adapter.auth]: which credential each call carries
 
     def supports(self, operation: str) -> bool:
         if operation == "stream":
             return self.stream is not None
+        if operation == DECLARED_REQUESTS:
+            return self.kind == "http"
+        if operation == PER_TRADER_KEYS:
+            return self.auth is not None and self.auth.per_trader
         if self.kind == "python":
             return True  # known only once the class is built: BaseAdapter.supports
         if operation == "quote_age":
@@ -166,8 +182,9 @@ def parse_adapter(table: Fields) -> AdapterSpec:
             raise operations_table.error(name, "is required: the order flow cannot be judged without it")
     stream_table = table.table("stream")
     stream = _stream(stream_table) if stream_table.data else None
+    auth = parse_auth(table.table("auth"), tuple(operations))
     table.no_unknown()
-    return AdapterSpec("http", base_url, timeout_s, headers, operations, values, states, stream)
+    return AdapterSpec("http", base_url, timeout_s, headers, operations, values, states, stream, auth=auth)
 
 
 ENTRY_POINTS = "stack_uat.adapters"

@@ -1,6 +1,19 @@
 """Invariant checkers over the recorded history, the middleware's API and the venue ledgers."""
 
-from . import admin, availability, contract, database, orders, pnl, prices, quotes, risk, tt, webhooks  # noqa: F401  (registers the checkers)
+from . import (  # noqa: F401  (registers the checkers)
+    admin,
+    availability,
+    contract,
+    database,
+    orders,
+    pnl,
+    prices,
+    quotes,
+    risk,
+    security,
+    tt,
+    webhooks,
+)
 from .base import (
     CHECKERS,
     VERDICT_STATUSES,

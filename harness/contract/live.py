@@ -80,6 +80,7 @@ def contract_topology(topo: Topology, overrides: Overrides) -> ContractRun:
             budget=budget_for(target, overrides),
             exclude=spec.exclude,
             redact=topo.redact,
+            headers=topo.admin_headers(),
         )
     except ContractFieldError as exc:
         if spec.url and exc.field == "contract.spec":

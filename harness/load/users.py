@@ -41,7 +41,7 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 
 from harness import gcpolicy
-from harness.adapters import Outcome, invoke
+from harness.adapters import API_KEY, Outcome, invoke
 from harness.load import locust_hooks
 from harness.load.identities import identity, load_population
 from harness.load.settings import Settings
@@ -124,7 +124,9 @@ class Trader(FastHttpUser):
         if not settings.adapter_json:
             raise RuntimeError("--uat-adapter is unset: `uat load` sets it from the target file")
         self.bound: Bound = bind(settings.adapter_json)
+        self.api_key: str | None = None
         self.account = (self._find_account() if self.number < settings.onboarded else None) or self._onboard()
+        self.api_key = self._login()
         self._stream = gevent.spawn(self._read_stream)
 
     def on_stop(self) -> None:
@@ -150,6 +152,8 @@ class Trader(FastHttpUser):
                 context={},
             )
             return outcome
+        if self.api_key and api.auth.role(operation) == "trader":
+            args = {**args, API_KEY: self.api_key}
         request = api.request(operation, args)
         url = request.url + ("?" + urlencode(request.params) if request.params else "")
         started = time.perf_counter()
@@ -201,6 +205,18 @@ class Trader(FastHttpUser):
             gevent.sleep(0.2)
         raise RuntimeError(f"{customer} was never onboarded")
 
+    def _login(self) -> str | None:
+        """This trader's own key, from the back office, where the target has per-trader keys: its
+        orders, reads and stream carry it, so the middleware's scoping and rate limits are the
+        ones a real desk meets."""
+        api = self.bound.api
+        if api is None or not api.auth.per_trader:
+            return None
+        minted = self.call("issue_key", "login: issue key", account=self.account).key
+        if minted is None:
+            raise RuntimeError(f"trader {self.number}: the middleware issued no key for {self.account}")
+        return minted.key
+
     # -- the stream: quotes and order updates ------------------------------------------
     def _read_stream(self) -> None:
         import websocket
@@ -221,7 +237,9 @@ class Trader(FastHttpUser):
             try:
                 # json.loads refuses a bad frame anyway; the pure-Python UTF-8 check cost Locust a
                 # seventh of its CPU
-                ws = websocket.create_connection(url, timeout=30, skip_utf8_validation=True)
+                ws = websocket.create_connection(
+                    url, timeout=30, skip_utf8_validation=True, header=self._stream_headers()
+                )
             except Exception:
                 _measure("WS", "reconnect", 0)
                 gevent.sleep(1.0)
@@ -233,6 +251,13 @@ class Trader(FastHttpUser):
                 gevent.sleep(0.5)
             finally:
                 ws.close()
+
+    def _stream_headers(self) -> dict[str, str]:
+        if self.bound.api is not None:
+            return self.bound.api.stream_headers(self.api_key)
+        if self.bound.adapter is not None:
+            return self.bound.adapter.stream_headers(self.account)
+        return {}
 
     def _on_message(self, message: Any) -> None:
         now = time.time()

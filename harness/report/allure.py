@@ -25,6 +25,7 @@ CATEGORIES = (
     "contract breach",  # the live API does not do what its OpenAPI spec says (harness.checks.contract)
     "risk breach",  # an order reached the venue past a risk limit (harness.checks.risk)
     "price mismatch",  # the middleware's prices differ from the venue's fills (harness.checks.prices)
+    "security breach",  # a request got what its credential must not reach (harness.checks.security)
 )
 
 

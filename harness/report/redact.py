@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -17,12 +18,20 @@ class Redactor:
 
     def __init__(self, secrets: Iterable[str] = ()) -> None:
         self._secrets: set[str] = set()
+        self._lock = threading.Lock()  # trader keys are learnt from the gate's trader threads
         self.add(secrets)
 
     def add(self, secrets: Iterable[str]) -> None:
-        self._secrets.update(s for s in secrets if isinstance(s, str) and len(s) >= _MIN_LEN)
-        ordered = sorted(self._secrets, key=len, reverse=True)
-        self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+        with self._lock:
+            self._secrets.update(s for s in secrets if isinstance(s, str) and len(s) >= _MIN_LEN)
+            ordered = sorted(self._secrets, key=len, reverse=True)
+            self._pattern = re.compile("|".join(map(re.escape, ordered))) if ordered else None
+
+    @property
+    def secrets(self) -> frozenset[str]:
+        """Every secret it knows: what the security suite searches the middleware's output for."""
+        with self._lock:
+            return frozenset(self._secrets)
 
     def add_from_mapping(self, values: Mapping[str, Any]) -> None:
         """Learn secrets from a nested mapping: values under keys that look secret."""

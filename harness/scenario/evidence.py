@@ -14,9 +14,11 @@ from typing import Any, Literal
 
 from ..adapters import OrderView
 from ..adapters.base import OPERATIONS
+from ..adapters.spec import DECLARED_REQUESTS, PER_TRADER_KEYS
 from ..checks import Verdict
 from ..faults.embedded.extensions import EVIDENCE
 from ..history import History
+from ..security.spec import ALLOWLIST_NEED
 from ..timeline import Timeline
 from .model import COUNTED, Minimum, Scenario, fault_key
 
@@ -36,6 +38,10 @@ ADAPTER_OPERATIONS = (
     "stream",
     "quote_age",
     "health_database",
+    "issue_key",
+    "revoke_key",
+    DECLARED_REQUESTS,
+    PER_TRADER_KEYS,
 )  # a need that is not one of these names a venue
 
 
@@ -205,10 +211,18 @@ def unmet_needs(
                 unmet.append(f"the target file maps no [settings] {need.removeprefix('setting:')}")
         elif need in ADAPTER_OPERATIONS:
             if not supports(need):
-                unmet.append(f"the target's adapter has no `{need}` operation")
+                unmet.append(CAPABILITIES.get(need, f"the target's adapter has no `{need}` operation"))
         elif need not in offers:
             unmet.append(_unmet(need))
     return unmet
+
+
+CAPABILITIES = {
+    DECLARED_REQUESTS: 'the target\'s adapter is code (kind = "python"): the harness cannot vary the '
+    "credentials, sources and bodies of its requests",
+    PER_TRADER_KEYS: "the target file declares no per-trader keys ([adapter.auth] trader and issue_key), "
+    "so one trader cannot be set against another's objects",
+}
 
 
 def _unmet(need: str) -> str:
@@ -231,6 +245,8 @@ def _unmet(need: str) -> str:
             "the fault plane is a real Toxiproxy, and this scenario uses stack-uat's extension toxics "
             "(packet_loss, corrupt), which only the embedded fault plane implements (--backend embedded)"
         )
+    if need == ALLOWLIST_NEED:
+        return "the target file declares no [security] admin_allowlisted and admin_not_allowlisted addresses"
     if kind == "metrics":
         return "the target file declares no [metrics] (a Prometheus endpoint and its database_up gauge)"
     return f"the target is not wired to venue `{need}`"

@@ -100,6 +100,8 @@ class FaultStep:
             return tuple(found)
         if self.kind == "toxic" and self.toxic in EXTENSION_TYPES:
             return (self.venue, PLANE_EXTENSIONS)
+        if self.kind == "action" and self.venue == MIDDLEWARE:
+            return ()  # a flood of the middleware's own API: every target has one
         return (self.venue,)
 
     @property

@@ -77,7 +77,8 @@ class QuoteWatcher(threading.Thread):
 
         while not self.stop_event.is_set():
             try:
-                ws = websocket.create_connection(url, timeout=1.0)
+                headers = self.adapter.stream_headers(self.account)
+                ws = websocket.create_connection(url, timeout=1.0, header=headers)
             except Exception as exc:  # the middleware's stream is down: try again, as a trader would
                 self.errors.append(f"stream connect: {exc}"[:300])
                 self.stop_event.wait(0.5)

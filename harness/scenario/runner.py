@@ -17,6 +17,7 @@ from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
 from ..metrics import MetricsProbe
+from ..security.flood import FloodRecord
 from ..settle import settle_orders
 from ..timeline import Timeline
 from ..topology import TargetNotReady, Topology
@@ -25,10 +26,12 @@ from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
 from .model import Scenario
 from .player import play
+from .probeworkloads import ProbeWorkloads
 from .quotes import QUOTE_CHECKS, QuoteWatcher, market_extras
 from .recovery import wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .risk import apply_limits, risk_plan
+from .security import run_flood
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
 
@@ -36,7 +39,7 @@ Progress = Callable[[str, str, tuple[str, ...]], None]  # scenario id, phase, ac
 ONBOARD_WAIT_S = 10.0
 
 
-class ScenarioRunner(WorkloadActions, StateFaultHooks):
+class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
     http: httpx.Client  # opened by run() for that run only, and closed when it ends
 
     def __init__(self, topology: Topology, seed: int, progress: Progress | None = None) -> None:
@@ -51,6 +54,8 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
         self.webhook_sends: list[dict[str, Any]] = []
         self._senders: list[threading.Thread] = []  # background Stripe sends, joined before the verdict
         self.adapter: Adapter | None = None
+        self.scenario: Scenario | None = None
+        self.flood: FloodRecord | None = None  # what the `flood` action sent, for the security checkers
         self.state: StateFaults | None = None  # this run's database faults, deployments and sampling
 
     # FaultContext
@@ -73,6 +78,9 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             self._stripe_send(step)
         elif step.action == "tt_fills":
             self._tt_fills(step)
+        elif step.action == "flood":
+            assert self.adapter is not None and self.scenario is not None
+            self.flood = run_flood(step, self.adapter, self.accounts, self.scenario, self.timeline.now)
         else:
             raise HarnessError(f"unknown scenario action {step.action!r}")
 
@@ -80,6 +88,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
         started = time.monotonic()
         self.webhook_sends = []
         self._senders = []
+        self.scenario, self.flood = scenario, None
         self.timeline = timeline = Timeline()
         history = History(timeline.active, started=timeline.started)
         phases: dict[str, float] = {}
@@ -95,6 +104,8 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     return self._result(scenario, [fault.verdict()], history, timeline, phases, started)
             if scenario.workload == "contract":
                 return self._contract(scenario, adapter, history, timeline, phases, started, phase)
+            if scenario.workload == "security":
+                return self._security(scenario, adapter, history, timeline, phases, started, phase)
             self.state = state = StateFaults(
                 self.topo,
                 timeline,
@@ -177,7 +188,10 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
                     ledger,
                     {f"t{i + 1}": account for i, account in enumerate(accounts)},
                     orders,
-                    extras=self._extras(scenario, adapter) | self._risk_extras(scenario, timeline) | market,
+                    extras=self._extras(scenario, adapter)
+                    | self._risk_extras(scenario, timeline)
+                    | market
+                    | self._security_extras(scenario, adapter, history),
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
                     deployments=list(state.deployments),
@@ -204,40 +218,6 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks):
             adapter.close()
             self.http.close()
         return self._result(scenario, verdicts, history, timeline, phases, started, measured)
-
-    def _contract(
-        self,
-        scenario: Scenario,
-        adapter: Adapter,
-        history: History,
-        timeline: Timeline,
-        phases: dict[str, float],
-        started: float,
-        phase: Any,
-    ) -> ScenarioResult:
-        """The `contract` workload: Schemathesis against the fresh middleware and the spec its target
-        file names (seeded by the scenario's seed), judged by the contract checkers."""
-        from ..contract import Overrides, contract_topology
-        from ..exitcodes import UsageFailure
-
-        with phase("contract"):
-            try:
-                run = contract_topology(self.topo, Overrides(seed=self.seed))
-            # A spec file or an exclusion the target file gets wrong raises TargetError: a config
-            # error (exit 2), not the middleware's. What remains is the middleware's: the spec URL
-            # the file names is not served, or what it serves is not a spec Schemathesis can load.
-            except UsageFailure as exc:
-                failed = Verdict.fail(
-                    scenario.checks[0], f"the contract could not run: {exc.message}", [], "contract breach"
-                )
-                return self._result(scenario, [failed], history, timeline, phases, started)
-        with phase("verdict"):
-            slo = self.topo.target.slo
-            ctx = CheckContext(history, timeline, adapter, slo, {}, {}, extras={"contract": run})
-            verdicts = [CHECKERS[name](ctx) for name in scenario.checks]
-        return self._result(
-            scenario, verdicts, history, timeline, phases, started, measure(scenario, history, timeline)
-        )
 
     def _mock_events(self, venue: str, kind: str) -> list[dict[str, Any]]:
         """A mock's events of one kind during this run (its event log is reset with the world)."""

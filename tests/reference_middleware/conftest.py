@@ -3,13 +3,18 @@
 One topology (Postgres, fault plane, mocks) per module; `Env.restart()` replaces the middleware process
 with a fresh one (optionally with mutants switched on) over a clean database and reset mocks, which
 costs about a second instead of a whole topology.
+
+`Env.http` calls the middleware as admin: it sends the admin key the running process was started
+with (REFMW_ADMIN_KEY in its rendered environment), on requests to the middleware only and only when
+the request names no credential of its own. Without that variable the middleware runs with
+authentication off and nothing is sent.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypeVar
 
 import httpx
@@ -34,10 +39,27 @@ def wait_for(fetch: Callable[[], T], ok: Callable[[T], bool], timeout: float, in
     return value
 
 
+class AdminAuth(httpx.Auth):
+    """The admin key on requests to the middleware that carry no Authorization of their own."""
+
+    def __init__(self, env: Env) -> None:
+        self.env = env
+
+    def auth_flow(self, request: httpx.Request) -> Generator[httpx.Request, httpx.Response, None]:
+        key = self.env.admin_key
+        if key and "authorization" not in request.headers and str(request.url).startswith(self.env.base):
+            request.headers["Authorization"] = f"Bearer {key}"
+        yield request
+
+
+def bearer(key: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {key}"}
+
+
 class Env:
     def __init__(self, topo: Topology) -> None:
         self.topo = topo
-        self.http = httpx.Client(timeout=10.0, trust_env=False)
+        self.http = httpx.Client(timeout=10.0, trust_env=False, auth=AdminAuth(self))
         mocks = topo.stack.describe()["mocks"]
         self.mocks = mocks
         self.rithmic_ctl = mocks["rithmic"]["control"]
@@ -49,6 +71,29 @@ class Env:
     @property
     def base(self) -> str:
         return self.topo.base_url
+
+    @property
+    def admin_key(self) -> str:
+        """The admin key of the running middleware ("" when it runs with authentication off)."""
+        process = self.topo.process
+        env = getattr(process, "env", None)
+        if env is None:
+            env = self.topo.target.render(self.topo.values)
+        return str(env.get("REFMW_ADMIN_KEY") or "")
+
+    def auth_headers(self) -> dict[str, str]:
+        """The admin credential as headers, for clients other than `http` (a WebSocket handshake)."""
+        return bearer(self.admin_key) if self.admin_key else {}
+
+    def issue_key(self, account: str | None = None, ttl_s: float | None = None) -> dict[str, Any]:
+        """A new trader key for the account (the house account by default): key_id, key, account."""
+        body: dict[str, Any] = {"account": account or self.account}
+        if ttl_s is not None:
+            body["ttl_s"] = ttl_s
+        answer = self.http.post(f"{self.base}/v1/admin/api-keys", json=body)
+        assert answer.status_code == 201, answer.text
+        issued: dict[str, Any] = answer.json()
+        return issued
 
     @property
     def slo(self) -> Any:

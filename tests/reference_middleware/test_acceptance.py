@@ -127,7 +127,7 @@ def test_onboarded_trader_without_active_subscription_cannot_trade(fresh: Env) -
 def test_stream_carries_quotes_and_order_updates(fresh: Env) -> None:
     url = fresh.base.replace("http://", "ws://") + "/v1/stream"
     seen: set[str] = set()
-    with connect(url, open_timeout=5) as ws:
+    with connect(url, open_timeout=5, additional_headers=fresh.auth_headers()) as ws:
         fresh.order("ws-1")
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline and not {"quote", "order"} <= seen:
@@ -142,8 +142,12 @@ def test_stream_for_an_account_carries_only_that_accounts_orders(fresh: Env) -> 
     """At 5,000 traders every order update to every client would swamp both sides."""
     base = fresh.base.replace("http://", "ws://") + "/v1/stream"
     with (
-        connect(f"{base}?account=someone-else", open_timeout=5) as other,
-        connect(f"{base}?account={fresh.account}", open_timeout=5) as mine,
+        connect(
+            f"{base}?account=someone-else", open_timeout=5, additional_headers=fresh.auth_headers()
+        ) as other,
+        connect(
+            f"{base}?account={fresh.account}", open_timeout=5, additional_headers=fresh.auth_headers()
+        ) as mine,
     ):
         fresh.order("ws-mine")
         mine_types: set[str] = set()
@@ -174,7 +178,7 @@ def test_openapi_lists_the_contract(fresh: Env) -> None:
 def test_a_working_limit_order_is_cancelled_at_the_venue_and_never_fills(fresh: Env) -> None:
     placed = fresh.order("cxl-1", type="LIMIT", limit_price=5000.0, qty=2)  # far below the market
     assert placed.status_code == 202 and placed.json()["status"] == "working", placed.text
-    adapter = reference_adapter(fresh.base)
+    adapter = reference_adapter(fresh.base, fresh.admin_key)
     try:
         outcome = adapter.cancel_order("cxl-1")
     finally:

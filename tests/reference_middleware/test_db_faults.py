@@ -171,7 +171,12 @@ def test_a_black_holed_database_link_still_gets_answers_within_the_bound(env: En
     env.restart()
     bound_s = 3.0
     black_hole = env.proxy(POSTGRES_PROXY).toxic("timeout", timeout=0)
-    with black_hole, ThreadPoolExecutor(3) as pool, httpx.Client(timeout=10, trust_env=False) as http:
+    admin = env.auth_headers()
+    with (
+        black_hole,
+        ThreadPoolExecutor(3) as pool,
+        httpx.Client(timeout=10, trust_env=False, headers=admin) as http,
+    ):
         health = pool.submit(_timed, lambda: http.get(f"{env.base}/health"))
         scraped = pool.submit(_timed, lambda: http.get(f"{env.base}/metrics"))
         read = pool.submit(_timed, lambda: http.get(f"{env.base}/v1/accounts/{env.account}"))

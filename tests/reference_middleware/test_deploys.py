@@ -35,7 +35,7 @@ def _exited(env: Env, timeout: float) -> bool:
 def _post_order(env: Env, coid: str) -> int | None:
     """The order's HTTP status, or None when the connection was cut with no answer."""
     body = {"account": env.account, "symbol": "ESZ6", "side": "BUY", "qty": 1, "type": "MARKET"}
-    with httpx.Client(timeout=15, trust_env=False) as http:
+    with httpx.Client(timeout=15, trust_env=False, headers=env.auth_headers()) as http:
         try:
             return http.post(f"{env.base}/v1/orders", json={**body, "client_order_id": coid}).status_code
         except httpx.TransportError:

@@ -73,7 +73,8 @@ def _stream_until(ws: Connection, ok: Callable[[dict[str, Any]], bool], timeout:
 
 
 def _stream(env: Env, symbols: str = "ESZ6") -> ClientConnection:
-    return connect(env.base.replace("http://", "ws://") + f"/v1/stream?symbols={symbols}", open_timeout=5)
+    url = env.base.replace("http://", "ws://") + f"/v1/stream?symbols={symbols}"
+    return connect(url, open_timeout=5, additional_headers=env.auth_headers())
 
 
 def _halt(env: Env, symbol: str = "ESZ6") -> None:

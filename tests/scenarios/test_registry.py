@@ -21,6 +21,7 @@ ISSUE_SUITES = {
     "separation",
     "admin-state",
     "risk",
+    "security",
 }
 
 
@@ -67,12 +68,17 @@ def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
     from harness.scenario.evidence import ADAPTER_OPERATIONS
     from harness.scenario.faults import PLANE_EXTENSIONS
     from harness.scenario.model import fault_key
+    from harness.security.spec import ALLOWLIST_NEED
     from harness.targetfaults import STATE_NEEDS
 
     for scenario in SCENARIOS.values():
         settings = {f"setting:{name}" for name in SETTINGS}
         known = (
-            set(VENUES) | set(ADAPTER_OPERATIONS) | settings | STATE_NEEDS | {PLANE_EXTENSIONS, CONTRACT_NEED}
+            set(VENUES)
+            | set(ADAPTER_OPERATIONS)
+            | settings
+            | STATE_NEEDS
+            | {PLANE_EXTENSIONS, CONTRACT_NEED, ALLOWLIST_NEED}
         )
         assert set(scenario.requires) <= known, (scenario.id, set(scenario.requires) - known)
         minimum = scenario.minimum

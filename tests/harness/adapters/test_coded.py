@@ -18,7 +18,7 @@ CODED = """[adapter]
 kind = "python"
 class = "harness.adapters.example:ReferenceCodeAdapter"
 base_url = "http://127.0.0.1:{port}"
-options = { account_path = "/v1/accounts" }
+options = { account_path = "/v1/accounts", admin_key = "{env.REFMW_ADMIN_KEY}" }
 
 [slo]"""
 

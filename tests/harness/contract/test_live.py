@@ -42,6 +42,9 @@ class _Topo:
     def redact(self, text: str) -> str:
         return text
 
+    def admin_headers(self) -> dict[str, str]:
+        return {}
+
 
 def test_a_spec_file_the_target_names_that_cannot_be_read_is_the_files_error(tmp_path: Path) -> None:
     missing = _Topo(ContractSpec(str(tmp_path / "nope.yaml"), url=False))

@@ -32,6 +32,9 @@ class ScriptedQuotes:
     def stream_url(self, account: str, symbols: tuple[str, ...]) -> str | None:
         return None if self.url is None else f"{self.url}?account={account}&symbols={','.join(symbols)}"
 
+    def stream_headers(self, account: str | None) -> dict[str, str]:
+        return {}
+
     def quote(self, symbol: str) -> Outcome:
         answer = self.answers[min(self.reads, len(self.answers) - 1)]
         self.reads += 1

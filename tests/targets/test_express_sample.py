@@ -1,7 +1,7 @@
 """The Express sample target (targets/express-sample/), a real Node.js process behind the real
 topology, started from its target file: onboarding through signed Stripe webhooks, an order filled
-at the Rithmic mock under its clientRef, idempotency, reconnection, and that each seeded bug
-(EXPRESS_BUGS) changes what is observed.
+at the Rithmic mock under its clientRef, idempotency, reconnection, the service key and the rate
+limit, and that each seeded bug (EXPRESS_BUGS) changes what is observed.
 
 One topology (Postgres, fault plane, mocks) for the module; each test gets a fresh gateway process
 over a clean database and reset mocks."""
@@ -9,6 +9,7 @@ over a clean database and reset mocks."""
 from __future__ import annotations
 
 import shutil
+import socket
 import time
 import uuid
 from collections.abc import Callable, Iterator
@@ -54,7 +55,8 @@ class Gateway:
 
     def __init__(self, topo: Topology) -> None:
         self.topo = topo
-        self.http = httpx.Client(timeout=15.0, trust_env=False)
+        # the target file's headers: the per-run service key on every call (the mocks ignore it)
+        self.http = httpx.Client(timeout=15.0, trust_env=False, headers=topo.admin_headers())
         mocks = topo.stack.describe()["mocks"]
         self.rithmic_ctl = mocks["rithmic"]["control"]
         self.stripe_ctl = mocks["stripe"]["control"]
@@ -70,9 +72,9 @@ class Gateway:
         assert url is not None
         return url
 
-    def restart(self, bugs: str = "") -> None:
+    def restart(self, bugs: str = "", **env: str) -> None:
         self.topo.reset_world()
-        self.topo.restart_target({"EXPRESS_BUGS": bugs})
+        self.topo.restart_target({"EXPRESS_BUGS": bugs, **env})
         health = wait_for(self.health, lambda h: h.get("status") == "ok", 15)
         assert health.get("status") == "ok", f"gateway not healthy: {health}\n{self.log()}"
 
@@ -261,6 +263,90 @@ def test_reconnects_after_a_forced_logout(gw: Gateway) -> None:
     assert accepted.status_code == 201 and after < 5, f"{accepted.text} after {after:.1f}s\n{gw.log()}"
 
 
+def upgrade_status(url: str, headers: dict[str, str]) -> str:
+    """The status line a WebSocket handshake to `url` (ws://host:port/path?query) is answered with."""
+    host_port, _, path = url.removeprefix("ws://").partition("/")
+    host, _, port = host_port.partition(":")
+    lines = [
+        f"GET /{path} HTTP/1.1",
+        f"Host: {host_port}",
+        "Upgrade: websocket",
+        "Connection: Upgrade",
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==",
+        "Sec-WebSocket-Version: 13",
+        *(f"{k}: {v}" for k, v in headers.items()),
+    ]
+    with socket.create_connection((host, int(port)), timeout=5) as sock:
+        sock.sendall(("\r\n".join(lines) + "\r\n\r\n").encode())
+        return sock.recv(4096).decode(errors="replace").split("\r\n", 1)[0]
+
+
+def test_the_api_needs_the_service_key_and_health_metrics_and_webhooks_do_not(gw: Gateway) -> None:
+    gw.restart()
+    _, account = gw.onboard()  # signed Stripe webhooks: public, and served
+    port = gw.topo.values["port"]
+    ready, _ = gw.until_accepted(account, 5)  # the key opens the API: orders are placed with it
+    assert ready.status_code == 201, ready.text
+    order = {
+        "accountId": account,
+        "instrument": "ESZ6",
+        "direction": "buy",
+        "quantity": 1,
+        "orderType": "market",
+    }
+    bare = httpx.Client(timeout=15.0, trust_env=False)
+    try:
+        for n, headers in enumerate(
+            ({}, {"Authorization": "Bearer not-the-key"}, {"Authorization": "Basic abc"})
+        ):
+            for method, path in (
+                ("GET", f"/accounts/{account}"),
+                ("POST", "/trading/orders"),
+                ("GET", "/nope"),
+            ):
+                body = order | {"clientRef": f"unauth-{n}"}
+                answer = bare.request(method, f"{gw.api}{path}", headers=headers, json=body)
+                assert answer.status_code == 401, (headers, path, answer.text)
+                assert answer.headers["www-authenticate"] == "Bearer"
+                assert answer.json()["error"]["code"] == "UNAUTHORIZED"
+        assert bare.get(f"http://127.0.0.1:{port}/healthz").status_code == 200
+        assert bare.get(f"http://127.0.0.1:{port}/metrics").status_code == 200
+    finally:
+        bare.close()
+    assert gw.account(account).status_code == 200  # with the key
+    time.sleep(0.5)
+    assert not [o for o in gw.ledger()["orders"] if str(o["client_tag"]).startswith("unauth-")]
+    stream = f"ws://127.0.0.1:{port}/api/v2/stream?accountId={account}"
+    assert " 401 " in upgrade_status(stream, {})
+    assert " 401 " in upgrade_status(stream, {"Authorization": "Bearer not-the-key"})
+    assert " 101 " in upgrade_status(stream, gw.topo.admin_headers())
+    assert secret_free(gw), "the service key shows in the gateway's log"
+
+
+def secret_free(gw: Gateway) -> bool:
+    key = gw.topo.values["secrets"]["admin_key"]
+    process = gw.topo.process
+    assert process is not None
+    return key not in process.logfile.read_text(errors="replace")
+
+
+def test_one_accounts_flood_is_refused_with_retry_after_and_the_others_are_served(gw: Gateway) -> None:
+    gw.restart(API_RATE_LIMIT_RPS="2", API_RATE_LIMIT_BURST="4")
+    _, flooder = gw.onboard()
+    _, other = gw.onboard()
+    answers = [gw.account(flooder) for _ in range(12)]
+    statuses = [a.status_code for a in answers]
+    assert statuses[:3] == [200, 200, 200] and 429 in statuses, statuses
+    refused = answers[statuses.index(429)]
+    assert int(refused.headers["retry-after"]) >= 1
+    assert refused.json()["error"]["code"] == "RATE_LIMITED"
+    assert gw.account(other).status_code == 200  # its own bucket
+    placed = gw.order(other)
+    assert placed.status_code == 201, placed.text
+    time.sleep(1.5)  # about three tokens back at 2/s
+    assert gw.account(flooder).status_code == 200
+
+
 # ---------------------------------------------------------------------- the seeded bugs
 
 
@@ -301,6 +387,13 @@ def test_bug_positions_from_orders_counts_a_resting_order(gw: Gateway) -> None:
     wait_for(lambda: gw.get_order("rest-1"), lambda o: o["status"] == "WORKING", 5)
     assert gw.venue_positions() == {}
     assert gw.positions(account) == {"ESZ6": 1}
+
+
+def test_bug_no_rate_limit_never_answers_429(gw: Gateway) -> None:
+    gw.restart("no_rate_limit", API_RATE_LIMIT_RPS="1", API_RATE_LIMIT_BURST="2")
+    _, account = gw.onboard()
+    statuses = {gw.account(account).status_code for _ in range(15)}
+    assert statuses == {200}, statuses
 
 
 def test_bug_unsigned_webhooks_accepts_a_forged_delivery(gw: Gateway) -> None:

@@ -12,6 +12,7 @@ const { positions } = require('./positions');
 const { WebhookRejected } = require('./webhooks');
 const { DatabaseUnavailable, within, throttled } = require('./db');
 const { logger } = require('./log');
+const { guard } = require('./auth');
 
 const log = logger('http');
 
@@ -53,6 +54,17 @@ function createApp({ pool, cfg, rithmic, tt, orders, accounts, webhooks, started
       throw err;
     }
   });
+
+  // The API's key before anything reads the body, and its rate limit before any database or venue
+  // work (after the JSON parser: an order names its account in the body). Health, metrics and the
+  // signed Stripe webhook stay public.
+  const { authenticate, rateLimited } = guard({
+    apiKey: cfg.apiKey,
+    rateLimit: cfg.rateLimit,
+    refuse: sendError,
+    limited: !cfg.bugs.has('no_rate_limit'),
+  });
+  app.use('/api/v2', authenticate);
 
   app.use(express.json({ limit: '100kb' }));
 
@@ -120,6 +132,7 @@ function createApp({ pool, cfg, rithmic, tt, orders, accounts, webhooks, started
   });
 
   const api = express.Router();
+  api.use(rateLimited);
 
   // ---------------------------------------------------------------- trading
   api.post('/trading/orders', async (req, res) => {

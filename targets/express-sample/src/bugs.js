@@ -28,6 +28,10 @@ const BUGS = Object.freeze({
     description: 'no order reconciliation after a reconnect: fills made while disconnected are lost',
     caughtBy: 'RITHMIC-FILLS-HELD-ACROSS-RECONNECT -> no_lost_fill, positions_reconcile',
   },
+  no_rate_limit: {
+    description: 'the API rate limit is never applied: one client may send as fast as it likes, never a 429',
+    caughtBy: 'SECURITY-FLOOD -> flood_rate_limited',
+  },
 });
 
 function parseBugs(raw) {

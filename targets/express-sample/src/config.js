@@ -101,6 +101,13 @@ function load(env = process.env) {
       maxPosition: number(env, 'DEFAULT_MAX_POSITION', 50, { min: 1 }),
     }),
     streamQuoteIntervalMs: number(env, 'STREAM_QUOTE_INTERVAL_MS', 1000, { min: 10 }),
+    // the service key every /api/v2 call must carry (Authorization: Bearer); unset: the API is open
+    apiKey: env.API_KEY || '',
+    // a token bucket per trading account (and ten times this per key): see auth.js
+    rateLimit: Object.freeze({
+      rps: number(env, 'API_RATE_LIMIT_RPS', 50, { min: 0.1 }),
+      burst: number(env, 'API_RATE_LIMIT_BURST', 100, { min: 1 }),
+    }),
     bugs,
     logLevel: env.LOG_LEVEL || 'info',
   });

@@ -18,6 +18,7 @@ const { StripeWebhookHandler } = require('./webhooks');
 const { createApp } = require('./app');
 const { StreamHub } = require('./stream');
 const { BUGS } = require('./bugs');
+const { keyCheck } = require('./auth');
 
 const log = logger('server');
 const FIRST_LOGIN_WAIT_MS = 5000;
@@ -87,6 +88,7 @@ async function main() {
   if (cfg.bugs.size) {
     log.warn('seeded bugs switched on', { bugs: [...cfg.bugs].map((b) => `${b}: ${BUGS[b].description}`) });
   }
+  if (!cfg.apiKey) log.warn('API_KEY is not set: the API is open to anyone who can reach it');
   if (cfg.badRelease) log.warn('BAD_RELEASE is set: this build answers /healthz 503 (it must never pass readiness)');
 
   const pool = createPool(cfg.db);
@@ -118,7 +120,13 @@ async function main() {
   const server = http.createServer(app);
   server.keepAliveTimeout = 75_000; // trading clients hold their connections between orders
   server.headersTimeout = 76_000;
-  const stream = new StreamHub({ server, rithmic, orders, quoteIntervalMs: cfg.streamQuoteIntervalMs });
+  const stream = new StreamHub({
+    server,
+    rithmic,
+    orders,
+    authorize: keyCheck(cfg.apiKey),
+    quoteIntervalMs: cfg.streamQuoteIntervalMs,
+  });
   await new Promise((resolve) => server.listen(cfg.port, cfg.host, resolve));
   log.info('listening', { port: cfg.port, host: cfg.host });
 

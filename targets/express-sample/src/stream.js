@@ -4,6 +4,7 @@
 // Messages are JSON: {"type":"order","data":<order>} on every change of one of the account's orders,
 // and {"type":"quote","data":{instrument,bid,ask,last,ts}} conflated to one per instrument per
 // interval (a trader screen does not need every tick; `ts` is the venue's time, epoch seconds).
+// The handshake carries the API's key like every /api/v2 call (`authorize(header)`, see auth.js).
 
 const { WebSocketServer } = require('ws');
 const { logger } = require('./log');
@@ -13,7 +14,7 @@ const PATH = '/api/v2/stream';
 const SLOW_CLIENT_BYTES = 1 << 20; // a client this far behind misses quotes (never order updates)
 
 class StreamHub {
-  constructor({ server, rithmic, orders, quoteIntervalMs = 1000 }) {
+  constructor({ server, rithmic, orders, authorize = () => true, quoteIntervalMs = 1000 }) {
     this.rithmic = rithmic;
     this.clients = new Set();
     this.wss = new WebSocketServer({ noServer: true, perMessageDeflate: false, maxPayload: 64 * 1024 });
@@ -21,6 +22,10 @@ class StreamHub {
       const url = new URL(req.url, 'http://localhost');
       if (url.pathname !== PATH) {
         socket.end('HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n');
+        return;
+      }
+      if (!authorize(req.headers.authorization)) {
+        socket.end('HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Bearer\r\nConnection: close\r\n\r\n');
         return;
       }
       this.wss.handleUpgrade(req, socket, head, (ws) => this._accept(ws, url));

@@ -110,12 +110,17 @@ def test_the_reference_passes_with_every_not_run_check_explained(tmp_path: Path)
     assert document["verdict"] == "passed" and document["stopped"] == "completed"
     assert document["excluded"] == ["GET /v1/stream", "POST /v1/webhooks/stripe"]
     ops = {op["operation"]: {c["check"]: c for c in op["checks"]} for op in document["operations"]}
-    assert len(ops) == 10  # the quote and account P&L reads included
-    for checks in ops.values():
+    assert len(ops) == 12  # the quote and account P&L reads and the back office's key endpoints included
+    for name, checks in ops.items():
         assert (
             checks["not_a_server_error"]["status"] == "passed" and checks["not_a_server_error"]["cases"] > 0
         )
-        assert checks["ignored_auth"]["status"] == "not_run"  # the reference declares no security yet
+        # every operation but health declares bearer security: a request without the key is refused
+        auth = checks["ignored_auth"]
+        if name == "GET /health":
+            assert auth["status"] == "not_run" and "no security requirement" in auth["reason"]
+        else:
+            assert auth["status"] == "passed" and auth["cases"] > 0, (name, auth)
         assert all(c["reason"] for c in checks.values() if c["status"] == "not_run")
     assert ops["POST /v1/orders"]["negative_data_rejection"]["status"] == "passed"
     order = ops["GET /v1/orders/{client_order_id}"]

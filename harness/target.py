@@ -157,8 +157,8 @@ def check_placeholders(
 
     for match in _PLACEHOLDER.finditer(text):
         parts = match.group(1).split(".")
-        if match.group(1) in args:
-            continue
+        if match.group(1).partition("|")[0] in args:
+            continue  # an operation's argument (a format, `|decimal`, is checked with the adapter)
         if parts[0] == "env" and (len(parts) != 2 or parts[1] not in env):
             raise TargetError(
                 source,

@@ -14,6 +14,7 @@ from typing import Any
 
 from . import db
 from .config import Config
+from .order_schema import BadRequest, money
 from .venues.rithmic import RithmicVenue, VenueDown
 from .venues.tt import TTClient, TTError
 
@@ -96,6 +97,11 @@ class AccountService:
         for key, value in body.items():
             if key == "trading_enabled" and isinstance(value, bool):
                 pass
+            elif key == "daily_loss_limit":  # money: a decimal string, never a binary float
+                try:
+                    value = money(key, value, positive=False)
+                except BadRequest as exc:
+                    raise ValueError(str(exc)) from None
             elif key in LIMIT_FIELDS and not isinstance(value, bool) and isinstance(value, int | float):
                 if value < 0:
                     raise ValueError(f"{key}: must not be negative")

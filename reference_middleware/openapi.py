@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .order_schema import DECIMAL_AMOUNT, MONEY_CHARS, POSITIVE_DECIMAL
+
 
 def _ref(name: str) -> dict[str, str]:
     return {"$ref": f"#/components/schemas/{name}"}
@@ -262,7 +264,13 @@ SPEC: dict[str, Any] = {
                     "side": {"enum": ["BUY", "SELL"]},
                     "qty": {"type": "integer", "minimum": 1, "maximum": 10_000},
                     "type": {"enum": ["MARKET", "LIMIT"]},
-                    "limit_price": {"type": "number", "exclusiveMinimum": 0},
+                    "limit_price": {
+                        "type": "string",
+                        "format": "decimal",
+                        "pattern": POSITIVE_DECIMAL,
+                        "maxLength": MONEY_CHARS,
+                        "description": 'a positive decimal string: "6800.25"',
+                    },
                     "client_order_id": {"type": "string", "pattern": CLIENT_ORDER_ID, "maxLength": 64},
                 },
                 # a LIMIT order needs its price; a MARKET order's is ignored
@@ -276,7 +284,13 @@ SPEC: dict[str, Any] = {
                     "trading_enabled": {"type": "boolean"},
                     "max_position": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
                     "max_order_qty": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
-                    "daily_loss_limit": {"type": "number", "minimum": 0},
+                    "daily_loss_limit": {
+                        "type": "string",
+                        "format": "decimal",
+                        "pattern": DECIMAL_AMOUNT,
+                        "maxLength": MONEY_CHARS,
+                        "description": 'USD of realised loss today, fees included: "1500.00"',
+                    },
                 },
             },
             "Quote": {

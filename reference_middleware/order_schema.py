@@ -8,6 +8,11 @@ from typing import Any
 from .config import Config
 
 COID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
+# Money is a decimal string ("6800.25"), never a binary float: the text of a positive price, and of
+# an amount that may be zero. At most MONEY_CHARS characters, so it always fits a double.
+POSITIVE_DECIMAL = r"^[0-9]*[1-9][0-9]*(\.[0-9]+)?$|^[0-9]+\.[0-9]*[1-9][0-9]*$"
+DECIMAL_AMOUNT = r"^[0-9]+(\.[0-9]+)?$"
+MONEY_CHARS = 24
 
 
 class BadRequest(ValueError):
@@ -15,6 +20,17 @@ class BadRequest(ValueError):
         super().__init__(f"{field}: {message}")
         self.field = field
         self.message = message
+
+
+def money(field: str, value: Any, *, positive: bool) -> float:
+    """A decimal string's value; BadRequest naming the field for anything else (a JSON number too)."""
+    pattern = POSITIVE_DECIMAL if positive else DECIMAL_AMOUNT
+    if not isinstance(value, str) or len(value) > MONEY_CHARS or not re.match(pattern, value):
+        kind = "a positive" if positive else "a"
+        raise BadRequest(
+            field, f'must be {kind} decimal string such as "6800.25" (at most {MONEY_CHARS} characters)'
+        )
+    return float(value)
 
 
 def order_json(row: Any) -> dict[str, Any]:
@@ -66,9 +82,9 @@ def validate(cfg: Config, body: Any) -> dict[str, Any]:
         raise BadRequest("type", "must be MARKET or LIMIT")
     price = body.get("limit_price")
     if order_type == "LIMIT":
-        if isinstance(price, bool) or not isinstance(price, int | float) or price <= 0:
-            raise BadRequest("limit_price", "is required for a LIMIT order and must be positive")
-        price = float(price)
+        if price is None:
+            raise BadRequest("limit_price", "is required for a LIMIT order")
+        price = money("limit_price", price, positive=True)
     else:
         price = None
     return {

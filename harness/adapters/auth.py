@@ -92,15 +92,9 @@ def parse_auth(table: Fields, operations: tuple[str, ...]) -> AuthSpec | None:
 
 
 def _headers(table: Fields, key: str, allowed: tuple[str, ...]) -> dict[str, str]:
-    from .spec import _check_placeholders  # one placeholder rule for the whole [adapter] table
+    from .spec import _string_table  # one rule for every header table of [adapter]
 
-    sub = table.table(key)
-    out = {}
-    for name in list(sub.data):
-        value = sub.get(name, str, required=True)
-        _check_placeholders(sub, name, value, allowed)
-        out[name] = value
-    return out
+    return _string_table(table, key, allowed)
 
 
 class KeyRing:

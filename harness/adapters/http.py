@@ -485,12 +485,24 @@ def _bind_tree(node: Any, values: dict[str, Any]) -> Any:
 
 def _fill(text: str, args: dict[str, Any], *, url: bool = False) -> str:
     def value(match: Any) -> str:
-        found = args.get(match.group(1))
+        found = _argument(match.group(1), args)
         if found is None:
             return ""
         return quote(str(found), safe="") if url else str(found)
 
     return PLACEHOLDER.sub(value, text)
+
+
+def _argument(placeholder: str, args: dict[str, Any]) -> Any:
+    """An argument's value, in the format the placeholder names (`{limit_price|decimal}`)."""
+    name, _, form = placeholder.partition("|")
+    found = args.get(name)
+    if found is None or form != "decimal" or isinstance(found, bool):
+        return found
+    try:
+        return format(Decimal(str(found)), "f")  # 6000.25, never 6.00025E+3
+    except InvalidOperation:
+        return str(found)
 
 
 _ABSENT = object()
@@ -502,7 +514,7 @@ def _fill_tree(node: Any, args: dict[str, Any]) -> Any:
     if isinstance(node, str):
         whole = PLACEHOLDER.fullmatch(node)
         if whole:  # an argument the call did not give (None or left out) is left out of the body
-            found = args.get(whole.group(1))
+            found = _argument(whole.group(1), args)
             return _ABSENT if found is None else found
         return _fill(node, args)
     if isinstance(node, dict):

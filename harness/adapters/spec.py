@@ -20,6 +20,9 @@ from .auth import AuthSpec, parse_auth
 from .outcome import ORDER_STATES
 
 PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
+# How an argument may be written into a template: `{limit_price|decimal}` sends a price as a decimal
+# string ("6000.25"), for an API that takes money as text, never as a binary float.
+FORMATS = ("decimal",)
 # Placeholders filled from the running topology when the adapter is built (the target's roots),
 # and `{env.NAME}`: a value of the target's rendered [env], e.g. an API key the middleware reads.
 TOPOLOGY_ROOTS = ("port", "seed", "python", "toxiproxy", "mocks", "postgres", "secrets", "env")
@@ -331,7 +334,13 @@ def _check_template_tree(table: Fields, where: str, node: Any, allowed: tuple[st
 
 def _check_placeholders(table: Fields, key: str, text: str, allowed: tuple[str, ...]) -> None:
     for match in PLACEHOLDER.finditer(text):
-        name = match.group(1)
+        name, bar, form = match.group(1).partition("|")
+        if bar and name in allowed:
+            if form not in FORMATS:
+                raise table.error(
+                    key, f"unknown format |{form} in {{{match.group(0)[1:-1]}}} (known: {', '.join(FORMATS)})"
+                )
+            continue
         if name in allowed or name.split(".")[0] in TOPOLOGY_ROOTS:
             continue
         known = ", ".join(f"{{{a}}}" for a in allowed) or "none"

@@ -15,6 +15,7 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Generator, Iterator
+from decimal import Decimal
 from typing import Any, TypeVar
 
 import httpx
@@ -27,6 +28,11 @@ from harness.topology import TargetProcess, Topology
 
 T = TypeVar("T")
 SEED = 11
+
+
+def decimal_text(value: float | int | str) -> str:
+    """A price or amount as the API takes money: a decimal string ("6800.25")."""
+    return value if isinstance(value, str) else format(Decimal(str(value)), "f")
 
 
 def wait_for(fetch: Callable[[], T], ok: Callable[[T], bool], timeout: float, interval: float = 0.1) -> T:
@@ -162,6 +168,8 @@ class Env:
             "client_order_id": coid or f"t-{uuid.uuid4().hex[:12]}",
         }
         body.update(fields)
+        if isinstance(body.get("limit_price"), int | float) and not isinstance(body["limit_price"], bool):
+            body["limit_price"] = decimal_text(body["limit_price"])  # money is a decimal string on the wire
         return self.http.post(f"{self.base}/v1/orders", json=body, timeout=timeout)
 
     def get_order(self, coid: str) -> dict[str, Any]:
@@ -173,8 +181,11 @@ class Env:
         return {p["symbol"]: p["net_qty"] for p in body["positions"] if p["venue"] == venue and p["net_qty"]}
 
     def set_limits(self, **limits: float | bool) -> None:
-        """PATCH the house account's risk limits (or trading switch)."""
-        patched = self.http.patch(f"{self.base}/v1/accounts/{self.account}", json=limits)
+        """PATCH the house account's risk limits (or trading switch); money as a decimal string."""
+        body: dict[str, Any] = dict(limits)
+        if "daily_loss_limit" in body:
+            body["daily_loss_limit"] = decimal_text(body["daily_loss_limit"])
+        patched = self.http.patch(f"{self.base}/v1/accounts/{self.account}", json=body)
         assert patched.status_code == 200, patched.text
 
     def book_round_trip(self, price: float = 6800.0) -> None:

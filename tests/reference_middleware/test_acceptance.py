@@ -114,6 +114,20 @@ def test_risk_rejects_are_422_and_reach_nothing(fresh: Env) -> None:
     assert bad.status_code == 400 and bad.json()["field"] == "side"
 
 
+def test_money_is_taken_as_a_decimal_string_and_a_float_is_refused_naming_the_field(fresh: Env) -> None:
+    order = {"account": fresh.account, "symbol": "ESZ6", "side": "BUY", "qty": 1, "type": "LIMIT"}
+    url = f"{fresh.base}/v1/orders"
+    for price in (6000.5, "0", "0.00", "-5", "6e3", "1" * 25):
+        refused = fresh.http.post(url, json={**order, "client_order_id": "px-bad", "limit_price": price})
+        assert refused.status_code == 400 and refused.json()["field"] == "limit_price", (price, refused.text)
+    taken = fresh.http.post(url, json={**order, "client_order_id": "px-ok", "limit_price": "6000.25"})
+    assert taken.status_code == 202 and fresh.venue_orders("px-bad") == []
+    account = f"{fresh.base}/v1/accounts/{fresh.account}"
+    assert fresh.http.patch(account, json={"daily_loss_limit": 1500}).json()["field"] == "daily_loss_limit"
+    patched = fresh.http.patch(account, json={"daily_loss_limit": "1500.00"})
+    assert patched.status_code == 200 and patched.json()["risk_limits"]["daily_loss_limit"] == 1500.0
+
+
 def test_onboarded_trader_without_active_subscription_cannot_trade(fresh: Env) -> None:
     customer = f"cus_{uuid.uuid4().hex[:14]}"
     fresh.stripe_send(["checkout.session.completed", "customer.subscription.created"], customer)

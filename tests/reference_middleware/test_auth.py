@@ -205,7 +205,7 @@ def test_a_trader_reads_only_its_own_account_positions_and_pnl(world: World) -> 
 
 def test_a_trader_places_orders_only_on_its_own_account(world: World) -> None:
     env = world.env
-    body = {"symbol": "ESZ6", "side": "BUY", "qty": 1, "type": "LIMIT", "limit_price": 5000.0}
+    body = {"symbol": "ESZ6", "side": "BUY", "qty": 1, "type": "LIMIT", "limit_price": "5000.0"}
     theirs = world.b.post("/v1/orders", json={**body, "account": env.account, "client_order_id": "b-on-a"})
     assert theirs.status_code == 403, theirs.text
     assert env.venue_orders("b-on-a") == [] and env.get_order("b-on-a") == {"error": "no such order"}
@@ -216,7 +216,7 @@ def test_a_trader_places_orders_only_on_its_own_account(world: World) -> None:
 def test_another_accounts_client_order_id_is_not_returned_through_idempotency(world: World) -> None:
     env = world.env
     resting_order(env, "taken-1")
-    body = {"symbol": "ESZ6", "side": "BUY", "qty": 1, "type": "LIMIT", "limit_price": 5000.0}
+    body = {"symbol": "ESZ6", "side": "BUY", "qty": 1, "type": "LIMIT", "limit_price": "5000.0"}
     reuse = world.b.post("/v1/orders", json={**body, "account": OTHER, "client_order_id": "taken-1"})
     assert reuse.status_code == 409 and reuse.json() == {"error": "client_order_id is taken"}, reuse.text
     assert len(env.venue_orders("taken-1")) == 1, "the re-use reached the venue"

@@ -258,3 +258,12 @@ def test_invoke_speaks_the_templates_vocabulary_for_every_adapter(stand_in: Stan
     assert invoke(adapter, "accounts_for_customer", {"customer": "cus_9"}).accounts == ("A-1",)
     with pytest.raises(ValueError, match="unknown operation 'acount'"):
         invoke(adapter, "acount", {})
+
+
+def test_a_price_can_be_sent_as_a_decimal_string(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("POST", "/api/v2/trading/orders")] = (201, {"data": {"state": "NEW"}}, 0)
+    text = TARGET.replace('limitPrice = "{limit_price}"', 'limitPrice = "{limit_price|decimal}"')
+    declared(text).place_order(**{**ORDER, "order_type": "LIMIT", "limit_price": 6800.25})
+    declared(text).place_order(**ORDER)  # a market order: no price, so no key
+    (limit, market) = stand_in.seen
+    assert limit["json"]["limitPrice"] == "6800.25" and "limitPrice" not in market["json"]

@@ -70,6 +70,11 @@ from .conftest import TARGET
             "must be one of",
         ),
         (
+            lambda t: t.replace('limitPrice = "{limit_price}"', 'limitPrice = "{limit_price|money}"'),
+            r"adapter\.operations\.place_order\.body\.limitPrice",
+            r"unknown format \|money",
+        ),
+        (
             lambda t: t.replace('FILLED = "filled"', 'FILLED = "done"'),
             r"adapter\.states\.FILLED",
             "harness's states",

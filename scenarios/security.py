@@ -14,11 +14,12 @@ SCENARIOS = (
         id="SECURITY-AUTHENTICATION",
         title="Every operation refuses a missing, wrong, revoked or expired credential",
         description=(
-            "Each operation the target declares (orders, cancels, reads, the back office's own) is called "
-            "with no credential, with a key nobody issued, with a trader key the back office revoked and "
-            "with one whose lifetime has passed. Every answer must be 401 with nothing served, and no order "
-            "placed that way may reach the venue. Every secret the topology knows is searched for in every "
-            "answer and log line."
+            "Each operation the target declares (orders, cancels, reads, the back office's own, and the "
+            "stream's handshake) is called with no credential, with a key nobody issued, with a trader key "
+            "the back office revoked and with one whose lifetime has passed. Every answer must be 401 with "
+            "nothing served (a stream refused, or closed before any message), and no order placed that way "
+            "may reach the venue. Every secret the topology knows is searched for in every answer and log "
+            "line."
         ),
         suite=SUITE,
         venue="middleware",

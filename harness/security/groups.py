@@ -116,6 +116,16 @@ def authentication(run: ProbeRun) -> None:
 
 
 def _every_operation(run: ProbeRun, credential: str, key: str | None) -> None:
+    streamed = run.sender.stream_probe(
+        "authentication",
+        f"{credential} credential: stream",
+        run.a.account,
+        (run.symbol,),
+        credential=credential,
+        key=key,
+    )
+    if streamed is not None:
+        run.probes.append(streamed)
     for operation in run.operations("trader", "admin"):
         run.send(
             "authentication",

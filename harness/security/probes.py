@@ -21,6 +21,7 @@ from ..adapters.spec import PLACEHOLDER
 Expect = Literal["401", "refused", "2xx", "answered"]
 BODY_KEPT = 4096  # characters of each answer kept as evidence
 HEADERS_KEPT = ("retry-after", "www-authenticate", "content-type", "location")
+STREAM_WAIT_S = 2.0  # how long a stream probe waits for a first message (quotes flow several a second)
 
 
 @dataclass
@@ -161,6 +162,52 @@ class Sender:
         probe.status = answer.status_code
         probe.headers = {k.lower(): v for k, v in answer.headers.items()}
         probe.body = answer.text[:BODY_KEPT]
+        return probe
+
+    def stream_probe(
+        self,
+        group: str,
+        name: str,
+        account: str,
+        symbols: tuple[str, ...],
+        *,
+        credential: str,
+        key: str | None = None,
+    ) -> Probe | None:
+        """The stream's handshake with the given credential: a refusal is a 401/403 answer to the
+        upgrade, or the socket closed before any message; a message received is data served. None
+        where the target declares no stream."""
+        import websocket
+
+        url = self.api.stream(account, symbols)
+        if url is None:
+            return None
+        strip = self.credential_names()
+        headers = {k: v for k, v in self.api.stream_headers(None).items() if k.lower() not in strip}
+        headers |= self.headers_for(credential, "stream", key)
+        probe = Probe(group, name, "stream", "GET", _shown(url.split("?")[0], {}), credential, "401")
+        started = time.perf_counter()
+        try:
+            ws = websocket.create_connection(url, timeout=STREAM_WAIT_S, header=headers)
+        except websocket.WebSocketBadStatusException as exc:
+            probe.status, probe.body = exc.status_code, str(exc)[:BODY_KEPT]
+        except (OSError, websocket.WebSocketException) as exc:
+            probe.error = f"{type(exc).__name__}: {exc}"[:300]
+        else:
+            try:
+                frame = ws.recv()  # "" is the server's close frame: websocket-client answers it
+                if frame:
+                    probe.status, probe.body = 200, str(frame)[:BODY_KEPT]  # served: a message came
+                else:
+                    probe.status, probe.body = 401, f"closed before any message ({ws.status or 'no status'})"
+            except websocket.WebSocketConnectionClosedException:
+                probe.status = 401  # accepted, then closed before any message: refused
+            except (OSError, websocket.WebSocketException):
+                probe.status = 401  # nothing served within the wait
+            finally:
+                ws.close()
+                ws.shutdown()  # close() skips the socket once the server has closed the connection
+        probe.latency_ms = (time.perf_counter() - started) * 1000
         return probe
 
     def close(self) -> None:

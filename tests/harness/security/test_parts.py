@@ -222,3 +222,33 @@ def test_the_sweep_names_each_secret_found_and_never_shows_it() -> None:
 )
 def test_retry_after_is_seconds_or_a_date(value: str | None, valid: bool) -> None:
     assert valid_retry_after(value) is valid
+
+
+@pytest.mark.parametrize(("serves", "met"), [(True, False), (False, True)])
+def test_a_stream_that_serves_a_message_without_a_credential_is_caught(serves: bool, met: bool) -> None:
+    from websockets.sync.server import ServerConnection, serve
+
+    seen: list[dict[str, str]] = []
+
+    def handler(ws: ServerConnection) -> None:
+        seen.append(dict(ws.request.headers) if ws.request else {})
+        if serves:
+            ws.send(json.dumps({"type": "quote", "symbol": "ESZ6"}))
+            ws.recv()
+        else:
+            ws.close(1008, "invalid or missing credentials")
+
+    server = serve(handler, "127.0.0.1", 0)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    port = server.socket.getsockname()[1]
+    stream = '[adapter.stream]\nurl = "ws://127.0.0.1:' + str(port) + '/s?account={account}"\nkind = "type"\n'
+    target = parse(tomllib.loads(_target(adapter=AUTH + stream)), "t.toml")
+    sender = Sender(HttpApi(target.adapter, {"port": 1, "env": dict(target.env)}))
+    try:
+        probe = sender.stream_probe("authentication", "n", "A", ("ESZ6",), credential="none")
+    finally:
+        sender.close()
+        server.shutdown()
+    assert probe is not None, "the target declares a stream"
+    assert probe.met is met, probe.to_json()
+    assert "Authorization" not in seen[0] and "authorization" not in seen[0]

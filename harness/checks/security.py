@@ -93,10 +93,16 @@ def object_access_scoped(ctx: CheckContext) -> Verdict:
         if changed:
             parts.append("B's resting order changed at the venue under A's requests")
         return Verdict.fail(name, "; ".join(parts), bad + slipped + changed, CATEGORY)
+    witnessed = evidence.victim_before is not None and evidence.victim_order in evidence.venue_orders
     return Verdict.ok(
         name,
         f"all {len(probes)} request(s) by trader A on trader B's orders, positions, account and the back "
-        "office's operations were refused, and B's order stood unchanged at the venue",
+        "office's operations were refused, and "
+        + (
+            "B's order stood unchanged at the venue"
+            if witnessed
+            else "B's resting order never reached the venue, so only the answers could be judged"
+        ),
     )
 
 

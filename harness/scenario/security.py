@@ -14,7 +14,7 @@ from ..security.sweep import known_secrets
 from ..topology import Topology
 from .faults import FaultStep
 from .model import Scenario
-from .result import MiddlewareFault
+from .result import HarnessError, MiddlewareFault
 
 SECURITY_CHECKS = frozenset({*CHECK_GROUPS, "secrets_not_leaked", "flood_rate_limited", "flood_isolated"})
 
@@ -84,7 +84,8 @@ def run_flood(
     """The `flood` action: the last trader's client reads its positions at `multiplier` times a
     trader's normal rate (its order interval) for the step's length, with its own key."""
     if not isinstance(adapter, HttpAdapter):
-        raise MiddlewareFault("flood_rate_limited", "a coded adapter cannot be flooded by the harness", [])
+        # never reached: flood_rate_limited needs declared_requests, so such a target skips the scenario
+        raise HarnessError("the flood action needs a declared (http) adapter")
     account = accounts[-1]
     low, high = scenario.order_interval_s
     rate = float(step.params.get("multiplier", 50)) / ((low + high) / 2)

@@ -68,7 +68,10 @@ def test_object_access_fails_when_the_victims_order_changed(make_ctx: MakeCtx) -
     verdict = _judge(make_ctx, "object_access_scoped", evidence)
     assert verdict.status == "failed" and "B's resting order changed" in verdict.summary
     evidence.venue_orders["b-1"]["status"] = "open"
-    assert _judge(make_ctx, "object_access_scoped", evidence).status == "passed"
+    passed = _judge(make_ctx, "object_access_scoped", evidence)
+    assert passed.status == "passed" and "stood unchanged at the venue" in passed.summary
+    evidence.victim_before = None  # never at the venue: the answers alone are judged, and it says so
+    assert "only the answers could be judged" in _judge(make_ctx, "object_access_scoped", evidence).summary
 
 
 def test_a_429_is_not_a_refusal_of_access(make_ctx: MakeCtx) -> None:

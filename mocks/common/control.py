@@ -18,6 +18,7 @@ from typing import Any
 
 from aiohttp import web
 
+from .body import read_whole
 from .faults import FaultError
 from .venue import MockVenue
 
@@ -31,7 +32,7 @@ def error(status: int, message: str, field: str | None = None) -> web.Response:
 
 async def read_json(request: web.Request) -> Any:
     """The request's JSON body; a FaultError naming `body` when it is not JSON."""
-    raw = await request.read()
+    raw = await read_whole(request)
     if not raw.strip():
         return {}
     try:

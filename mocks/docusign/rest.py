@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 
 from aiohttp import web
 
+from ..common.body import read_whole
 from .envelopes import STATUSES, Account, DocuSignLedger, Envelope, Template
 from .errors import DocuSignError, bad_body, bad_parameter, no_envelope
 from .views import envelope_json, summary_json
@@ -46,7 +47,7 @@ class RestContext(Protocol):
 
 
 async def read_body(request: web.Request) -> dict[str, Any]:
-    raw = await request.read()
+    raw = await read_whole(request)
     if not raw.strip():
         raise bad_body()
     try:

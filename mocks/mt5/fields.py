@@ -15,6 +15,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..common.body import read_whole
 from .retcodes import INVALID_PARAMETERS, MT5Error
 
 CENT = Decimal("0.01")
@@ -45,7 +46,7 @@ async def read_body(request: web.Request) -> dict[str, str]:
     """A POST's JSON object body, keys normalised; empty when there is none. HTTP 400 when it is not JSON."""
     if request.method != "POST":
         return {}
-    raw = await request.read()  # HTTPRequestEntityTooLarge past client_max_size: the gateway answers 413
+    raw = await read_whole(request)  # HTTPRequestEntityTooLarge past client_max_size: the gateway answers 413
     if not raw.strip():
         return {}
     try:

@@ -12,6 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
+from ..common.body import read_whole
 from .errors import RipplingError, invalid
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -22,7 +23,7 @@ MAX_PAGE = 100
 
 async def read_object(request: web.Request) -> dict[str, Any]:
     """The JSON object body; a 400 naming `body` otherwise."""
-    raw = await request.read()
+    raw = await read_whole(request)
     if not raw.strip():
         raise invalid("body", "a JSON object is required")
     try:

@@ -15,6 +15,7 @@ from urllib.parse import parse_qs
 
 from aiohttp import web
 
+from ..common.body import read_whole
 from .config import TTConfig
 
 
@@ -69,7 +70,7 @@ async def token_response(request: web.Request, config: TTConfig, store: TokenSto
     ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
         return _fail(400, "Content-Type must be application/x-www-form-urlencoded")
-    raw = await request.read()
+    raw = await read_whole(request)
     try:
         form = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except (UnicodeDecodeError, ValueError):

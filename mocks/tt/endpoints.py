@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 
+from ..common.body import read_whole
 from .auth import token_response
 from .data import Account
 
@@ -44,7 +45,7 @@ def _int_query(request: web.Request, name: str) -> int | None:
 
 
 async def _json_body(request: web.Request) -> Any:
-    raw = await request.read()
+    raw = await read_whole(request)
     try:
         return json.loads(raw) if raw.strip() else None
     except (ValueError, RecursionError):

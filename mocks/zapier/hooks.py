@@ -24,6 +24,7 @@ from aiohttp import web
 
 from mocks.common import FaultError
 
+from ..common.body import read_whole
 from .faults import take
 
 if TYPE_CHECKING:
@@ -147,7 +148,7 @@ class CatchHooks:
             venue.events.add("hook_refused", hook=hook, status=429, reason="rate limit")
             retry_after = "3600" if math.isinf(wait) else str(max(1, math.ceil(wait)))
             return answer(429, "rate limit: too many triggers for this hook", **{"Retry-After": retry_after})
-        raw = await request.read()
+        raw = await read_whole(request)
         query = {k: v for k, v in request.query.items()}
         try:
             payloads = parse_payloads(raw, request.content_type, query)

@@ -25,10 +25,11 @@ from scenarios.security import SCENARIOS
 
 
 def _acks(result: Any, flooder: str, start: float, end: float) -> list[float]:
+    """The other traders' acknowledged orders sent in [start, end): every account but the flooder's."""
     return [
         float(done.latency_ms or 0.0)
         for invoked, done in result.history.completions("place_order")
-        if invoked.process != flooder and start <= invoked.time < end and done.status == 202
+        if invoked.value.get("account") != flooder and start <= invoked.time < end and done.status == 202
     ]
 
 
@@ -57,9 +58,8 @@ def main() -> None:
         result = runner.run(scenario)
         flood = runner.flood
     assert flood is not None, "the flood never ran"
-    flooder = f"t{scenario.traders}"
-    quiet = _acks(result, flooder, 0.0, flood.started)
-    flooded = _acks(result, flooder, flood.started, flood.ended)
+    quiet = _acks(result, flood.account, 0.0, flood.started)
+    flooded = _acks(result, flood.account, flood.started, flood.ended)
     limited = sum(1 for s in flood.shots if s.status == 429)
     print(
         f"flood: {len(flood.shots)} requests at {flood.achieved_rps:.0f}/s "

@@ -5,7 +5,7 @@ No probe sent is no evidence; a probe that could not be built for this target is
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from ..security.evidence import SecurityEvidence
@@ -21,14 +21,26 @@ TRACEBACK_MARKERS = {
     "a database driver's error": re.compile(r"asyncpg\.exceptions|psycopg|SQLSTATE|\bpg_[a-z_]+\.c\b"),
 }
 MAX_LISTED = 40
+Judge = Callable[["CheckContext", SecurityEvidence, str], Verdict]
 MIN_OTHER_ACKS = 10  # acks of the other traders inside the flood before their latency is judged
 
 
-def _evidence(ctx: CheckContext, name: str) -> SecurityEvidence | Verdict:
-    found = ctx.extras.get("security")
-    if not isinstance(found, SecurityEvidence):
-        return Verdict.skip(name, "the scenario gathered no security evidence (not a security scenario)")
-    return found
+def security_checker(name: str) -> Callable[[Judge], Callable[[CheckContext], Verdict]]:
+    """Register a checker of the security evidence: outside a security scenario it is skipped."""
+
+    def register(judge: Judge) -> Callable[[CheckContext], Verdict]:
+        @checker(name)
+        def run(ctx: CheckContext) -> Verdict:
+            found = ctx.extras.get("security")
+            if not isinstance(found, SecurityEvidence):
+                return Verdict.skip(
+                    name, "the scenario gathered no security evidence (not a security scenario)"
+                )
+            return judge(ctx, found, name)
+
+        return run
+
+    return register
 
 
 def _unmet(probes: Sequence[Probe]) -> list[dict[str, Any]]:
@@ -40,12 +52,8 @@ def _skips(evidence: SecurityEvidence, *names: str) -> str:
     return ("; not probed: " + "; ".join(found)) if found else ""
 
 
-@checker("auth_required")
-def auth_required(ctx: CheckContext) -> Verdict:
-    name = "auth_required"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("auth_required")
+def auth_required(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     probes = evidence.group("authentication")
     if not probes:
         return Verdict.no_evidence(name, "no authentication probe was sent" + _skips(evidence, "key"))
@@ -70,12 +78,8 @@ def auth_required(ctx: CheckContext) -> Verdict:
     )
 
 
-@checker("object_access_scoped")
-def object_access_scoped(ctx: CheckContext) -> Verdict:
-    name = "object_access_scoped"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("object_access_scoped")
+def object_access_scoped(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     probes = evidence.group("roles", "object_access")
     if not probes:
         return Verdict.skip(name, "no object-level probe could be sent" + _skips(evidence, "object", "roles"))
@@ -106,12 +110,8 @@ def object_access_scoped(ctx: CheckContext) -> Verdict:
     )
 
 
-@checker("admin_allowlist_holds")
-def admin_allowlist_holds(ctx: CheckContext) -> Verdict:
-    name = "admin_allowlist_holds"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("admin_allowlist_holds")
+def admin_allowlist_holds(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     probes = evidence.group("allowlist")
     if not probes:
         reason = evidence.skipped.get("allowlist", "no allowlist probe was sent")
@@ -142,12 +142,8 @@ def admin_allowlist_holds(ctx: CheckContext) -> Verdict:
     )
 
 
-@checker("errors_without_internals")
-def errors_without_internals(ctx: CheckContext) -> Verdict:
-    name = "errors_without_internals"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("errors_without_internals")
+def errors_without_internals(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     probes = evidence.group("errors")
     if not probes:
         return Verdict.no_evidence(name, "no malformed request was sent (the target declares no body or id)")
@@ -169,12 +165,8 @@ def errors_without_internals(ctx: CheckContext) -> Verdict:
     )
 
 
-@checker("secrets_not_leaked")
-def secrets_not_leaked(ctx: CheckContext) -> Verdict:
-    name = "secrets_not_leaked"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("secrets_not_leaked")
+def secrets_not_leaked(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     if not evidence.secrets_known or not evidence.searched:
         return Verdict.no_evidence(
             name,
@@ -197,12 +189,8 @@ def secrets_not_leaked(ctx: CheckContext) -> Verdict:
     )
 
 
-@checker("flood_rate_limited")
-def flood_rate_limited(ctx: CheckContext) -> Verdict:
-    name = "flood_rate_limited"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("flood_rate_limited")
+def flood_rate_limited(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     flood = evidence.flood
     if flood is None or not flood.shots:
         return Verdict.no_evidence(name, "no flood was sent")
@@ -240,10 +228,10 @@ def flood_rate_limited(ctx: CheckContext) -> Verdict:
             [summary, *(s.to_json() for s in no_retry[:MAX_LISTED])],
             CATEGORY,
         )
-    declared = ctx.extras.get("rate_limit_rps")
+    declared = evidence.declared_rate_rps
     served = len(flood.shots) - len(limited)
     served_rps = served / max(flood.ended - flood.started, 1e-3)
-    if isinstance(declared, float) and served_rps > declared * 1.5 + 10:
+    if declared is not None and served_rps > declared * 1.5 + 10:
         return Verdict.fail(
             name,
             f"the flood was served at {served_rps:.0f}/s, past the documented limit of {declared:g}/s",
@@ -258,19 +246,15 @@ def flood_rate_limited(ctx: CheckContext) -> Verdict:
     )
 
 
-@checker("flood_isolated")
-def flood_isolated(ctx: CheckContext) -> Verdict:
-    name = "flood_isolated"
-    evidence = _evidence(ctx, name)
-    if isinstance(evidence, Verdict):
-        return evidence
+@security_checker("flood_isolated")
+def flood_isolated(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     flood = evidence.flood
     if flood is None:
         return Verdict.no_evidence(name, "no flood was sent")
     acks = [
         (invoked, done)
         for invoked, done in ctx.history.completions("place_order")
-        if invoked.process != evidence.flooder and flood.started <= invoked.time <= flood.ended
+        if invoked.value.get("account") != flood.account and flood.started <= invoked.time <= flood.ended
     ]
     if len(acks) < MIN_OTHER_ACKS:
         return Verdict.no_evidence(
@@ -283,7 +267,7 @@ def flood_isolated(ctx: CheckContext) -> Verdict:
     before = sorted(
         done.latency_ms or 0.0
         for invoked, done in ctx.history.completions("place_order")
-        if invoked.process != evidence.flooder and invoked.time < flood.started
+        if invoked.value.get("account") != flood.account and invoked.time < flood.started
     )
     baseline = before[min(len(before) - 1, int(len(before) * 0.99))] if before else None
     bound = ctx.slo.ack_p99_ms

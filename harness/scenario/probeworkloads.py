@@ -112,7 +112,6 @@ class ProbeWorkloads:
             customers=self.customers,
             ledger=self._ledger,
             flood_record=self.flood,
-            flooder=f"t{len(self.accounts)}",
         )
 
     def _ledger(self) -> dict[str, Any]:

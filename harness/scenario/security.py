@@ -30,13 +30,12 @@ def security_evidence(
     customers: dict[str, str],
     ledger: Any,
     flood_record: FloodRecord | None = None,
-    flooder: str = "",
 ) -> dict[str, Any]:
     """The probes the scenario's checks need (the `security` workload), the flood an order-flow run
     sent, and the secrets sweep over everything the middleware answered and logged."""
     if not SECURITY_CHECKS & set(scenario.checks):
         return {}
-    evidence = SecurityEvidence(flood=flood_record, flooder=flooder)
+    evidence = SecurityEvidence(flood=flood_record)
     if scenario.workload == "security":
         if not isinstance(adapter, HttpAdapter):
             evidence.skipped["probes"] = "a coded adapter: the harness cannot vary its credentials"
@@ -48,10 +47,8 @@ def security_evidence(
     log_text = log.read_text(errors="replace") if log is not None and log.exists() else ""
     owners = {f"account {account}": key for account, key in minted.items()}
     evidence.sweep(known_secrets(topo.values, owners), history, log_text)
-    extras: dict[str, Any] = {"security": evidence}
-    if topo.target.security.rate_limit_rps is not None:
-        extras["rate_limit_rps"] = topo.target.security.rate_limit_rps
-    return extras
+    evidence.declared_rate_rps = topo.target.security.rate_limit_rps
+    return {"security": evidence}
 
 
 def _probe(

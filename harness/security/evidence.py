@@ -35,7 +35,7 @@ class SecurityEvidence:
     searched: int = 0  # texts the sweep searched (answers, headers, log lines)
     secrets_known: int = 0  # secrets it searched for
     flood: FloodRecord | None = None
-    flooder: str = ""  # the trader (history process) whose client flooded
+    declared_rate_rps: float | None = None  # the per-key rate limit the target file documents
 
     def group(self, *names: str) -> list[Probe]:
         return [p for p in self.probes if p.group in names]

@@ -158,7 +158,7 @@ def test_the_other_traders_must_not_feel_the_flood(make_ctx: MakeCtx) -> None:
     recorder = Recorder()
     for i in range(12):
         recorder.order(f"o{i}", 1.0 + i * 0.5, ok({"status": "pending"}, latency_ms=900.0, status=202))
-    evidence = SecurityEvidence(flood=_flood([429] * 100), flooder="t4")
+    evidence = SecurityEvidence(flood=_flood([429] * 100))  # A4 floods; the orders are A1's
     verdict = _judge(make_ctx, "flood_isolated", evidence, recorder)
     assert verdict.status == "failed" and "past the 500 ms SLO" in verdict.summary
     fast = Recorder()
@@ -166,3 +166,22 @@ def test_the_other_traders_must_not_feel_the_flood(make_ctx: MakeCtx) -> None:
         fast.order(f"o{i}", 1.0 + i * 0.5, ok({"status": "pending"}, latency_ms=20.0, status=202))
     assert _judge(make_ctx, "flood_isolated", evidence, fast).status == "passed"
     assert _judge(make_ctx, "flood_isolated", evidence, Recorder()).status == "no_evidence"
+
+
+def test_a_flood_served_well_past_the_documented_limit_fails(make_ctx: MakeCtx) -> None:
+    record = _flood([200] * 60 + [429] * 40, seconds=1.0)  # 60/s served against a documented 20/s
+    evidence = SecurityEvidence(flood=record, declared_rate_rps=20.0)
+    verdict = _judge(make_ctx, "flood_rate_limited", evidence)
+    assert verdict.status == "failed" and "past the documented limit of 20/s" in verdict.summary
+    evidence.declared_rate_rps = 50.0
+    assert _judge(make_ctx, "flood_rate_limited", evidence).status == "passed"
+
+
+def test_the_flooding_accounts_own_orders_are_not_the_others(make_ctx: MakeCtx) -> None:
+    recorder = Recorder()
+    for i in range(12):  # slow and refused, but they are the flooder's (A4): nothing to judge
+        recorder.order(
+            f"o{i}", 1.0 + i * 0.5, ok({"status": "pending"}, latency_ms=900.0, status=202), account="A4"
+        )
+    verdict = _judge(make_ctx, "flood_isolated", SecurityEvidence(flood=_flood([429] * 100)), recorder)
+    assert verdict.status == "no_evidence"

@@ -2,14 +2,17 @@
 counts in one profile, with a Rithmic order-plant drop in the middle of each run.
 
     python bench/load_capacity.py [--traders 500,1000,2000,5000] [--duration 180] [--workers 0]
-                                  [--faults venue|admin-state]
+                                  [--faults venue|admin-state|crash]
 
 For each count it prints requests/s, ack and fill p99 before, during and after the drop, the
 invariants, failures outside the fault, the CPU of every process (percent of one core) and
 whether Locust warned about its own CPU. `--faults admin-state` breaks the middleware's own state
 instead: its database link down for 10 s at a third of the run, and a graceful restart (SIGTERM,
 drain, start) at two thirds; the invariants then include acked_orders_durable, db_bounded_answers
-and drained_on_shutdown. The ratios compare each run's cost per trader with the
+and drained_on_shutdown. `--faults crash` moves the market instead: every Rithmic symbol falls 3% over
+10 s at a third of the run, with risk limits on every account (`--limits`, default below), so traders
+holding longs reach their daily loss limit; risk_limits_hold then reports the violations (there must
+be none) and the accounts it locked. The ratios compare each run's cost per trader with the
 smallest run's, measured in the same invocation. Reports land in reports/capacity-<N>/.
 """
 
@@ -24,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 CPU_WARNING = "CPU usage above 90%"
+CRASH_LIMITS = "max_order_qty=3,max_position=6,daily_loss_limit=1500"
 
 
 def _schedule(path: Path, duration_s: float, kind: str) -> str:
@@ -35,6 +39,13 @@ def _schedule(path: Path, duration_s: float, kind: str) -> str:
             f"  - {{at: {restart}s, deploy: graceful}}\n"
         )
         return f"Postgres link down 10 s at {outage} s, graceful restart at {restart} s"
+    if kind == "crash":
+        at = round(duration_s / 3)
+        path.write_text(
+            f"seed: 7\nfaults:\n  - {{at: {at}s, for: {round(duration_s)}s, venue: rithmic, protocol: crash, "
+            "params: {pct: 3.0, over_s: 10.0}}\n"
+        )
+        return f"every Rithmic symbol down 3% over 10 s from {at} s, limits {CRASH_LIMITS}"
     at = round(duration_s / 2)
     path.write_text(f"seed: 7\nfaults:\n  - {{at: {at}s, for: 10s, venue: rithmic, down: true}}\n")
     return f"Rithmic down 10 s at {at} s"
@@ -45,6 +56,8 @@ def _run(traders: int, args: argparse.Namespace, faults: Path) -> dict[str, Any]
     cmd = [sys.executable, "-m", "harness", "load", "--profile", args.profile, "--traders", str(traders),
            "--duration", f"{args.duration}s", "--faults", str(faults), "--seed", "7", "--backend", "embedded",
            "--report", str(report), "--workers", str(args.workers)]  # fmt: skip
+    if args.faults == "crash":
+        cmd += ["--limits", args.limits]
     began = time.monotonic()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.monotonic() - began
@@ -82,6 +95,9 @@ def _row(s: dict[str, Any], base: dict[str, Any] | None) -> str:
         "        cpu % of a core mean/max: "
         + ", ".join(f"{k} {v['mean']}/{v['max']}" for k, v in cpu.items()),
     ]
+    risk = s.get("invariant_summaries", {}).get("risk_limits_hold")
+    if risk:
+        lines.append(f"        risk_limits_hold ({s['invariants']['risk_limits_hold']}): {risk}")
     return "\n".join(lines)
 
 
@@ -93,7 +109,8 @@ def main() -> None:
     parser.add_argument("--duration", type=int, default=180)
     parser.add_argument("--profile", default="market-open")
     parser.add_argument("--workers", type=int, default=0)
-    parser.add_argument("--faults", choices=("venue", "admin-state"), default="venue")
+    parser.add_argument("--faults", choices=("venue", "admin-state", "crash"), default="venue")
+    parser.add_argument("--limits", default=CRASH_LIMITS, help="risk limits for --faults crash")
     args = parser.parse_args()
     counts = [int(n) for n in args.traders.split(",") if n]
     faults = Path("reports") / "capacity-faults.yaml"

@@ -86,6 +86,7 @@ class Replay:
     approached: int = 0  # of those, orders that came within one order of a limit
     limits: set[str] = field(default_factory=set)  # the limits orders were checked against
     findings: list[Finding] = field(default_factory=list)
+    locked: list[dict[str, Any]] = field(default_factory=list)  # accounts at their loss limit at the end
 
 
 def replay(
@@ -115,7 +116,28 @@ def replay(
                 state.open[event.order_id] = event
             else:
                 state.open.pop(event[1], None)
+        result.locked.extend(_locked(account, state))
     return result
+
+
+def _locked(account: str, state: _Account) -> list[dict[str, Any]]:
+    """The account, if the replay leaves it at its daily loss limit: the middleware must refuse it any
+    order that adds risk from then on, so a run reports which accounts it locked and why."""
+    limit, realised = state.limits.daily_loss_limit, state.realised()
+    if limit is None or realised > -limit:
+        return []
+    crossing = state.loss_crossing
+    return [
+        {
+            "outcome": "locked",
+            "account": account,
+            "daily_loss_limit": limit,
+            "realised": round(realised, 6),
+            "fees": round(state.fees, 6),
+            "crossed_at": crossing.sent_at if crossing else None,
+            "crossing_fill": crossing.fill_id if crossing else None,
+        }
+    ]
 
 
 def _judge(account: str, order: VenueOrder, state: _Account, plan: RiskPlan, out: Replay) -> None:
@@ -277,13 +299,14 @@ def risk_limits_hold(ctx: CheckContext) -> Verdict:
         f"an order the venue received within {plan.in_flight_s:g} s after its account crossed a limit "
         "(the fill that took it to its loss limit, or trading disabled) is tolerated"
     )
-    others = [f.to_json() for f in result.findings if f.outcome != "violation"] + refusals
+    others = [f.to_json() for f in result.findings if f.outcome != "violation"] + refusals + result.locked
+    locked = f"{len(result.locked)} account(s) locked at the daily loss limit"
     if bad:
         kinds = ", ".join(sorted({f.limit_kind for f in bad}))
         return Verdict.fail(
             name,
             f"{len(bad)} breach(es) of a risk limit by {len({f.order.order_id for f in bad})} "
-            f"order(s) of ours at the venue ({kinds}); {tolerance}",
+            f"order(s) of ours at the venue ({kinds}); {locked}; {tolerance}",
             [f.to_json() for f in bad] + others,
             "risk breach",
         )
@@ -300,6 +323,6 @@ def risk_limits_hold(ctx: CheckContext) -> Verdict:
         f"{result.checked} order(s) of ours at the venue checked against {limits}: none breached "
         f"({result.approached} came within one order of a limit); {len(refusals)} refused by the "
         f"middleware, {tolerated} tolerated in flight, {allowed} reduce-only past the loss limit; "
-        f"{tolerance}",
+        f"{locked}; {tolerance}",
         others,
     )

@@ -90,6 +90,8 @@ def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dic
         "faults": run.timeline.to_json(),
         "schedule": run.schedule.to_json() if run.schedule else None,
         "invariants": {v.check: INVARIANT_WORDS.get(v.status, v.status) for v in verdicts},
+        # why each holds or not, over how much (risk_limits_hold names the accounts it locked)
+        "invariant_summaries": {v.check: v.summary for v in verdicts},
         "duration_s": round(time.time() - run.started_wall, 1),
         "workers": run.workers + run.remote_workers,  # every Locust worker, local and remote
         "remote_workers": run.remote_workers,

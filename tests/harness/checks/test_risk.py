@@ -240,8 +240,18 @@ def test_fees_take_an_account_past_its_loss_limit(make_ctx: MakeCtx) -> None:
     assert without.status == "no_evidence", without  # -100 > -104: never near the limit
     verdict = check(make_ctx, _round_trip_history(), _losing_round_trip(fee=2.25), risk)
     assert verdict.status == "failed"
-    [breach] = verdict.evidence
+    breach, locked = verdict.evidence
     assert breach["limit_kind"] == "daily_loss" and breach["client_order_id"] == "b2"
+    assert locked == {
+        "outcome": "locked",
+        "account": locked["account"],
+        "daily_loss_limit": 104.0,
+        "realised": -106.75,  # b2's fill, after the breach, paid a fee too
+        "fees": 6.75,
+        "crossed_at": T0 + 2.1,
+        "crossing_fill": "F-s1-2.1",
+    }
+    assert "1 account(s) locked at the daily loss limit" in verdict.summary
     assert breach["arithmetic"] == "realised -100.00 - fees 4.50 = -104.50 <= -daily_loss_limit -104.00"
     assert breach["crossing_fill"] == "F-s1-2.1" and breach["crossed_at"] == T0 + 2.1
     assert [(f["fill_id"], f["realised"], f["fee"]) for f in breach["fills"]] == [
@@ -261,7 +271,10 @@ def test_an_order_that_only_reduces_the_position_may_pass_the_loss_limit(make_ct
     risk = plan(daily_loss_limit=100.0)  # -500 realised, long 1 left
     flatten = check(make_ctx, rec, ledger(orders, fills), risk)
     assert flatten.status == "passed", flatten
-    assert [(e["outcome"], e["client_order_id"]) for e in flatten.evidence] == [("allowed", "s2")]
+    assert [(e["outcome"], e.get("client_order_id")) for e in flatten.evidence] == [
+        ("allowed", "s2"),
+        ("locked", None),  # flattening does not lift the lock: the loss is realised
+    ]
     assert "reduce-only" in flatten.evidence[0]["explanation"]
     assert "1 reduce-only past the loss limit" in flatten.summary
     flip = ledger(
@@ -271,10 +284,23 @@ def test_an_order_that_only_reduces_the_position_may_pass_the_loss_limit(make_ct
     # a sell already resting for the last contract leaves nothing for a second one to reduce
     resting = [*orders[:2], vorder("s2", "SELL", at=10.0, status="open"), vorder("s3", "SELL", at=11.0)]
     verdict = check(make_ctx, rec, ledger(resting, fills), risk)
-    assert [(e["outcome"], e["client_order_id"]) for e in verdict.evidence] == [
+    assert [(e["outcome"], e.get("client_order_id")) for e in verdict.evidence] == [
         ("violation", "s3"),
         ("allowed", "s2"),
+        ("locked", None),
     ]
+
+
+def test_an_account_back_above_its_loss_limit_is_not_reported_locked(make_ctx: MakeCtx) -> None:
+    rec = _round_trip_history()
+    place(rec, "b3", at=3.0)
+    place(rec, "s3", "SELL", at=4.0)
+    book = _losing_round_trip(fee=0.0)
+    book["orders"] += [vorder("b3", at=3.0), vorder("s3", "SELL", at=4.0)]
+    book["fills"] += [vfill("b3", "BUY", 1, 5000.0, at=3.1), vfill("s3", "SELL", 1, 5010.0, at=4.1)]
+    verdict = check(make_ctx, rec, book, plan(daily_loss_limit=100.0))  # -100, then +500: 400 up
+    assert not [e for e in verdict.evidence if e["outcome"] == "locked"], verdict.evidence
+    assert "0 account(s) locked" in verdict.summary
 
 
 @pytest.mark.parametrize(("late", "outcome"), [(0.3, "tolerated"), (0.8, "violation")])

@@ -135,6 +135,7 @@ def test_a_short_run_reports_and_passes(tmp_path: Path, monkeypatch: pytest.Monk
     assert summary["orders"] > 0 and summary["fills"] > 0, summary
     # the limits were set when the traders were onboarded, and the venue's ledger held against them
     assert summary["invariants"]["risk_limits_hold"] == "pass", summary["invariants"]
+    assert "account(s) locked at the daily loss limit" in summary["invariant_summaries"]["risk_limits_hold"]
     assert "traders" in proc.stderr and f"report: {report}" in proc.stdout
 
 

@@ -23,6 +23,7 @@ from aiohttp import web
 from websockets.asyncio.server import Server, ServerConnection, serve
 
 from mocks.common import FaultKind, MockVenue, Route
+from mocks.common.credentials import CredentialRing, credential_routes
 
 from ..common.tls import server_context, write_self_signed
 from . import faults as rfaults
@@ -40,6 +41,11 @@ from .session import Session
 
 HANDLERS: dict[int, Handler] = {**SHARED, **ORDER_PLANT}
 SYSTEMS = ("Rithmic Test", "Rithmic Paper Trading", "Rithmic 01")
+
+
+def rotated_password(seed: int, generation: int) -> str:
+    """Generation `generation` (1 and up) of the rotated user's password, fixed by the seed."""
+    return f"pw-{random.Random(f'{seed}:password:{generation}').getrandbits(48):012x}"
 
 
 class RithmicGateway(MockVenue):
@@ -76,6 +82,10 @@ class RithmicGateway(MockVenue):
         for i in range(1, traders + 1):
             self.users[f"trader{i:04d}"] = f"pw{i:04d}-{secret:012x}"
             self.user_accounts[f"trader{i:04d}"] = [f"TR-{i:05d}"]
+        # Rotation covers the password of the user describe() names; the others' stay fixed.
+        self.ring_user = next(iter(self.users))
+        first = self.users[self.ring_user]
+        self.passwords = CredentialRing("password", lambda g: first if g == 0 else rotated_password(seed, g))
         self.market = Market(seed, INSTRUMENTS)
         self.engine = MatchingEngine(self.market)
         self.pnl = PnlBook(self.market)
@@ -147,9 +157,14 @@ class RithmicGateway(MockVenue):
         self.regimes.reset()
         self.history.clear()
         self.clock.steps = 0
+        self.passwords.reset()
+        self._sync_password()
+
+    def _sync_password(self) -> None:
+        self.users[self.ring_user] = self.passwords.current
 
     def describe(self) -> dict[str, Any]:
-        user = next(iter(self.users))
+        user = self.ring_user
         return {
             "system_name": self.system_name,
             "user": user,
@@ -170,7 +185,11 @@ class RithmicGateway(MockVenue):
         }
 
     def control_routes(self) -> list[Route]:
-        return [("GET", "/stats", self._stats), ("GET", "/market/history", self._history)]
+        return [
+            ("GET", "/stats", self._stats),
+            ("GET", "/market/history", self._history),
+            *credential_routes(self, self.passwords, self._sync_password),
+        ]
 
     async def _stats(self, request: web.Request) -> web.Response:
         return web.json_response(self.stats())

@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
+from ..common.credentials import CURRENT, PREVIOUS
 from .protocol import Message, reply
 from .session import PLANT_BY_INFRA, Session
 
@@ -36,6 +37,15 @@ async def system_info(gw: RithmicGateway, session: Session, m: Message) -> None:
     )
 
 
+def check_password(gw: RithmicGateway, user: str, password: str) -> tuple[bool, dict[str, Any]]:
+    """Whether the password is accepted, and for the rotated user which generation it was (the event's
+    `credential` and `generation`); other users' passwords never rotate, so their events omit both."""
+    if user != gw.ring_user:
+        return gw.users.get(user) == password, {}
+    label, generation = gw.passwords.classify(password)
+    return label in (CURRENT, PREVIOUS), {"credential": label, "generation": generation}
+
+
 async def login(gw: RithmicGateway, session: Session, m: Message) -> None:  # 10 -> 11
     slow = gw.faults.take("slow_login")
     if slow is not None:
@@ -45,12 +55,16 @@ async def login(gw: RithmicGateway, session: Session, m: Message) -> None:  # 10
     if session.logged_in:
         session.send(reply(11, m, template_version="3.9", rp_code=["1", "already logged in"]))
         return
-    if m.system_name not in gw.systems or gw.users.get(m.user) != m.password or plant is None:
-        gw.events.add("login_rejected", session=session.id, user=m.user, system_name=m.system_name)
+    accepted, credential = check_password(gw, m.user, m.password)
+    if m.system_name not in gw.systems or not accepted or plant is None:
+        # A revoked password gets the same answer as a wrong one; only the event tells them apart.
+        gw.events.add(
+            "login_rejected", session=session.id, user=m.user, system_name=m.system_name, **credential
+        )
         session.send(reply(11, m, template_version="3.9", rp_code=LOGIN_REJECTED))
         return
     session.login(plant, m.user)
-    gw.events.add("login", session=session.id, plant=plant, user=m.user, app=m.app_name)
+    gw.events.add("login", session=session.id, plant=plant, user=m.user, app=m.app_name, **credential)
     session.send(
         reply(
             11,

@@ -9,10 +9,16 @@ opens the HTTP client; all of its surface is the control API:
 |            |   "retry"?, "wait"?}`: build, sign and deliver events; 200 with the deliveries |
 | GET /sent | every event built so far, in creation order |
 | GET /stripe | the secret(s), api_version and event types |
+| POST /stripe/credentials/rotate | `{"grace_s"?}`: a new signing secret; both sign for `grace_s` more |
+| GET /stripe/credentials | the secret's generation and grace deadline (never the value) |
 
 Faults, named in `faults` of one send, or armed through `POST /faults` (then each firing applies
 to the next event sent, or for `reorder` to the next batch of two or more): `duplicate`,
 `reorder`, `bad_signature`, `stale_timestamp` (`age_s`), `rotated_secret`, `tampered_body`.
+
+After a rotation every delivery carries two v1 entries (previous secret first) until the grace period
+ends, then only the current one. Each `delivery` event's `signed_with` lists the generations that
+signed it. `rotated_secret`'s old secret is the previous generation once there is one.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import httpx
 from aiohttp import web
 
 from mocks.common import Delivery, FaultError, FaultKind, MockVenue, RetryPolicy, Route, read_json
+from mocks.common.credentials import CredentialRing, credential_routes
 from mocks.common.urls import check_delivery_url
 
 from . import signing
@@ -72,8 +79,10 @@ class StripeEmitter(MockVenue):
         api_version: str = DEFAULT_API_VERSION,
     ) -> None:
         super().__init__(seed)
-        self.secret = signing.secret_from_seed(seed)
-        self.old_secret = signing.secret_from_seed(seed, "previous")
+        self.secrets = CredentialRing(
+            "webhook_secret", lambda g: signing.secret_from_seed(seed, "current" if g == 0 else f"gen{g}")
+        )
+        self.seeded_old = signing.secret_from_seed(seed, "previous")
         self.retry = retry or RetryPolicy()
         self.allowed_hosts = allowed_hosts
         self.api_version = api_version
@@ -84,6 +93,17 @@ class StripeEmitter(MockVenue):
 
     def fault_catalogue(self) -> list[FaultKind]:
         return list(FAULTS)
+
+    @property
+    def secret(self) -> str:
+        """The current signing secret."""
+        return self.secrets.current
+
+    @property
+    def old_secret(self) -> str:
+        """What `rotated_secret` signs with first: the previous generation, or a seeded stand-in."""
+        ring = self.secrets
+        return ring.value(ring.generation - 1) if ring.generation else self.seeded_old
 
     @property
     def url(self) -> str:
@@ -111,6 +131,7 @@ class StripeEmitter(MockVenue):
             task.cancel()
         self.factory = EventFactory(random.Random(f"stripe-events-{self.seed}"), self.api_version)
         self.sent.clear()
+        self.secrets.reset()
 
     def describe(self) -> dict[str, Any]:
         return {"secret": self.secret, "old_secret": self.old_secret, "api_version": self.api_version}
@@ -183,8 +204,8 @@ class StripeEmitter(MockVenue):
                     these[name] = armed.params
             stale = these.get("stale_timestamp")
             how = Signing(
-                self.secret,
-                self.old_secret,
+                self.secrets,
+                self.seeded_old,
                 bad_signature="bad_signature" in these,
                 stale_age_s=stale["age_s"] if stale is not None else None,
                 rotated="rotated_secret" in these,
@@ -194,7 +215,7 @@ class StripeEmitter(MockVenue):
             copies = 2 if "duplicate" in these else 1
             for _ in range(copies):
                 attempts = await deliver(self._client, url, event, how, retry or self.retry, names)
-                for record in attempts:
+                for record, signed_with in attempts:
                     self.ledger.add_delivery(record)
                     self.events.add(
                         "delivery",
@@ -203,8 +224,9 @@ class StripeEmitter(MockVenue):
                         attempt=record.attempt,
                         status=record.status,
                         faults=names,
+                        signed_with=signed_with,
                     )
-                records.extend(attempts)
+                    records.append(record)
         return records
 
     # -- control-API extras -------------------------------------------------------------------
@@ -214,6 +236,7 @@ class StripeEmitter(MockVenue):
             ("POST", "/send", self._send),
             ("GET", "/sent", self._sent),
             ("GET", "/stripe", self._info),
+            *credential_routes(self, self.secrets),
         ]
 
     async def _info(self, request: web.Request) -> web.Response:

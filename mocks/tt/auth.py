@@ -3,6 +3,9 @@
 Wire format (venues.md §1): a form-encoded body `grant_type=user_app&app_key=KEY:SECRET`, an
 `x-api-key: KEY` header; the answer carries `access_token`, `token_type` and
 `seconds_until_expiry`. Anything but 200 is an error to the documented clients.
+
+The secret may be rotated (mocks.common.credentials): the previous one still gets tokens during its
+grace period. Rotation revokes no token already issued; they live out their lifetime.
 """
 
 from __future__ import annotations
@@ -11,11 +14,13 @@ import math
 import random
 import time
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import parse_qs
 
 from aiohttp import web
 
 from ..common.body import read_whole
+from ..common.credentials import CURRENT, PREVIOUS, CredentialRing
 from .config import TTConfig
 
 
@@ -65,33 +70,42 @@ def _fail(status: int, message: str) -> web.Response:
     return web.json_response({"status": "Failed", "message": message}, status=status)
 
 
-async def token_response(request: web.Request, config: TTConfig, store: TokenStore) -> web.Response:
-    """Serve one token request; the x-api-key header was already checked by the gateway."""
+UNCHECKED: dict[str, Any] = {"credential": None, "generation": None}
+
+
+async def token_response(
+    request: web.Request, config: TTConfig, store: TokenStore, secrets: CredentialRing
+) -> tuple[web.Response, dict[str, Any]]:
+    """Serve one token request; the x-api-key header was already checked by the gateway. Also which
+    generation of the secret it presented, for the `token_request` event: `credential` (current,
+    previous, revoked, wrong) and `generation`, both None when the request failed before its secret
+    was looked at."""
     ctype = request.headers.get("Content-Type", "").split(";")[0].strip().lower()
     if ctype != "application/x-www-form-urlencoded":
-        return _fail(400, "Content-Type must be application/x-www-form-urlencoded")
+        return _fail(400, "Content-Type must be application/x-www-form-urlencoded"), UNCHECKED
     raw = await read_whole(request)
     try:
         form = parse_qs(raw.decode("utf-8"), keep_blank_values=True, strict_parsing=False)
     except (UnicodeDecodeError, ValueError):
-        return _fail(400, "body is not a valid form")
+        return _fail(400, "body is not a valid form"), UNCHECKED
     grant = form.get("grant_type", [""])
     if grant != ["user_app"]:
-        return _fail(400, "grant_type must be user_app")
+        return _fail(400, "grant_type must be user_app"), UNCHECKED
     app_key = form.get("app_key", [""])
     if len(app_key) != 1 or ":" not in app_key[0]:
-        return _fail(400, "app_key must be KEY:SECRET")
+        return _fail(400, "app_key must be KEY:SECRET"), UNCHECKED
     key, _, secret = app_key[0].partition(":")
     if key != request.headers.get("x-api-key", "") or key != config.app_key:
-        return _fail(403, "app_key does not match x-api-key")
-    if secret != config.app_secret:
-        return _fail(401, "invalid app secret")
+        return _fail(403, "app_key does not match x-api-key"), UNCHECKED
+    label, generation = secrets.classify(secret)
+    presented = {"credential": label, "generation": generation}
+    if label not in (CURRENT, PREVIOUS):  # a revoked secret is refused exactly like a wrong one
+        return _fail(401, "invalid app secret"), presented
     token = store.issue(key, config.token_ttl_s)
-    return web.json_response(
-        {
-            "status": "Ok",
-            "access_token": token.value,
-            "token_type": "bearer",
-            "seconds_until_expiry": max(1, math.ceil(config.token_ttl_s)),
-        }
-    )
+    body = {
+        "status": "Ok",
+        "access_token": token.value,
+        "token_type": "bearer",
+        "seconds_until_expiry": max(1, math.ceil(config.token_ttl_s)),
+    }
+    return web.json_response(body), presented

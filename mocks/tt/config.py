@@ -26,12 +26,20 @@ PLANS: dict[str, tuple[int, int]] = {
 SERVICES = ("ttid", "ttpds", "ttledger", "ttmonitor", "ttsetup", "ttuser", "ttaccount", "ttgroup")
 
 
+def _guid(rng: random.Random) -> str:
+    return "-".join("".join(rng.choice("0123456789abcdef") for _ in range(n)) for n in (8, 4, 4, 4, 12))
+
+
 def seeded_credentials(seed: int) -> tuple[str, str]:
     """An app key (a GUID, as TT Setup shows it) and its secret, fixed by the seed."""
     rng = random.Random(f"tt-credentials-{seed}")
-    key = "-".join("".join(rng.choice("0123456789abcdef") for _ in range(n)) for n in (8, 4, 4, 4, 12))
-    secret = "-".join("".join(rng.choice("0123456789abcdef") for _ in range(n)) for n in (8, 4, 4, 4, 12))
-    return key, secret
+    key = _guid(rng)
+    return key, _guid(rng)
+
+
+def rotated_secret(seed: int, generation: int) -> str:
+    """The app secret after `generation` (1 and up) rotations, fixed by the seed; the key stays."""
+    return _guid(random.Random(f"tt-credentials-{seed}-gen{generation}"))
 
 
 @dataclass
@@ -67,7 +75,8 @@ class TTConfig:
         return out
 
     def patch(self, body: Any) -> None:
-        """Apply a control-API patch; a FaultError names the first bad field, and nothing changes."""
+        """Apply a control-API patch; a FaultError names the first bad field, and nothing changes.
+        The secret is read-only here: it changes only by rotation (POST /tt/credentials/rotate)."""
         if not isinstance(body, dict):
             raise FaultError("body", "must be a JSON object")
         known = {f.name for f in fields(self)} - {"app_key", "app_secret", "env"}

@@ -84,8 +84,9 @@ class TTServices:
     # -- ttid -----------------------------------------------------------------------------------
 
     async def token(self, request: web.Request) -> web.Response:
-        response = await token_response(request, self.venue.config, self.venue.tokens)
-        self.venue.events.add("token_request", status=response.status)
+        venue = self.venue
+        response, presented = await token_response(request, venue.config, venue.tokens, venue.secrets)
+        venue.events.add("token_request", status=response.status, **presented)
         return response
 
     # -- ttaccount ------------------------------------------------------------------------------

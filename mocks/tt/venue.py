@@ -8,6 +8,10 @@ Control-API extras (besides the shared /faults, /reset, /ledger, /events):
 | POST /tt/config | patch settings, e.g. `{"token_ttl_s": 2, "redirect": true, "rate_per_s": 50}` |
 | POST /tt/fills | `{"account"?, "count", "symbol"?, "start_ns"?, "step_ns"?}`: add fills to the ledger |
 | GET /tt/accounts | the accounts, with ids, for scenarios that seed fills |
+| POST /tt/credentials/rotate | `{"grace_s"?}`: a new app secret; the old one gets tokens for `grace_s` more |
+| GET /tt/credentials | the secret's generation and grace deadline (never the value) |
+
+`config.app_secret` always holds the current generation; `secrets` decides what a token request may use.
 """
 
 from __future__ import annotations
@@ -18,9 +22,10 @@ from typing import Any
 from aiohttp import web
 
 from mocks.common import FaultError, FaultKind, MockVenue, Route, read_json, start_app
+from mocks.common.credentials import CredentialRing, credential_routes
 
 from .auth import TokenStore
-from .config import ENVIRONMENTS, TTConfig, seeded_credentials
+from .config import ENVIRONMENTS, TTConfig, rotated_secret, seeded_credentials
 from .data import TTState
 from .endpoints import TTServices
 from .gateway import FAULTS, RateLimiter, make_gateway
@@ -40,6 +45,8 @@ class TTMock(MockVenue):
         self.config.app_key = self.config.app_key or key
         self.config.app_secret = self.config.app_secret or secret
         self._initial = copy.deepcopy(self.config)
+        first = self.config.app_secret
+        self.secrets = CredentialRing("app_secret", lambda g: first if g == 0 else rotated_secret(seed, g))
         self.tokens = TokenStore(seed)
         self.limiter = RateLimiter()
         self.state = TTState(seed, self.ledger)
@@ -66,6 +73,7 @@ class TTMock(MockVenue):
 
     async def on_reset(self) -> None:
         self.config = copy.deepcopy(self._initial)
+        self.secrets.reset()
         self.tokens.clear()
         self.limiter.clear()
         self.state = TTState(self.seed, self.ledger)
@@ -88,7 +96,11 @@ class TTMock(MockVenue):
             *self.settings_routes(lambda: self.config),
             ("POST", "/tt/fills", self._seed_fills),
             ("GET", "/tt/accounts", self._list_accounts),
+            *credential_routes(self, self.secrets, self._sync_secret),
         ]
+
+    def _sync_secret(self) -> None:
+        self.config.app_secret = self.secrets.current
 
     async def _list_accounts(self, request: web.Request) -> web.Response:
         return web.json_response({"accounts": [a.to_json() for a in self.state.accounts.values()]})

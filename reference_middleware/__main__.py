@@ -31,17 +31,23 @@ def main(argv: list[str] | None = None) -> int:
         print(f"reference_middleware: configuration error: {exc}", file=sys.stderr)
         return 2
     from .logsafe import configure
+    from .secretsource import SecretSource
 
-    # every line scrubbed of the service's credentials (uvicorn's too: log_config=None below)
+    secrets = SecretSource.from_config(cfg)
+    # every line scrubbed of the service's credentials (uvicorn's too: log_config=None below),
+    # rotated ones included
     configure(
-        os.environ.get("REFMW_LOG_LEVEL", "INFO"), cfg.secrets(), redacted=not cfg.mutant("secret_in_log")
+        os.environ.get("REFMW_LOG_LEVEL", "INFO"),
+        cfg.secrets(),
+        redacted=not cfg.mutant("secret_in_log"),
+        live=secrets,
     )
     logging.getLogger("httpx").setLevel(logging.WARNING)
     from . import gcpolicy
 
     gcpolicy.apply()
     host = os.environ.get("REFMW_HOST", "127.0.0.1")
-    app = create_app(cfg)
+    app = create_app(cfg, secrets)
     config = uvicorn.Config(
         app,
         host=host,

@@ -32,6 +32,7 @@ from .orders import OrderService, record_venue_fill
 from .pnl import account_pnl
 from .positions import positions
 from .quotes import quote_view
+from .secretsource import SecretSource
 from .shutdown import Drain, InFlight, exit_on_sigterm
 from .venues.rithmic import RithmicVenue, VenueDown
 from .venues.tt import TTClient
@@ -46,14 +47,16 @@ BAD_RELEASE = "bad release: migration 6 does not apply to this schema (REFMW_BAD
 class Service:
     """Everything the routes need, built in the lifespan."""
 
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, secrets: SecretSource | None = None) -> None:
         self.cfg = cfg
+        self.secrets = secrets if secrets is not None else SecretSource.from_config(cfg)
         self.hub = Hub(cfg.quote_interval_s, cfg.stale_quote_s, never_stale=cfg.mutant("quote_never_stale"))
         self.pool: Any = None
         self.keys = KeyStore(None, accept_revoked=cfg.mutant("revoked_keys_accepted"))
-        self.tt = TTClient(cfg)
+        self.tt = TTClient(cfg, self.secrets)
         self.rithmic = RithmicVenue(
             cfg,
+            secrets=self.secrets,
             on_notification=self._notification,
             on_reconnected=self._reconnected,
             on_quote=self.hub.on_quote,
@@ -101,7 +104,8 @@ class Service:
         if self.cfg.mutant("ack_before_durable"):
             self.orders.buffer = WriteBehind(self.orders)
         self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)
-        self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts)
+        self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts, self.secrets)
+        self.secrets.start()  # before the first login: a rotation during start-up is seen
         await self.rithmic.start()
         with contextlib.suppress(Exception):
             await self.tt.token()
@@ -127,6 +131,7 @@ class Service:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        await self.secrets.stop()
         if self.orders is not None:
             await self.orders.stop()
         await self.rithmic.stop()
@@ -332,7 +337,7 @@ async def bad_release(request: Request) -> Response:
     return JSONResponse({"status": "failing", "reason": BAD_RELEASE}, status_code=503)
 
 
-def create_app(cfg: Config) -> Starlette:
+def create_app(cfg: Config, secrets: SecretSource | None = None) -> Starlette:
     drain = Drain()
     if cfg.bad_release:
         # A release that cannot serve: it starts (the process is up) but never passes readiness,
@@ -348,7 +353,7 @@ def create_app(cfg: Config) -> Starlette:
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
-        service = Service(cfg)
+        service = Service(cfg, secrets)
         app.state.service = service
         drain.hooks.append(service.hub.close_all)
         await service.start()

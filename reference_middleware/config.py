@@ -18,6 +18,10 @@ Access control (guard.py, auth.py):
   REFMW_RATE_LIMIT_RPS (50) and REFMW_RATE_LIMIT_BURST (100) are each trader key's token bucket;
   the admin key has one of 20 times both (the back office reads in bulk).
   REFMW_MAX_BODY_BYTES (65536) bounds a request body, declared or chunked.
+Rotated credentials (secretsource.py): REFMW_SECRETS_FILE names a JSON object whose keys
+  REFMW_RITHMIC_PASSWORD, REFMW_TT_APP_SECRET and REFMW_STRIPE_WEBHOOK_SECRET override the
+  environment's; it is re-read when it changes (polled every REFMW_SECRETS_POLL_S, 1.0) and on SIGHUP.
+  Set but missing or malformed at start, it is a configuration error.
 """
 
 from __future__ import annotations
@@ -135,6 +139,8 @@ class Config:
     rate_limit_rps: float = 50.0
     rate_limit_burst: float = 100.0
     max_body_bytes: int = 65_536
+    secrets_file: str = ""  # "": the environment's secrets, for good
+    secrets_poll_s: float = 1.0
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -150,6 +156,11 @@ class Config:
             mutants = parse_mutants(env.get("REFMW_MUTANTS", ""))
         except ValueError as exc:
             raise ConfigError(f"REFMW_MUTANTS: {exc}") from None
+        secrets_file = env.get("REFMW_SECRETS_FILE") or ""
+        if secrets_file:
+            from .secretsource import read as read_secrets
+
+            env.update(read_secrets(secrets_file))  # the file wins over the environment
         secrets = tuple(s for s in _get(env, "REFMW_STRIPE_WEBHOOK_SECRET").split(",") if s)
         return cls(
             port=port,
@@ -191,6 +202,8 @@ class Config:
             rate_limit_rps=_float(env, "REFMW_RATE_LIMIT_RPS", 50.0),
             rate_limit_burst=_float(env, "REFMW_RATE_LIMIT_BURST", 100.0),
             max_body_bytes=int(_float(env, "REFMW_MAX_BODY_BYTES", 65_536)),
+            secrets_file=secrets_file,
+            secrets_poll_s=_float(env, "REFMW_SECRETS_POLL_S", 1.0),
         )
 
     def mutant(self, name: str) -> bool:

@@ -263,6 +263,13 @@ MUTANTS: tuple[Mutant, ...] = (
         "a key revoked through DELETE /v1/admin/api-keys/{id}, then used: 200 instead of 401 "
         "(security: revocation)",
     ),
+    Mutant(
+        "secrets_read_once",
+        "REFMW_SECRETS_FILE is read once at start and never again: no poll, and SIGHUP is ignored",
+        "a venue credential rotated at the mock and rewritten in the secrets file: after the grace period "
+        "the next Rithmic login (a ForcedLogout) is refused as revoked and orders stay 503 "
+        "(credential rotation)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

@@ -55,6 +55,9 @@ async def metrics(request: Request) -> Response:
         "# HELP refmw_uptime_seconds Seconds since the service started.",
         "# TYPE refmw_uptime_seconds gauge",
         f"refmw_uptime_seconds {time.monotonic() - svc.started:.3f}",
+        "# HELP refmw_secret_reloads_total New versions of REFMW_SECRETS_FILE applied since start.",
+        "# TYPE refmw_secret_reloads_total counter",
+        f"refmw_secret_reloads_total {svc.secrets.reloads}",
     ]
     return Response("\n".join(lines) + "\n", media_type="text/plain; version=0.0.4")
 

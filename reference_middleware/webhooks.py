@@ -4,7 +4,8 @@ The event id is recorded in the same transaction as its effects, so a duplicate 
 even when two copies race, and that transaction commits before the 200: a delivery the database
 could not take is answered 503 (dbguard), and Stripe sends it again. Any event for an unknown
 customer onboards them (Stripe does not promise order); a subscription's status moves only forward
-in event time, and `canceled` is final.
+in event time, and `canceled` is final. The signing secrets are read per delivery (secretsource.py), so
+a rotated webhook secret applies from the next request on.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import stripe
 from . import db
 from .accounts import AccountService
 from .config import Config
+from .secretsource import SecretSource
 
 log = logging.getLogger("refmw.webhooks")
 TOLERANCE_S = 300
@@ -29,10 +31,10 @@ class WebhookRejected(ValueError):
     """A delivery we refuse (400): bad signature, or not an event."""
 
 
-def verify(cfg: Config, payload: bytes, header: str | None) -> dict[str, Any]:
+def verify(cfg: Config, payload: bytes, header: str | None, secrets: tuple[str, ...]) -> dict[str, Any]:
     if not cfg.mutant("webhook_no_signature"):
         errors = []
-        for secret in cfg.stripe_secrets:
+        for secret in secrets:
             try:
                 stripe.WebhookSignature.verify_header(payload, header, secret, TOLERANCE_S)
                 break
@@ -50,14 +52,17 @@ def verify(cfg: Config, payload: bytes, header: str | None) -> dict[str, Any]:
 
 
 class WebhookHandler:
-    def __init__(self, pool: Any, cfg: Config, accounts: AccountService) -> None:
+    def __init__(
+        self, pool: Any, cfg: Config, accounts: AccountService, secrets: SecretSource | None = None
+    ) -> None:
         self.pool = pool
         self.cfg = cfg
         self.accounts = accounts
+        self.secrets = secrets if secrets is not None else SecretSource.from_config(cfg)
         self._later: set[asyncio.Task[Any]] = set()
 
     async def handle(self, payload: bytes, header: str | None) -> dict[str, Any]:
-        event = verify(self.cfg, payload, header)
+        event = verify(self.cfg, payload, header, self.secrets.stripe_secrets())
         async with self.pool.acquire() as conn, conn.transaction():
             first = await conn.fetchval(
                 "INSERT INTO webhook_events (event_id, type, created) VALUES ($1, $2, $3) "
@@ -76,7 +81,7 @@ class WebhookHandler:
         """webhook_ack_before_commit: checked, answered 200 at once, applied in the background. An
         event that fails then (the database down) is logged and dropped; Stripe, told 200, never
         sends it again."""
-        event = verify(self.cfg, payload, header)
+        event = verify(self.cfg, payload, header, self.secrets.stripe_secrets())
 
         async def apply_later() -> None:
             try:

@@ -6,6 +6,10 @@ still be answered). So every plant's receive path is stamped here, idle plants a
 heartbeat, and a plant mute for longer than the watchdog bound has its socket aborted, which hands it
 to the library's reconnect loop. After an order-plant reconnect the caller's reconcile hook runs
 (show-orders), because notifications sent while we were away are gone for good.
+
+The password is read from the secret source at each login (LiveCredentials), so a rotated password is
+used by the next login of any plant, a reconnect after a ForcedLogout included, and no session that
+is up is dropped for it.
 """
 
 from __future__ import annotations
@@ -29,6 +33,7 @@ from async_rithmic import (
 )
 
 from ..config import Config
+from ..secretsource import RITHMIC_PASSWORD, SecretSource
 from . import rithmic_requests
 
 log = logging.getLogger("refmw.rithmic")
@@ -41,11 +46,29 @@ class VenueDown(RuntimeError):
     """The order plant is not usable right now; the API answers 503 at once."""
 
 
+class LiveCredentials(dict[str, Any]):
+    """async-rithmic's credentials dict (each plant's login reads `credentials["password"]`), with
+    the password looked up in the secret source at every read instead of fixed at construction."""
+
+    def __init__(self, base: dict[str, Any], secrets: SecretSource) -> None:
+        super().__init__(base)
+        self.secrets = secrets
+
+    def __getitem__(self, key: str) -> Any:
+        if key == "password":
+            return self.secrets.get(RITHMIC_PASSWORD, super().__getitem__(key))
+        return super().__getitem__(key)
+
+    def get(self, key: str, default: Any = None) -> Any:
+        return self[key] if key in self else default  # noqa: SIM401 (this is get itself)
+
+
 class RithmicVenue:
     def __init__(
         self,
         cfg: Config,
         *,
+        secrets: SecretSource | None = None,
         on_notification: Callable[[Any], Awaitable[None]],
         on_reconnected: Callable[[], Awaitable[None]],
         on_quote: Callable[[dict[str, Any]], None],
@@ -74,6 +97,8 @@ class RithmicVenue:
                 max_retries=2, timeout=cfg.request_timeout_s, jitter_range=(0.05, 0.2)
             ),
         )
+        live = secrets if secrets is not None else SecretSource.from_config(cfg)
+        self.client.credentials = LiveCredentials(self.client.credentials, live)
         if cfg.rithmic_url.startswith("ws://"):
             self.client.ssl_context = None  # the library always builds a wss context
         rithmic_requests.install(self.client)  # notifications cost O(1), not O(requests in flight)

@@ -4,6 +4,8 @@
   a 401 refreshes it once and repeats the request.
 - A 429 is retried after its Retry-After (1 s when absent), a bounded number of times.
 - Fills are read from ttledger page by page (`minTimestamp = last transactTime + 1`) until `lastPage`.
+- The app secret is read at each token request (secretsource.py): a rotated secret is used from the
+  next request on, and the token already held stays in use until it is due.
 """
 
 from __future__ import annotations
@@ -17,6 +19,7 @@ from typing import Any
 import httpx
 
 from ..config import Config
+from ..secretsource import TT_APP_SECRET, SecretSource
 
 log = logging.getLogger("refmw.tt")
 MAX_ATTEMPTS = 6
@@ -30,8 +33,9 @@ class TTError(RuntimeError):
 
 
 class TTClient:
-    def __init__(self, cfg: Config) -> None:
+    def __init__(self, cfg: Config, secrets: SecretSource | None = None) -> None:
         self.cfg = cfg
+        self.secrets = secrets if secrets is not None else SecretSource.from_config(cfg)
         self.http = httpx.AsyncClient(
             base_url=cfg.tt_url, timeout=cfg.tt_timeout_s, follow_redirects=True, trust_env=False
         )
@@ -66,11 +70,12 @@ class TTClient:
                 return self._token
             if not force and self._token is not None and time.monotonic() < self._expires_at:
                 return self._token
+            secret = self.secrets.get(TT_APP_SECRET, self.cfg.tt_app_secret)
             response = await self._send(
                 "POST",
                 self.url("ttid", "token"),
                 headers={"Content-Type": "application/x-www-form-urlencoded"},
-                content=f"grant_type=user_app&app_key={self.cfg.tt_app_key}:{self.cfg.tt_app_secret}",
+                content=f"grant_type=user_app&app_key={self.cfg.tt_app_key}:{secret}",
             )
             if response.status_code != 200:
                 raise TTError(f"token request failed: HTTP {response.status_code}", response.status_code)

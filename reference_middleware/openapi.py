@@ -359,6 +359,10 @@ SPEC: dict[str, Any] = {
                         ]
                     },
                     "filled_qty": {"type": "integer"},
+                    "limit_price": _money("a LIMIT order's price; null for MARKET", nullable=True),
+                    "avg_fill_price": _money(
+                        "the quantity-weighted price of its fills; null before the first", nullable=True
+                    ),
                     "venue_order_id": {"type": ["string", "null"]},
                 },
             },

@@ -6,6 +6,7 @@ import re
 from typing import Any
 
 from .config import Config
+from .quotes import decimal_text
 
 COID = re.compile(r"^[A-Za-z0-9_.:\-]{1,64}$")
 # Money is a decimal string ("6800.25"), never a binary float: the text of a positive price, and of
@@ -43,12 +44,12 @@ def order_json(row: Any) -> dict[str, Any]:
         "side": row["side"],
         "qty": row["qty"],
         "type": row["order_type"],
-        "limit_price": row["limit_price"],
+        "limit_price": decimal_text(row["limit_price"]),  # money is a decimal string both ways
         "status": row["status"],
         "reason": row["reason"],
         "venue_order_id": row["basket_id"],
         "filled_qty": row["filled_qty"],
-        "avg_fill_price": row["avg_fill_price"],
+        "avg_fill_price": decimal_text(row["avg_fill_price"]),
         "created_at": row["created_at"].isoformat(),
         "updated_at": row["updated_at"].isoformat(),
     }

@@ -15,32 +15,15 @@ from .adapters import AdapterSpec, parse_adapter
 from .adapters.spec import ARGUMENTS
 from .contract.targetspec import CONTRACT_NEED, ContractSpec, parse_contract
 from .metrics import MetricsSpec, parse_metrics
+from .security.secretspec import SecretsSpec, parse_secrets
 from .security.spec import SecuritySpec, parse_security
 from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
+from .targetslo import Slo, parse_slo
 
 __all__ = ["Slo", "Target", "TargetError", "load", "parse", "render_template", "resolve"]
 
 _PLACEHOLDER = re.compile(r"\{([^{}]*)\}")
-
-
-@dataclass(frozen=True)
-class Slo:
-    recovery_s: float = 15.0  # healthy again within this long after a fault clears
-    fast_reject_ms: float = 1000.0  # an order while the venue is down is refused within this
-    fill_visible_s: float = 15.0  # a venue fill shows in the middleware within this
-    answer_ms: float = 3000.0  # under a database fault every request is still answered within this
-    health_degraded_s: float = 3.0  # its health reports an unreachable database within this
-    # a quote older than this is stale: a market order must then be refused (its price is unknown)
-    stale_quote_s: float = 3.0
-    # how long after a limit is crossed at the venue (the crossing fill sent, trading disabled) an
-    # order may still get through: the middleware cannot know before the news reaches it
-    risk_in_flight_ms: float = 500.0
-    # the longest the middleware holds a venue quote back before it shows it (its conflation
-    # interval; 0 for none): a quote shown must match one the venue showed within this, plus transit
-    quote_conflation_ms: float = 250.0
-    # the order acknowledgement p99 a trader must see while another client floods the API
-    ack_p99_ms: float = 500.0
 
 
 # Settings a scenario may ask the middleware to run with, and what each one means.
@@ -79,7 +62,7 @@ class Target:
     venues: tuple[str, ...] = ()  # the venues the target trades on or takes webhooks from
     wired: tuple[str, ...] = ()  # the mocks its `{mocks.VENUE...}` placeholders name (started for it)
     settings: dict[str, Setting] = field(default_factory=dict)  # harness setting -> how the target takes it
-    slo: Slo = Slo()
+    slo: Slo = field(default_factory=Slo)
     allowed_hosts: tuple[str, ...] = ()
     postgres_dsn: str | None = None  # an existing database instead of a throwaway cluster
     database: DatabaseSpec = field(default_factory=DatabaseSpec)  # what the database faults lock
@@ -87,6 +70,7 @@ class Target:
     metrics: MetricsSpec | None = None  # its own metrics (`[metrics]`), judged like its health
     contract: ContractSpec | None = None  # its OpenAPI spec for `uat contract` (`[contract]`)
     security: SecuritySpec = field(default_factory=SecuritySpec)  # `[security]`: what its suite may assume
+    secrets: SecretsSpec | None = None  # `[secrets]`: a source it re-reads, for rotation
 
     def offers(self) -> tuple[str, ...]:
         """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
@@ -105,6 +89,7 @@ class Target:
             *metrics,
             *contract,
             *self.security.offers(),
+            *(self.secrets.offers() if self.secrets is not None else ()),
         )
 
     @property
@@ -256,21 +241,8 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         raise checks.error("sql", f"no such file: {checks_sql}")
     checks.no_unknown()
     venues = _venues(top, command, env)
-    wired = _wired(command, env)
     settings = _settings(top.table("settings"))
-    slo_table = top.table("slo")
-    slo = Slo(
-        recovery_s=slo_table.positive("recovery_s", Slo.recovery_s),
-        fast_reject_ms=slo_table.positive("fast_reject_ms", Slo.fast_reject_ms),
-        fill_visible_s=slo_table.positive("fill_visible_s", Slo.fill_visible_s),
-        answer_ms=slo_table.positive("answer_ms", Slo.answer_ms),
-        health_degraded_s=slo_table.positive("health_degraded_s", Slo.health_degraded_s),
-        stale_quote_s=slo_table.positive("stale_quote_s", Slo.stale_quote_s),
-        risk_in_flight_ms=slo_table.positive("risk_in_flight_ms", Slo.risk_in_flight_ms),
-        quote_conflation_ms=_non_negative(slo_table, "quote_conflation_ms", Slo.quote_conflation_ms),
-        ack_p99_ms=slo_table.positive("ack_p99_ms", Slo.ack_p99_ms),
-    )
-    slo_table.no_unknown()
+    slo = parse_slo(top.table("slo"))
     network = top.table("network")
     allowed = network.strings("allowed_hosts")
     network.no_unknown()
@@ -284,9 +256,13 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     metrics = parse_metrics(top.table("metrics"))
     contract = parse_contract(top.table("contract"), base)
     security = parse_security(top.table("security"))
+    secrets = parse_secrets(top.table("secrets"), image=image is not None)
+    wired = _wired(command, {**env, **(secrets.values if secrets else {})})  # what the source names too
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
+    secret_values = secrets.values if secrets else {}
+    templated += [(f"secrets.values.{key}", value) for key, value in secret_values.items()]
     for where, text in templated:
         check_placeholders(text, where, source)
         if image and "{python}" in text:
@@ -339,6 +315,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         metrics=metrics,
         contract=contract,
         security=security,
+        secrets=secrets,
     )
 
 
@@ -431,10 +408,3 @@ def _settings(table: Fields) -> dict[str, Setting]:
         out[name] = Setting(env, unit)
     table.no_unknown()
     return out
-
-
-def _non_negative(table: Fields, key: str, default: float) -> float:
-    value = table.get(key, (int, float), default)
-    if isinstance(value, bool) or value < 0:
-        raise table.error(key, f"must be a number of 0 or more, got {value!r}")
-    return float(value)

@@ -25,6 +25,7 @@ from .mockstack import build_stack
 from .ports import free_port
 from .postgres import ExternalPostgres, ThrowawayPostgres
 from .report import Redactor
+from .security.secretfile import SecretFile
 from .target import Target, render_template
 
 # What the middleware inherits from our own environment; everything else comes from the target.
@@ -209,6 +210,9 @@ class Topology:
         self.port = 0
         self.values: dict[str, Any] = {}
         self.postgres_dsn = ""  # the middleware's DSN: through the fault plane's `postgres` proxy
+        self.secret_file: SecretFile | None = None  # the target's `[secrets]` source, if it reads one
+        # the mocks' facts as they were before each rotation: the retired credentials stay secrets
+        self.retired: dict[str, Any] = {}
 
     @property
     def base_url(self) -> str:
@@ -276,6 +280,7 @@ class Topology:
                 "secrets": {"admin_key": secrets.token_urlsafe(24)},
             }
             self.redact.add_from_mapping(self.values)
+            self._write_secrets()
             env = self.target.render(self.values)
             self.redact.add_from_mapping(env)
             self.process = self._new_process(env)
@@ -285,6 +290,36 @@ class Topology:
             self.stop()
             raise
         return self
+
+    def _write_secrets(self) -> None:
+        """The target's secret source, written before it starts; its path is `{secrets.file}`."""
+        spec = self.target.secrets
+        if spec is None:
+            return
+        assert self.workdir is not None
+        self.secret_file = SecretFile(spec, self.workdir / spec.file, self.target.source)
+        self.values["secrets"]["file"] = str(self.secret_file.path)
+        self.secret_file.write(self.values)
+        self.redact.add(tuple(self.secret_file.render(self.values).values()))
+
+    def refresh_secrets(self) -> bool:
+        """Rewrite the secret source from the mocks' current credentials (after a rotation, or a
+        reset that undid one), signalling the middleware where its file says so; whether it changed."""
+        if self.secret_file is None:
+            return False
+        mocks = self.stack.describe()["mocks"]
+        if mocks != self.values["mocks"]:
+            self.retired[f"before {len(self.retired) + 1}"] = self.values["mocks"]
+        self.values["mocks"] = mocks
+        self.redact.add(tuple(self.secret_file.render(self.values).values()))
+        if not self.secret_file.write(self.values):
+            return False
+        spec = self.secret_file.spec
+        pid = self.process.pid if self.process is not None else None
+        if spec.reload == "signal" and pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, spec.signum)
+        return True
 
     def _proxy_postgres(self) -> None:
         """The middleware reaches Postgres through the fault plane (`{postgres.dsn}`), so every toxic
@@ -316,6 +351,9 @@ class Topology:
             self.stack.reset_venue(name)
         if isinstance(self.postgres, ThrowawayPostgres):
             self.postgres.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        if self.refresh_secrets():  # a rotation the reset undid: the middleware must hear of it first
+            assert self.secret_file is not None
+            time.sleep(self.secret_file.spec.settle_s)
 
     def restart_target(self, extra_env: dict[str, str] | None = None) -> float:
         """A fresh middleware process (over whatever state the world is in); seconds to ready."""

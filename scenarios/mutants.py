@@ -73,4 +73,5 @@ MUTANT_KILLS: dict[str, Kill] = {
     "secret_in_log": Kill(("SECURITY-AUTHENTICATION",), ("secrets_not_leaked",)),
     "stack_trace_in_errors": Kill(("SECURITY-ERROR-BODIES",), ("errors_without_internals",)),
     "revoked_keys_accepted": Kill(("SECURITY-AUTHENTICATION",), ("auth_required",)),
+    "secrets_read_once": Kill(("SECURITY-CREDENTIAL-ROTATION",), ("credentials_rotated",)),
 }

@@ -5,11 +5,45 @@ log line. The venue's ledger shows whether anything a probe must not do reached 
 
 from __future__ import annotations
 
-from harness.scenario import ORDER_CHECKS, Evidence, Scenario, action
+from harness.scenario import ORDER_CHECKS, Evidence, Scenario, action, protocol
 
 SUITE = "security"
 
 SCENARIOS = (
+    Scenario(
+        id="SECURITY-CREDENTIAL-ROTATION",
+        title="Venue credentials rotated mid-run are taken up without a restart",
+        description=(
+            "While two traders trade, the Rithmic password, the TT app secret and the Stripe webhook "
+            "secret are rotated at the venues, each old value honoured for 2 s more, and the secret source "
+            "the target file declares is rewritten. Once the old values have expired, Rithmic logs the "
+            "order plant out, TT expires every token, and a new trader signs up through a Stripe delivery "
+            "signed with the new secret alone. The same middleware process must log in again, get a token "
+            "and take the delivery with the new credentials, never present an expired one, and lose no "
+            "order, fill or webhook; no secret, old or new, may show in an answer or a log line."
+        ),
+        suite=SUITE,
+        venue="middleware",
+        fault_class="credential rotation",
+        severity="critical",
+        schedule=(
+            action("middleware", "rotate_secrets", at=0.0, for_s=2.0, grace_s=2.0),
+            protocol("rithmic", "forced_logout", at=3.0, plant="order", count=1, for_s=1.0),
+            protocol("tt", "early_token_expiry", at=3.0, count=1, for_s=1.0),
+            action("stripe", "stripe_send", at=3.1, types=("checkout.session.completed",)),
+        ),
+        checks=(
+            *ORDER_CHECKS,
+            "credentials_rotated",
+            "tt_provisioned",
+            "webhook_exactly_once",
+            "secrets_not_leaked",
+        ),
+        traders=2,
+        steady_s=2.0,
+        recovery_s=4.0,
+        evidence=Evidence(orders_during_faults=4),
+    ),
     Scenario(
         id="SECURITY-AUTHENTICATION",
         title="Every operation refuses a missing, wrong, revoked or expired credential",

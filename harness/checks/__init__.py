@@ -10,6 +10,7 @@ from . import (  # noqa: F401  (registers the checkers)
     prices,
     quotes,
     risk,
+    rotation,
     security,
     tt,
     webhooks,

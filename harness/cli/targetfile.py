@@ -62,6 +62,15 @@ def target_check(spec: str) -> None:
     metrics = parsed.metrics
     shown = f"{metrics.url} ({metrics.database_up})" if metrics else "- (metrics_truthful is skipped)"
     click.echo(f"  metrics     {shown}")
+    secrets = parsed.secrets
+    if secrets is None:
+        click.echo("  secrets     - (read once: the credential rotation scenario is not applicable)")
+    else:
+        how = secrets.reload + (f" ({secrets.signal})" if secrets.reload == "signal" else "")
+        rotates = ", ".join(secrets.rotatable()) or "nothing"
+        click.echo(
+            f"  secrets     {secrets.file}, reload {how}, settle {secrets.settle_s:g} s; rotates {rotates}"
+        )
     click.echo(f"  allowlist   {', '.join(parsed.allowed_hosts) or 'loopback only'}")
 
 

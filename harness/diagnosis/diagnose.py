@@ -5,8 +5,9 @@ hand-built evidence.
 
 The rules, first match wins; each looks only at evidence within the span, ±SLACK_S:
 
-1. deployment: a sigterm/sigkill/exited/not_ready/rollback process event, or a "deployment" window
-   (or any window on the middleware): a restart explains everything that fails while it happens.
+1. deployment: a sigterm/sigkill/exited/not_ready/rollback process event, or a "deployment" window:
+   a restart explains everything that fails while it happens. A flood of its API or credentials
+   rotated under it are windows on the middleware too, but no deployment: what fails then is its own.
 2. database lock: a sampled session was blocked (pg_blocking_pids) by a holder whose transaction
    had been open MIN_HOLD_S or more, or that was seen blocking in two samples or more. The holder
    named is the one that blocked the most sessions (locks.py). A lock fault that blocked nobody
@@ -91,7 +92,7 @@ def diagnose(
 
 
 def _deployment(windows: list[FaultWindow], events: list[ProcessEvent]) -> Diagnosis | None:
-    deploys = [w for w in windows if w.kind == "deployment" or w.target == MIDDLEWARE]
+    deploys = [w for w in windows if w.kind == "deployment"]
     disruptive = [e for e in events if e.kind in DISRUPTIVE]
     if not deploys and not disruptive:
         return None

@@ -8,6 +8,9 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 SECRET_KEY = re.compile(r"(secret|password|passwd|token|api_?key|app_key|dsn|credential)", re.IGNORECASE)
+# leaves that are never a credential, whatever their parent is called: `{secrets.file}` is the path of
+# the target's secret source, which a middleware may well log
+NOT_SECRET_LEAVES = frozenset({"file"})
 MASK = "«redacted»"
 _MIN_LEN = 4  # shorter values would mask ordinary words
 
@@ -48,7 +51,8 @@ class Redactor:
 def _collect(node: Any, out: list[str], *, secret: bool) -> None:
     if isinstance(node, Mapping):
         for key, value in node.items():
-            _collect(value, out, secret=secret or bool(SECRET_KEY.search(str(key))))
+            if key not in NOT_SECRET_LEAVES:
+                _collect(value, out, secret=secret or bool(SECRET_KEY.search(str(key))))
     elif isinstance(node, list | tuple):
         for value in node:
             _collect(value, out, secret=secret)

@@ -18,6 +18,7 @@ from ..adapters.spec import DECLARED_REQUESTS, PER_TRADER_KEYS
 from ..checks import Verdict
 from ..faults.embedded.extensions import EVIDENCE
 from ..history import History
+from ..security.secretspec import ROTATION_NEED
 from ..security.spec import ALLOWLIST_NEED
 from ..timeline import Timeline
 from .model import COUNTED, Minimum, Scenario, fault_key
@@ -244,6 +245,11 @@ def _unmet(need: str) -> str:
         return (
             "the fault plane is a real Toxiproxy, and this scenario uses stack-uat's extension toxics "
             "(packet_loss, corrupt), which only the embedded fault plane implements (--backend embedded)"
+        )
+    if need == ROTATION_NEED:
+        return (
+            "the target file declares no [secrets] source carrying a venue credential that rotates "
+            "(the Rithmic password, the TT app secret or the Stripe webhook secret)"
         )
     if need == ALLOWLIST_NEED:
         return "the target file declares no [security] admin_allowlisted and admin_not_allowlisted addresses"

@@ -13,6 +13,7 @@ import httpx
 
 from ..faults import Proxy
 from ..faults.embedded.extensions import EXTENSION_TYPES
+from ..security.secretspec import ROTATION_NEED
 from ..timeline import FaultWindow, Timeline
 
 
@@ -101,7 +102,8 @@ class FaultStep:
         if self.kind == "toxic" and self.toxic in EXTENSION_TYPES:
             return (self.venue, PLANE_EXTENSIONS)
         if self.kind == "action" and self.venue == MIDDLEWARE:
-            return ()  # a flood of the middleware's own API: every target has one
+            # a flood of the middleware's own API: every target has one; a rotation, a secret source
+            return (ROTATION_NEED,) if self.action == "rotate_secrets" else ()
         return (self.venue,)
 
     @property

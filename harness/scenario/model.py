@@ -8,6 +8,7 @@ from typing import Any, Literal
 
 from ..adapters.spec import DECLARED_REQUESTS, PER_TRADER_KEYS
 from ..contract.targetspec import CONTRACT_NEED
+from ..security.secretspec import ROTATION_NEED
 from ..security.spec import ALLOWLIST_NEED
 from .faults import FaultStep
 
@@ -39,6 +40,7 @@ CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "errors_without_internals": (DECLARED_REQUESTS,),
     "flood_rate_limited": (DECLARED_REQUESTS,),
     "flood_isolated": (DECLARED_REQUESTS,),
+    "credentials_rotated": (ROTATION_NEED,),  # the target file's [secrets] source
     "tt_provisioned": ("tt", "account"),
     "tt_rate_limit_honoured": ("tt", "account"),
     "tt_positions_reconcile": ("tt", "account"),
@@ -163,8 +165,9 @@ class Limits:
         return cls(**found)
 
 
-# Workload actions that are faults in their own right (their window is a fault window): a flood.
-FAULT_ACTIONS = ("flood",)
+# Workload actions that are faults in their own right (their window is a fault window): a flood, and
+# venue credentials rotated under the middleware.
+FAULT_ACTIONS = ("flood", "rotate_secrets")
 
 
 def fault_key(step: FaultStep) -> str:

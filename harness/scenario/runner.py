@@ -31,6 +31,7 @@ from .quotes import QUOTE_CHECKS, QuoteWatcher, market_extras
 from .recovery import wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .risk import apply_limits, risk_plan
+from .rotation import Rotation, rotate_secrets, rotation_extras
 from .security import run_flood
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
@@ -56,6 +57,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
         self.adapter: Adapter | None = None
         self.scenario: Scenario | None = None
         self.flood: FloodRecord | None = None  # what the `flood` action sent, for the security checkers
+        self.rotations: list[Rotation] = []  # the credentials `rotate_secrets` rotated
         self.state: StateFaults | None = None  # this run's database faults, deployments and sampling
 
     # FaultContext
@@ -64,6 +66,9 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
 
     def control(self, venue: str) -> str:
         return str(self.mocks[venue]["control"])
+
+    def _controls(self) -> dict[str, str]:
+        return {name: str(mock["control"]) for name, mock in self.mocks.items()}
 
     def act(self, step: FaultStep) -> None:
         """A workload event in the fault schedule (see faults.action)."""
@@ -78,6 +83,8 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
             self._stripe_send(step)
         elif step.action == "tt_fills":
             self._tt_fills(step)
+        elif step.action == "rotate_secrets":
+            self.rotations += rotate_secrets(step, self.topo, self.http, self._controls())
         elif step.action == "flood":
             assert self.adapter is not None and self.scenario is not None
             self.flood = run_flood(step, self.adapter, self.accounts, self.scenario, self.timeline.now)
@@ -88,7 +95,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
         started = time.monotonic()
         self.webhook_sends = []
         self._senders = []
-        self.scenario, self.flood = scenario, None
+        self.scenario, self.flood, self.rotations = scenario, None, []
         self.timeline = timeline = Timeline()
         history = History(timeline.active, started=timeline.started)
         phases: dict[str, float] = {}
@@ -191,7 +198,8 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                     extras=self._extras(scenario, adapter)
                     | self._risk_extras(scenario, timeline)
                     | market
-                    | self._security_extras(scenario, adapter, history),
+                    | self._security_extras(scenario, adapter, history)
+                    | rotation_extras(self.rotations, self.http, self._controls()),
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
                     deployments=list(state.deployments),

@@ -46,7 +46,7 @@ def security_evidence(
     log = process.logfile if process is not None else None
     log_text = log.read_text(errors="replace") if log is not None and log.exists() else ""
     owners = {f"account {account}": key for account, key in minted.items()}
-    evidence.sweep(known_secrets(topo.values, owners), history, log_text)
+    evidence.sweep(known_secrets({**topo.values, "retired": topo.retired}, owners), history, log_text)
     evidence.declared_rate_rps = topo.target.security.rate_limit_rps
     return {"security": evidence}
 

@@ -8,7 +8,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from ..report.redact import SECRET_KEY
+from ..report.redact import NOT_SECRET_LEAVES, SECRET_KEY
 
 MIN_LEN = 8  # shorter values (a user name "u", a port) would match ordinary text
 CONTEXT = 40  # characters shown either side of a leak, the secret itself masked
@@ -32,6 +32,8 @@ def known_secrets(values: Mapping[str, Any], minted: Mapping[str, str] = {}) -> 
     def walk(node: Any, path: str, secret: bool) -> None:
         if isinstance(node, Mapping):
             for key, value in node.items():
+                if key in NOT_SECRET_LEAVES:
+                    continue
                 walk(
                     value, f"{path}.{key}" if path else str(key), secret or bool(SECRET_KEY.search(str(key)))
                 )

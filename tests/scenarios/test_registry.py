@@ -68,6 +68,7 @@ def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
     from harness.scenario.evidence import ADAPTER_OPERATIONS
     from harness.scenario.faults import PLANE_EXTENSIONS
     from harness.scenario.model import fault_key
+    from harness.security.secretspec import ROTATION_NEED
     from harness.security.spec import ALLOWLIST_NEED
     from harness.targetfaults import STATE_NEEDS
 
@@ -78,7 +79,7 @@ def test_every_scenario_declares_what_it_needs_in_known_terms() -> None:
             | set(ADAPTER_OPERATIONS)
             | settings
             | STATE_NEEDS
-            | {PLANE_EXTENSIONS, CONTRACT_NEED, ALLOWLIST_NEED}
+            | {PLANE_EXTENSIONS, CONTRACT_NEED, ALLOWLIST_NEED, ROTATION_NEED}
         )
         assert set(scenario.requires) <= known, (scenario.id, set(scenario.requires) - known)
         minimum = scenario.minimum

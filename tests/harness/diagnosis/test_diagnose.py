@@ -150,6 +150,14 @@ def test_an_unscheduled_exit_is_a_deployment_too_and_a_start_alone_is_not() -> N
     )
 
 
+def test_a_flood_or_a_rotation_on_the_middleware_is_no_deployment() -> None:
+    for name in ("middleware flood", "middleware rotate_secrets"):
+        found = judge(faults=[window(name, 1.0, 3.0, kind="protocol")])
+        assert found.cause == "undetermined", (name, found.summary)  # what failed is its own doing
+    restart = judge(faults=[window("middleware graceful", 1.0, 3.0, kind="deployment")])
+    assert restart.cause == "deployment"
+
+
 def test_a_lock_outranks_an_outage_and_a_venue_fault() -> None:
     found = judge(faults=[window("tt down", 2.0, 9.0)], db=[*row_lock_samples(), down(7.5)])
     assert found.cause == "database lock"

@@ -33,3 +33,14 @@ def test_longest_secret_wins_and_short_values_are_left_alone() -> None:
     redact = Redactor(["abcd", "abcdef", "x"])
     assert redact("abcdef abcd x") == f"{MASK} {MASK} x"
     assert Redactor()("nothing to hide") == "nothing to hide"
+
+
+def test_the_secret_files_path_is_not_a_secret_but_its_siblings_are() -> None:
+    redact = Redactor()
+    values = {"secrets": {"admin_key": "adm-0123456789", "file": "/tmp/uat-run-x/venue-secrets.json"}}
+    redact.add_from_mapping(values)
+    out = redact("reading /tmp/uat-run-x/venue-secrets.json with adm-0123456789")
+    assert "/tmp/uat-run-x/venue-secrets.json" in out and "adm-0123456789" not in out
+    from harness.security.sweep import known_secrets
+
+    assert known_secrets(values) == {"secrets.admin_key": "adm-0123456789"}

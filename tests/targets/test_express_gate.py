@@ -25,6 +25,7 @@ KILLS: dict[str, tuple[str, frozenset[str]]] = {
     "no_fill_dedup": ("RITHMIC-DUPLICATE-FILL", frozenset({"positions_reconcile"})),
     "no_reconcile": ("RITHMIC-FILLS-HELD-ACROSS-RECONNECT", frozenset({"no_lost_fill"})),
     "no_rate_limit": ("SECURITY-FLOOD", frozenset({"flood_rate_limited"})),
+    "secrets_read_once": ("SECURITY-CREDENTIAL-ROTATION", frozenset({"credentials_rotated"})),
 }
 
 

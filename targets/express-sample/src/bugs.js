@@ -32,6 +32,10 @@ const BUGS = Object.freeze({
     description: 'the API rate limit is never applied: one client may send as fast as it likes, never a 429',
     caughtBy: 'SECURITY-FLOOD -> flood_rate_limited',
   },
+  secrets_read_once: {
+    description: 'SECRETS_FILE is read at start only and SIGHUP ignored: a rotated venue credential needs a restart',
+    caughtBy: 'SECURITY-CREDENTIAL-ROTATION -> credentials_rotated',
+  },
 });
 
 function parseBugs(raw) {

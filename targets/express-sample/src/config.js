@@ -1,10 +1,12 @@
 'use strict';
 
-// Configuration comes from the environment only (12-factor); a missing or malformed variable
-// stops the process at start with a message naming it.
+// Configuration comes from the environment (12-factor), and the rotating venue credentials also
+// from SECRETS_FILE when it is set (secrets.js); a missing or malformed variable, or an unusable
+// SECRETS_FILE, stops the process at start with a message naming it.
 
 const path = require('node:path');
 const { parseBugs } = require('./bugs');
+const { SecretStore, SecretsFileError, ROTATING } = require('./secrets');
 
 class ConfigError extends Error {}
 
@@ -44,6 +46,16 @@ function load(env = process.env) {
   } catch (err) {
     throw new ConfigError(`EXPRESS_BUGS: ${err.message}`);
   }
+  let secrets;
+  try {
+    secrets = new SecretStore(env, env.SECRETS_FILE || '');
+  } catch (err) {
+    if (err instanceof SecretsFileError) throw new ConfigError(err.message);
+    throw err;
+  }
+  for (const name of ROTATING) {
+    if (secrets.get(name) === undefined) throw new ConfigError(`${name} is required (in the environment or SECRETS_FILE)`);
+  }
   const root = path.resolve(__dirname, '..');
   return Object.freeze({
     port: number(env, 'PORT', 8080, { min: 1 }),
@@ -71,7 +83,10 @@ function load(env = process.env) {
       url: required(env, 'RITHMIC_WS_URL'),
       systemName: env.RITHMIC_SYSTEM_NAME || 'Rithmic Test',
       user: required(env, 'RITHMIC_USER'),
-      password: required(env, 'RITHMIC_PASSWORD'),
+      // a getter, read at each login: after a reload (SIGHUP) the next login uses the new password
+      get password() {
+        return secrets.get('RITHMIC_PASSWORD');
+      },
       appName: 'dma-gateway',
       appVersion: '2.4.0',
       schemaFile: env.RITHMIC_SCHEMA_FILE || path.join(root, 'generated', 'rithmic-descriptor.pb'),
@@ -88,13 +103,21 @@ function load(env = process.env) {
       baseUrl: required(env, 'TT_API_BASE').replace(/\/+$/, ''),
       env: env.TT_ENV || 'ext_uat_cert',
       appKey: required(env, 'TT_APP_KEY'),
-      appSecret: required(env, 'TT_APP_SECRET'),
+      // read at each token request: after a reload, the next one uses the new secret
+      get appSecret() {
+        return secrets.get('TT_APP_SECRET');
+      },
       timeoutMs: number(env, 'TT_TIMEOUT_MS', 5000, { min: 1 }),
       maxRps: number(env, 'TT_MAX_RPS', 2, { min: 0.1 }), // the UAT plan allows 3/s; leave headroom
       fillsPollMs: number(env, 'TT_FILLS_POLL_MS', 2000, { min: 100 }),
     }),
-    // comma-separated: the current secret first; an old one may follow during a rotation
-    stripeWebhookSecrets: required(env, 'STRIPE_WEBHOOK_SECRET').split(',').filter(Boolean),
+    // comma-separated: the current secret first; an old one may follow during a rotation. Read at
+    // each verification: after a reload, every delivery is checked against the new value.
+    get stripeWebhookSecrets() {
+      return secrets.get('STRIPE_WEBHOOK_SECRET').split(',').filter(Boolean);
+    },
+    // the rotating credentials above, re-read from SECRETS_FILE on SIGHUP (server.js)
+    secrets,
     instruments: instruments(env.INSTRUMENTS || DEFAULT_INSTRUMENTS),
     risk: Object.freeze({
       maxOrderQty: number(env, 'DEFAULT_MAX_ORDER_QTY', 25, { min: 1 }),

@@ -2,7 +2,8 @@
 
 // Entry point: configuration, Postgres (migrated), Rithmic and TT, then the HTTP server; and a
 // graceful stop on SIGTERM: stop accepting, let the requests in flight get their answers (within
-// SHUTDOWN_DRAIN_MS), then close the venue sessions and the pool.
+// SHUTDOWN_DRAIN_MS), then close the venue sessions and the pool. SIGHUP re-reads the rotating
+// venue credentials from SECRETS_FILE (secrets.js).
 
 const http = require('node:http');
 const net = require('node:net');
@@ -19,6 +20,7 @@ const { createApp } = require('./app');
 const { StreamHub } = require('./stream');
 const { BUGS } = require('./bugs');
 const { keyCheck } = require('./auth');
+const { reloadSecrets } = require('./secrets');
 
 const log = logger('server');
 const FIRST_LOGIN_WAIT_MS = 5000;
@@ -71,6 +73,10 @@ let onSignal = (signal) => {
 };
 process.on('SIGTERM', () => onSignal('SIGTERM'));
 process.on('SIGINT', () => onSignal('SIGINT'));
+// Node's default for SIGHUP ends the process: a handler at once, the reload once the configuration
+// is read (synchronously, first thing in main, so no signal comes in between).
+let onHangup = () => {};
+process.on('SIGHUP', () => onHangup());
 
 async function main() {
   let cfg;
@@ -84,9 +90,15 @@ async function main() {
     throw err;
   }
   setLevel(cfg.logLevel);
+  if (!cfg.bugs.has('secrets_read_once')) onHangup = () => reloadSecrets(cfg.secrets);
+  // BUG(secrets_read_once): "credentials are configuration, read at start like the rest"; the
+  // handler stays a no-op, so the process survives SIGHUP and keeps presenting the old values.
   const startedAt = Date.now();
   if (cfg.bugs.size) {
     log.warn('seeded bugs switched on', { bugs: [...cfg.bugs].map((b) => `${b}: ${BUGS[b].description}`) });
+  }
+  if (cfg.secrets.file) {
+    log.info('venue credentials from SECRETS_FILE, re-read on SIGHUP', { keys: cfg.secrets.fileKeys });
   }
   if (!cfg.apiKey) log.warn('API_KEY is not set: the API is open to anyone who can reach it');
   if (cfg.badRelease) log.warn('BAD_RELEASE is set: this build answers /healthz 503 (it must never pass readiness)');

@@ -138,6 +138,7 @@ class TTClient {
     return this.tokenPromise;
   }
 
+  // The app secret is read at each token request: one rotated since (SIGHUP) applies from the next.
   async _fetchToken() {
     const form = new URLSearchParams({ grant_type: 'user_app', app_key: `${this.cfg.appKey}:${this.cfg.appSecret}` });
     const response = await this._send('POST', this.url('ttid', 'token'), {

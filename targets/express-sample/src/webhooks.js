@@ -49,7 +49,7 @@ class StripeWebhookHandler {
     const event = verify({
       rawBody,
       signature,
-      secrets: this.cfg.stripeWebhookSecrets,
+      secrets: this.cfg.stripeWebhookSecrets, // the current ones: a reload (SIGHUP) applies at once
       checkSignature: !this.cfg.bugs.has('unsigned_webhooks'),
     });
     if (!event || typeof event.id !== 'string' || !event.data || typeof event.type !== 'string') {

@@ -105,8 +105,11 @@ def test_the_image_target_file_is_the_process_one_but_for_start() -> None:
     image, process = load("express-sample-image"), load("express-sample")
     assert image.image == EXPRESS_SAMPLE_IMAGE and image.command == () and image.cwd is None
     assert process.image is None and process.command
-    # the image carries its R|Protocol schema: no interpreter of ours to build it at start
-    assert {k: v for k, v in process.env.items() if k != "RITHMIC_SCHEMA_PYTHON"} == image.env
+    # the image carries its R|Protocol schema: no interpreter of ours to build it at start; and it
+    # cannot read the run's secret file yet, so it keeps the credentials it was started with
+    apart = {"RITHMIC_SCHEMA_PYTHON", "SECRETS_FILE"}
+    assert {k: v for k, v in process.env.items() if k not in apart} == image.env
+    assert process.secrets is not None and image.secrets is None
     for name in ("ready_url", "ready_timeout_s", "passthrough_env", "adapter", "adapter_table", "base_url",
                  "webhooks", "checks_sql", "venues", "slo", "allowed_hosts", "postgres_dsn", "database",
                  "deploy", "metrics"):  # fmt: skip

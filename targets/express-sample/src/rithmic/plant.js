@@ -152,7 +152,7 @@ class Plant extends EventEmitter {
     const [login] = await this.request(10, {
       template_version: '3.9',
       user: this.cfg.user,
-      password: this.cfg.password,
+      password: this.cfg.password, // read now: a password rotated since the last login (SIGHUP) applies
       app_name: this.cfg.appName,
       app_version: this.cfg.appVersion,
       system_name: this.cfg.systemName,

@@ -66,6 +66,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/proxy_overhead.py
 	$(BIN)/python bench/rithmic_order_rtt.py
 	$(BIN)/python bench/rithmic_fanout.py
+	$(BIN)/python bench/cqg_fanout.py
 	$(BIN)/python bench/rithmic_matching.py
 	$(BIN)/python bench/flood.py
 

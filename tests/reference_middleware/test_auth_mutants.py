@@ -96,6 +96,43 @@ test_healthy_build_passes_the_scenario, test_mutant_misbehaves_in_its_documented
 
 
 # ---------------------------------------------------------------------- other builds
+def test_a_burst_past_the_limit_is_429_with_retry_after_before_any_work(env: Env) -> None:
+    # a token every 5 s: on a busy machine the requests are slow, and at the default 50/s the bucket
+    # would refill between the first 429 and the order that must also be refused
+    env.restart(extra_env={"REFMW_RATE_LIMIT_RPS": "0.2"})
+    try:
+        key = env.issue_key()["key"]
+        statuses: list[int] = []
+        with client(env, key) as trader:
+            started = time.monotonic()
+            while time.monotonic() - started < 5 and 429 not in statuses:
+                statuses.append(trader.get("/v1/quotes/ESZ6").status_code)
+            limited = trader.get("/v1/quotes/ESZ6")
+            order = trader.post(
+                "/v1/orders",
+                json={
+                    "account": env.account,
+                    "symbol": "ESZ6",
+                    "side": "BUY",
+                    "qty": 1,
+                    "type": "MARKET",
+                    "client_order_id": "over-the-limit",
+                },
+            )
+        print(f"{len(statuses)} requests until the first 429")
+        assert 429 in statuses and statuses.index(429) >= 100, statuses.count(429)  # the burst is 100
+        assert limited.status_code == 429 and limited.json() == {"error": "rate limit exceeded"}
+        assert int(limited.headers["Retry-After"]) >= 1
+        assert order.status_code == 429 and env.venue_orders("over-the-limit") == []
+        assert env.get_order("over-the-limit") == {"error": "no such order"}
+        # other keys have their own buckets, even on the same account
+        with client(env, env.issue_key()["key"]) as other:
+            assert other.get(f"/v1/accounts/{env.account}").status_code == 200
+        assert env.http.get(f"{env.base}/v1/accounts/{env.account}").status_code == 200
+    finally:
+        env.restart()
+
+
 def test_without_an_admin_key_authentication_is_off_and_says_so(env: Env) -> None:
     env.restart(extra_env={"REFMW_ADMIN_KEY": ""})
     try:

@@ -82,6 +82,12 @@ class History:
         invoked = self.invoke(process, f, value)
         return self.complete(invoked, call())
 
+    def in_flight(self) -> int:
+        """How many operations are invoked and not yet completed, at this moment."""
+        with self._lock:
+            done = {op.invoke_index for op in self.ops if op.type != "invoke"}
+            return sum(1 for op in self.ops if op.type == "invoke" and op.index not in done)
+
     def completions(self, f: str | None = None) -> list[tuple[Op, Op]]:
         """(invoke, completion) pairs, in invoke order; an invoke never completed is left out."""
         with self._lock:

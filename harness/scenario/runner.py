@@ -119,6 +119,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                 adapter,
                 accounts=accounts,
                 env=self.topo.target.setting_env(scenario.settings),
+                in_flight=history.in_flight,
             ).start()
             stop = threading.Event()
             aborted: MiddlewareFault | None = None

@@ -3,6 +3,8 @@ evidence sampled while they are active, from which every failed check gets its d
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any
 
 from ..adapters import Adapter
@@ -16,6 +18,8 @@ from ..topology import Topology
 from .deploys import redeploy
 from .faults import FaultStep
 from .result import HarnessError
+
+IN_FLIGHT_WAIT_S = 3.0  # how long a graceful restart waits for a request to be in flight at its signal
 
 
 class StateFaultHooks:
@@ -51,8 +55,10 @@ class StateFaults:
         *,
         accounts: list[str],
         env: dict[str, str],
+        in_flight: Callable[[], int] | None = None,
     ) -> None:
         self.topo = topo
+        self.in_flight = in_flight  # the run's operations awaiting an answer (History.in_flight)
         self.timeline = timeline
         self.adapter = adapter
         self.accounts = list(accounts)
@@ -92,6 +98,8 @@ class StateFaults:
             self._db.clear(handle)
 
     def deploy(self, step: FaultStep) -> None:
+        if step.fault == "graceful":
+            self._await_in_flight()
         deployment = redeploy(
             self.topo, step.fault, env=self.env, clock=self.timeline.now, record=self.sampler.record
         )
@@ -116,6 +124,15 @@ class StateFaults:
             verdict.diagnosis = found.to_json()
 
     # -- helpers -------------------------------------------------------------------------------
+    def _await_in_flight(self) -> None:
+        """A graceful stop is a test of the drain only with a request in flight at the signal: wait
+        (at most IN_FLIGHT_WAIT_S) for one, rather than leave it to the traders' timing."""
+        if self.in_flight is None:
+            return
+        deadline = time.monotonic() + IN_FLIGHT_WAIT_S
+        while self.in_flight() == 0 and time.monotonic() < deadline:
+            time.sleep(0.005)
+
     def _faults(self) -> DatabaseFaults:
         if self._db is None:
             postgres = self.topo.postgres

@@ -171,7 +171,9 @@ def _in_process(
             assert r.status == 200, await r.text()
             answer = await r.json()
         assert [d["status"] for d in answer["deliveries"]] == [200], answer
-        assert len(hits) > before and json.loads(hits[-1])["type"] == "invoice.paid"
+        # a fuzzed send with "wait": false may still be delivering in the background, so its events
+        # can land after ours: ours must be among the new hits, not necessarily the last of them
+        assert "invoice.paid" in [json.loads(hit)["type"] for hit in hits[before:]], len(hits) - before
         async with bystander.get(client.make_url("/health")) as r:
             assert r.status == 200 and (await r.json())["ok"] is True
 

@@ -78,7 +78,12 @@ def rotation_extras(
         return {}
     seen: dict[str, list[dict[str, Any]]] = {}
     for rotation in rotations:
-        events = http.get(f"{controls[rotation.venue]}/events").json()["events"]
-        kinds = AUTH_EVENTS[rotation.venue]
-        seen[rotation.venue] = [e for e in events if e["kind"] in kinds and e["ts"] >= rotation.rotated_at]
+        events = [  # only the authentication kinds: a venue's whole log can hold 50,000 events
+            e
+            for kind in AUTH_EVENTS[rotation.venue]
+            for e in http.get(f"{controls[rotation.venue]}/events", params={"kind": kind}).json()["events"]
+        ]
+        seen[rotation.venue] = sorted(
+            (e for e in events if e["ts"] >= rotation.rotated_at), key=lambda e: e["seq"]
+        )
     return {"rotations": [r.to_json() for r in rotations], "auth_events": seen}

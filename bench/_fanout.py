@@ -216,3 +216,16 @@ def runs(
             proc.send_signal(signal.SIGTERM)
             proc.communicate(timeout=30)
     return rows
+
+
+def print_table(rows: list[dict[str, float]], extra: dict[str, str]) -> None:
+    """Each run's tick ages, with the p50 and p99 as ratios of the baseline's (the first row), then
+    the venue's own columns (`extra`: heading -> row key)."""
+    base = rows[0]
+    head = ("connections", "ticks", "ticks/s/conn", "p50 ms", "p99 ms", "max ms", "p50/base", "p99/base")
+    print(" ".join(f"{h:>12}" for h in (*head, *extra)))
+    for row in rows:
+        cells = [row[k] for k in ("connections", "ticks", "rate_per_conn", "p50_ms", "p99_ms", "max_ms")]
+        cells += [row["p50_ms"] / base["p50_ms"], row["p99_ms"] / base["p99_ms"]]
+        cells += [row[key] for key in extra.values()]
+        print(" ".join(f"{c:>12.2f}" for c in cells))

@@ -23,7 +23,7 @@ import time
 import urllib.request
 from typing import Any
 
-from _fanout import FrameSubscriber, measure_ages, parse_args, runs, start_mock
+from _fanout import FrameSubscriber, measure_ages, parse_args, print_table, runs, start_mock
 
 from mocks.cqg.proto import webapi_pb2 as pb
 
@@ -95,29 +95,8 @@ def measure(info: dict[str, Any], connections: int, workers: int, seconds: float
 def main() -> None:
     args = parse_args(__doc__ or "", connections=1000, baseline=50, seconds=8.0)
     rows = runs(args, start_gateway, measure)
-    base = rows[0]
-    head = (
-        "connections",
-        "ticks",
-        "ticks/s/conn",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "p50/base",
-        "p99/base",
-        "dropped",
-    )
-    print(" ".join(f"{h:>12}" for h in head))
     # dropped: ticks the gateway's slow-consumer policy dropped (GET /stats `dropped_ticks`)
-    for row in rows:
-        cells = [row["connections"], row["ticks"], row["rate_per_conn"], row["p50_ms"], row["p99_ms"]]
-        cells += [
-            row["max_ms"],
-            row["p50_ms"] / base["p50_ms"],
-            row["p99_ms"] / base["p99_ms"],
-            row["dropped"],
-        ]
-        print(" ".join(f"{c:>12.2f}" for c in cells))
+    print_table(rows, {"dropped": "dropped"})
 
 
 if __name__ == "__main__":

@@ -17,7 +17,7 @@ import subprocess
 import urllib.request
 from typing import Any
 
-from _fanout import FrameSubscriber, measure_ages, parse_args, runs, start_mock
+from _fanout import FrameSubscriber, measure_ages, parse_args, print_table, runs, start_mock
 from async_rithmic.protocol_buffers import last_trade_pb2, request_login_pb2, request_market_data_update_pb2
 
 SYMBOLS = [("ESZ6", "CME"), ("NQZ6", "CME"), ("CLF7", "NYMEX"), ("GCG7", "COMEX")]
@@ -76,31 +76,8 @@ def measure(info: dict[str, Any], connections: int, workers: int, seconds: float
 def main() -> None:
     args = parse_args(__doc__ or "", connections=5000, baseline=100, seconds=10.0)
     rows = runs(args, start_gateway, measure)
-    base = rows[0]
-    head = (
-        "connections",
-        "ticks",
-        "ticks/s/conn",
-        "p50 ms",
-        "p99 ms",
-        "max ms",
-        "p99/base",
-        "gw tick p50",
-        "gw p99",
-    )
-    print(" ".join(f"{h:>12}" for h in head))
     # gw tick: milliseconds the gateway spends on one instrument's tick (step, match, encode, write to all)
-    for row in rows:
-        cells = [
-            row["connections"],
-            row["ticks"],
-            row["rate_per_conn"],
-            row["p50_ms"],
-            row["p99_ms"],
-            row["max_ms"],
-        ]
-        cells += [row["p99_ms"] / base["p99_ms"], row["gw_tick_p50"], row["gw_tick_p99"]]
-        print(" ".join(f"{c:>12.2f}" for c in cells))
+    print_table(rows, {"gw tick p50": "gw_tick_p50", "gw p99": "gw_tick_p99"})
 
 
 if __name__ == "__main__":

@@ -265,10 +265,9 @@ async def show_orders(gw: RithmicGateway, session: Session, m: Message) -> None:
     if m.account_id not in gw.accounts_of(session.user):
         session.send(reply(321, m, rp_code=["13", f"no access to account {m.account_id!r}"]))
         return
-    for order in gw.engine.orders.values():
-        if order.account_id == m.account_id:
-            status = "open" if order.is_working else order.completion_reason.lower()
-            session.send(exchange_note(gw, order, 1, status, is_snapshot=True, report_type="status"))
+    for order in gw.engine.orders_of(m.account_id):
+        status = "open" if order.is_working else order.completion_reason.lower()
+        session.send(exchange_note(gw, order, 1, status, is_snapshot=True, report_type="status"))
     session.send(reply(321, m, rp_code=["0"]))
 
 

@@ -139,3 +139,40 @@ def test_pnl_tracks_average_price_and_realised_pnl() -> None:
     assert update.net_quantity == -1 and update.day_closed_pnl == 300.0 and update.is_snapshot
     account = book.account_update("A", "F", "I", snapshot=False)
     assert account.closed_position_pnl == "300.00" and account.account_balance == "100300.00"
+
+
+def test_a_step_matches_only_resting_orders_of_its_instrument_and_forgets_finished_ones() -> None:
+    """The step walks the instrument's resting orders, never the run's history: a filled or
+    cancelled order is dropped from that walk, and a resting one fills when the touch reaches it."""
+    engine, market = _engine()
+    for _ in range(50):  # history: filled at once
+        engine.accept(_order(engine, BUY, 1, MARKET))
+    resting = engine.accept(_order(engine, BUY, 1, LIMIT, price=6799.0))
+    assert resting == []
+    cancelled = _order(engine, BUY, 1, LIMIT, price=6799.0)
+    engine.accept(cancelled)
+    engine.cancel(cancelled.basket_id, "A")
+    other = _order(engine, SELL, 1, LIMIT, price=30000.0, symbol="NQZ6", exchange="CME")
+    engine.accept(other)
+    assert engine.resting_count(*ES) == 2  # the cancelled one is still counted until a step
+    assert engine.on_step(*ES) == []
+    assert engine.resting_count(*ES) == 1  # the step dropped the cancelled order
+    _touch(market, 6798.75, 6799.0)
+    (fill,) = engine.on_step(*ES)
+    assert fill.price == 6799.0 and fill.order.status == "complete"
+    assert engine.resting_count(*ES) == 1 and engine.on_step(*ES) == []
+    assert engine.resting_count(*ES) == 0 and engine.resting_count("NQZ6", "CME") == 1
+
+
+def test_an_accounts_orders_are_its_own_oldest_first_and_a_reset_forgets_them() -> None:
+    engine, _ = _engine()
+    for _ in range(3):
+        engine.accept(_order(engine, BUY, 1, MARKET))
+    theirs = _order(engine, SELL, 1, MARKET, account_id="B")
+    engine.accept(theirs)
+    ids = [o.basket_id for o in engine.orders_of("A")]
+    assert len(ids) == 3 and ids == sorted(ids) and theirs.basket_id not in ids
+    assert [o.basket_id for o in engine.orders_of("B")] == [theirs.basket_id]
+    assert engine.orders_of("nobody") == []
+    engine.reset()
+    assert engine.orders_of("A") == [] and engine.resting_count(*ES) == 0

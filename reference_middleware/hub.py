@@ -22,6 +22,7 @@ from typing import Any
 STREAM_QUEUE = 1000
 QUOTE_FIELDS = ("bid_price", "ask_price", "bid_size", "ask_size", "trade_price", "trade_size")
 STALE_CHECK_S = 0.25  # how often quiet symbols are looked for
+FLUSH_BATCH = 250  # clients offered a quote per turn of the event loop (flush_paced)
 
 
 class Client:
@@ -156,9 +157,27 @@ class Hub:
         self.sent += len(subscribers)
 
     def flush_quotes(self) -> None:
+        """Every changed symbol to its subscribers at once (tests; the service paces: flush_paced)."""
         dirty, self._dirty = self._dirty, set()
         for symbol in dirty:
             self._send_quote(symbol)
+
+    async def flush_paced(self) -> None:
+        """Every changed symbol to its subscribers, FLUSH_BATCH clients per turn of the event loop.
+        Each offer wakes that client's sender, so offering to 5,000 at once made one loop turn of
+        5,000 sends, several times a second; an order's venue round trip crosses a dozen turns and
+        waited behind each. Between batches the loop reads its sockets, so a flush never holds an
+        order's answer for longer than one batch."""
+        dirty, self._dirty = self._dirty, set()
+        for symbol in dirty:
+            subscribers = list(self._any_symbol | self._by_symbol.get(symbol, set()))
+            text = self._quote_text(symbol) if subscribers else ""
+            for start in range(0, len(subscribers), FLUSH_BATCH):
+                if start:
+                    await asyncio.sleep(0)
+                for client in subscribers[start : start + FLUSH_BATCH]:
+                    client.offer(text)
+            self.sent += len(subscribers)
 
     async def conflate(self) -> None:
         """Runs for the service's life: one flush of changed symbols per interval."""
@@ -166,7 +185,7 @@ class Hub:
             return
         while True:
             await asyncio.sleep(self.quote_interval_s)
-            self.flush_quotes()
+            await self.flush_paced()
 
     def mark_stale(self) -> None:
         """Each symbol whose last quote just got older than the bound: flagged, and said once."""

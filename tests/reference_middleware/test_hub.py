@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 
-from reference_middleware.hub import STREAM_QUEUE, Hub
+from reference_middleware.hub import FLUSH_BATCH, STREAM_QUEUE, Hub
 
 
 def _drain(client_queue: asyncio.Queue[str]) -> list[dict[str, object]]:
@@ -81,3 +81,26 @@ def test_removed_clients_leave_no_index_behind() -> None:
     hub.on_quote({"symbol": "ESZ6", "trade_price": 1.0})
     hub.flush_quotes()
     assert hub.sent == 0 and client.queue.empty()
+
+
+def test_a_paced_flush_reaches_every_client_and_lets_the_loop_read_its_sockets_between_batches() -> None:
+    """5,000 subscribers: every one gets the quote once, and a task woken meanwhile (an order's answer
+    arriving) runs after at most one batch of offers, not after all of them."""
+
+    async def scenario() -> tuple[int, int, list[int]]:
+        hub = Hub(quote_interval_s=0.25)
+        clients = [hub.add(f"A{i}", frozenset({"ESZ6"})) for i in range(5000)]
+        hub.on_quote({"symbol": "ESZ6", "exchange": "CME", "trade_price": 100.0})
+        offered_when_woken: list[int] = []
+
+        async def answer_arrives() -> None:  # ready to run as the flush begins
+            offered_when_woken.append(sum(not c.queue.empty() for c in clients))
+
+        waiter = asyncio.create_task(answer_arrives())
+        await hub.flush_paced()
+        await waiter
+        return sum(c.queue.qsize() for c in clients), hub.sent, offered_when_woken
+
+    delivered, sent, offered_when_woken = asyncio.run(scenario())
+    assert delivered == 5000 and sent == 5000
+    assert offered_when_woken and 0 < offered_when_woken[0] <= FLUSH_BATCH

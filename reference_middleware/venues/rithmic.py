@@ -34,7 +34,7 @@ from async_rithmic import (
 
 from ..config import Config
 from ..secretsource import RITHMIC_PASSWORD, SecretSource
-from . import rithmic_requests
+from . import rithmic_debug, rithmic_drain, rithmic_requests
 
 log = logging.getLogger("refmw.rithmic")
 PLANTS = ("ticker", "order", "pnl")
@@ -102,6 +102,7 @@ class RithmicVenue:
         if cfg.rithmic_url.startswith("ws://"):
             self.client.ssl_context = None  # the library always builds a wss context
         rithmic_requests.install(self.client)  # notifications cost O(1), not O(requests in flight)
+        rithmic_debug.install()  # no dict built per message for a debug line nobody reads
         self.connected_once = False
         self.last_rx: dict[str, float] = dict.fromkeys(PLANTS, 0.0)
         self.last_probe: dict[str, float] = dict.fromkeys(PLANTS, 0.0)
@@ -262,7 +263,7 @@ class RithmicVenue:
             self.last_rx[name] = time.monotonic()
             return buffer
 
-        plant._recv = stamped
+        plant._recv = rithmic_drain.draining(plant, stamped)
 
     def _connected(self, plant_type: str) -> None:
         self.last_rx[plant_type] = time.monotonic()

@@ -12,14 +12,13 @@ import shutil
 import socket
 import time
 import uuid
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
 import httpx
 import pytest
 
-from harness import target as target_files
 from harness.topology import Topology
 
 pytestmark = pytest.mark.slow
@@ -159,26 +158,6 @@ class Gateway:
             time.sleep(0.2)
             response = self.order(account)
         return response, time.monotonic() - started
-
-
-@pytest.fixture(scope="module")
-def topo() -> Iterator[Topology]:
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
-    topology = Topology(target_files.load(str(TARGET_FILE)), seed=SEED, backend="embedded")
-    with topology:
-        yield topology
-
-
-@pytest.fixture
-def gw(topo: Topology, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    monkeypatch.delenv("EXPRESS_BUGS", raising=False)
-    gateway = Gateway(topo)
-    try:
-        yield gateway
-    finally:
-        gateway.http.close()
 
 
 # ---------------------------------------------------------------------- the healthy build

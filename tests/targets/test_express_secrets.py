@@ -13,16 +13,12 @@ import shutil
 import signal
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from harness import target as target_files
-from harness.topology import Topology
-
-from .test_express_sample import APP_DIR, SEED, TARGET_FILE, Gateway, _missing, wait_for
+from .test_express_sample import APP_DIR, Gateway, wait_for
 
 pytestmark = pytest.mark.skipif(shutil.which("node") is None, reason="node is not installed")
 
@@ -209,26 +205,6 @@ def test_sighup_reloads_in_the_running_process_unless_the_bug_ignores_it(tmp_pat
 
 
 # ---------------------------------------------------------------------- against the real mocks
-
-
-@pytest.fixture(scope="module")
-def topo() -> Iterator[Topology]:
-    reason = _missing()
-    if reason:
-        pytest.skip(reason)
-    topology = Topology(target_files.load(str(TARGET_FILE)), seed=SEED, backend="embedded")
-    with topology:
-        yield topology
-
-
-@pytest.fixture
-def gw(topo: Topology, monkeypatch: pytest.MonkeyPatch) -> Iterator[Gateway]:
-    monkeypatch.delenv("EXPRESS_BUGS", raising=False)
-    gateway = Gateway(topo)
-    try:
-        yield gateway
-    finally:
-        gateway.http.close()
 
 
 def controls(gw: Gateway) -> dict[str, str]:

@@ -31,6 +31,7 @@ FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
 RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
 RISK_REJECTED = 422
 FIRST_QUOTE_WAIT_S = 2.0  # how long a market order waits for the first quote after start
+FILL_WAIT_S = 1.0  # how long a new order waits for its account's fills in flight to be booked (fillgate)
 Answer = tuple[int, dict[str, Any]]
 
 # A status move in one round trip: set_order_status (db.py, migration 4) locks the row, keeps a
@@ -124,6 +125,7 @@ class OrderService(Reconciliation):
             raise
         if not isinstance(taken, Taken):
             return taken
+        self.rithmic.fills.bind(taken.row["client_order_id"], req["account"])
         return await self._send(taken.row, taken.venue_account, budget)
 
     def _refuse_if_down(self) -> Answer | None:
@@ -149,6 +151,11 @@ class OrderService(Reconciliation):
         if refused is not None:
             return refused
         await self._first_quote(req)
+        if not await self.rithmic.fills.settled(req["account"], FILL_WAIT_S):
+            return 503, {
+                "error": "this account's last fills are still being booked: try again",
+                "venue": "rithmic",
+            }
         async with self.pool.acquire() as conn, conn.transaction():
             lock = "" if self.cfg.mutant("risk_check_unlocked") else " FOR UPDATE"
             account = await conn.fetchrow(f"SELECT * FROM accounts WHERE id = $1{lock}", req["account"])

@@ -33,11 +33,13 @@ from async_rithmic import (
 )
 
 from ..config import Config
+from ..fillgate import FillsInFlight
 from ..secretsource import RITHMIC_PASSWORD, SecretSource
 from . import rithmic_debug, rithmic_drain, rithmic_requests
 
 log = logging.getLogger("refmw.rithmic")
 PLANTS = ("ticker", "order", "pnl")
+NOTIFY_FILL = 5  # ExchangeOrderNotification.notify_type of a fill
 INFRA = [SysInfraType.TICKER_PLANT, SysInfraType.ORDER_PLANT, SysInfraType.PNL_PLANT]
 CONNECT_TIMEOUT_S = 20.0
 
@@ -113,7 +115,10 @@ class RithmicVenue:
         self._tasks: set[asyncio.Task[Any]] = set()
         # Notifications of one order are handled one at a time and in arrival order; different
         # orders go to different lanes, so a busy open is not a single queue of database writes.
-        self._lanes: list[asyncio.Queue[Any]] = [asyncio.Queue() for _ in range(max(1, cfg.notify_lanes))]
+        self._lanes: list[asyncio.Queue[tuple[Any, str | None]]] = [
+            asyncio.Queue() for _ in range(max(1, cfg.notify_lanes))
+        ]
+        self.fills = FillsInFlight()  # fills reported, not yet booked: new orders wait for them
         for name in PLANTS:
             self._stamp_receive(name)
         self.client.on_connected += self._connected
@@ -291,16 +296,21 @@ class RithmicVenue:
 
     async def _notification(self, message: Any) -> None:
         key = str(message.user_tag or "") or str(message.basket_id or "")
-        await self._lanes[zlib.crc32(key.encode()) % len(self._lanes)].put(message)
+        # a fill is counted in flight as it arrives, so risk checks wait for its booking
+        fill = int(getattr(message, "notify_type", 0) or 0) == NOTIFY_FILL
+        account = self.fills.received(str(message.user_tag or "")) if fill else None
+        await self._lanes[zlib.crc32(key.encode()) % len(self._lanes)].put((message, account))
 
-    async def _consume(self, lane: asyncio.Queue[Any]) -> None:
+    async def _consume(self, lane: asyncio.Queue[tuple[Any, str | None]]) -> None:
         """One lane's notifications, one at a time and in arrival order, off the plant's own loop."""
         while True:
-            message = await lane.get()
+            message, account = await lane.get()
             try:
                 await self._on_notification(message)
             except Exception:
                 log.exception("order notification failed")
+            finally:
+                self.fills.handled(account)
 
     def _tick(self, data: dict[str, Any]) -> None:
         self.last_quote_at = time.monotonic()

@@ -147,20 +147,17 @@ class Hub:
             quote = {**quote, "age_s": round(time.time() - float(quote["at"]), 3)}
         return json.dumps({"type": "quote", "quote": quote})
 
+    def _subscribers(self, symbol: str) -> set[Client]:
+        return self._any_symbol | self._by_symbol.get(symbol, set())
+
     def _send_quote(self, symbol: str) -> None:
-        subscribers = self._any_symbol | self._by_symbol.get(symbol, set())
+        subscribers = self._subscribers(symbol)
         if not subscribers:
             return
         text = self._quote_text(symbol)
         for client in subscribers:
             client.offer(text)
         self.sent += len(subscribers)
-
-    def flush_quotes(self) -> None:
-        """Every changed symbol to its subscribers at once (tests; the service paces: flush_paced)."""
-        dirty, self._dirty = self._dirty, set()
-        for symbol in dirty:
-            self._send_quote(symbol)
 
     async def flush_paced(self) -> None:
         """Every changed symbol to its subscribers, FLUSH_BATCH clients per turn of the event loop.
@@ -170,8 +167,10 @@ class Hub:
         order's answer for longer than one batch."""
         dirty, self._dirty = self._dirty, set()
         for symbol in dirty:
-            subscribers = list(self._any_symbol | self._by_symbol.get(symbol, set()))
-            text = self._quote_text(symbol) if subscribers else ""
+            subscribers = list(self._subscribers(symbol))
+            if not subscribers:
+                continue
+            text = self._quote_text(symbol)
             for start in range(0, len(subscribers), FLUSH_BATCH):
                 if start:
                     await asyncio.sleep(0)

@@ -36,11 +36,11 @@ def test_quotes_are_conflated_to_the_latest_snapshot_per_symbol_and_filtered_by_
         hub.on_quote({"symbol": "ESZ6", "exchange": "CME", "trade_price": price})
     hub.on_quote({"symbol": "NQZ6", "exchange": "CME", "bid_price": 7.0})
     assert _drain(es_only.queue) == []  # nothing until the interval's flush
-    hub.flush_quotes()
+    asyncio.run(hub.flush_paced())
     es = _drain(es_only.queue)
     assert [(m["quote"]["symbol"], m["quote"]["trade_price"]) for m in es] == [("ESZ6", 100.5)]  # type: ignore[index]
     assert sorted(m["quote"]["symbol"] for m in _drain(every_symbol.queue)) == ["ESZ6", "NQZ6"]  # type: ignore[index]
-    hub.flush_quotes()  # nothing changed since: nothing sent
+    asyncio.run(hub.flush_paced())  # nothing changed since: nothing sent
     assert _drain(es_only.queue) == [] and _drain(every_symbol.queue) == []
 
 
@@ -79,7 +79,7 @@ def test_removed_clients_leave_no_index_behind() -> None:
     assert len(hub) == 0
     hub.publish(_order("A", "1"))
     hub.on_quote({"symbol": "ESZ6", "trade_price": 1.0})
-    hub.flush_quotes()
+    asyncio.run(hub.flush_paced())
     assert hub.sent == 0 and client.queue.empty()
 
 

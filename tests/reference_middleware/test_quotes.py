@@ -4,6 +4,7 @@ and on the stream, until its next quote."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from collections.abc import Callable
@@ -99,7 +100,7 @@ def test_the_hub_says_stale_once_and_the_next_quote_clears_it_through_conflation
     hub.on_quote({"symbol": "NQZ6", "bid_price": 2.0})
     hub.mark_stale()  # fresh: nothing to say, and conflation still holds the quote back
     assert _drain(client.queue) == []
-    hub.flush_quotes()
+    asyncio.run(hub.flush_paced())
     assert [(q["symbol"], q["stale"]) for q in _drain(client.queue)] == [("ESZ6", False)]
     hub.quotes["ESZ6"]["at"] -= 1.5  # its feed went quiet 1.5 s ago
     hub.mark_stale()
@@ -107,10 +108,10 @@ def test_the_hub_says_stale_once_and_the_next_quote_clears_it_through_conflation
     assert stale["stale"] is True and stale["bid_price"] == 1.0 and 1.5 <= stale["age_s"] < 2, stale
     assert json.loads(hub.snapshot_for(hub.add(None, frozenset({"ESZ6"})))[0])["quote"]["stale"] is True
     hub.mark_stale()
-    hub.flush_quotes()
+    asyncio.run(hub.flush_paced())
     assert _drain(client.queue) == [], "said once per silence"
     hub.on_quote({"symbol": "ESZ6", "bid_price": 1.25})
-    hub.flush_quotes()
+    asyncio.run(hub.flush_paced())
     (cleared,) = _drain(client.queue)
     assert cleared["stale"] is False and cleared["bid_price"] == 1.25 and "age_s" not in cleared
     assert not hub.quotes["NQZ6"]["stale"], "NQ was never aged"

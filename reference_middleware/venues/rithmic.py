@@ -35,7 +35,7 @@ from async_rithmic import (
 from ..config import Config
 from ..fillgate import FillsInFlight
 from ..secretsource import RITHMIC_PASSWORD, SecretSource
-from . import rithmic_debug, rithmic_drain, rithmic_requests
+from . import rithmic_debug, rithmic_drain, rithmic_login, rithmic_requests
 
 log = logging.getLogger("refmw.rithmic")
 PLANTS = ("ticker", "order", "pnl")
@@ -121,6 +121,7 @@ class RithmicVenue:
         self.fills = FillsInFlight()  # fills reported, not yet booked: new orders wait for them
         for name in PLANTS:
             self._stamp_receive(name)
+            rithmic_login.fail_fast_login(self.client.plants[name])  # no 30 s stall on a re-login
         self.client.on_connected += self._connected
         self.client.on_exchange_order_notification += self._notification
         self.client.on_tick += self._tick

@@ -12,7 +12,13 @@ were answered 2xx; the last health answer was 2xx and healthy (its database up, 
 arrived after the clearing, where it says); the last admin read of an account was 2xx; and the last
 metrics scrape, where there is one, read the database up. Each needs at least one answer after the
 clearing, so the checks that judge the recovery (recovery_slo, admin_recovers, health_truthful,
-metrics_truthful, quotes_resume) always have some."""
+metrics_truthful, quotes_resume) always have some.
+
+A recovery phase shorter than the target's recovery SLO must not end before the SLO does with no
+order accepted since the clearing: recovery_slo would then call a build that recovers at second 6 of
+a 15 s SLO one that never recovered (a loaded CI box once did exactly that). So where recovery_slo
+judges, the phase runs on until an order is accepted or the SLO has passed (`wait_for_reacceptance`);
+a build that recovers in time costs nothing more, one that does not costs the SLO."""
 
 from __future__ import annotations
 
@@ -59,6 +65,26 @@ def wait_for_recovery(
     return _wait(
         lambda: recovered(history, cleared_at(), traders, metrics=metrics), MIN_RECOVERY_S, at_most_s
     )
+
+
+def accepted_since(history: History, cleared_at: float) -> bool:
+    """Some order asked for at or after `cleared_at` was accepted: what recovery_slo looks for."""
+    return any(
+        done.type == "ok"
+        for invoked, done in history.completions("place_order")
+        if invoked.time >= cleared_at
+    )
+
+
+def wait_for_reacceptance(
+    history: History, cleared_at: Callable[[], float], now: Callable[[], float], *, slo_s: float
+) -> float:
+    """Waits, after the recovery phase, until an order asked for since the clearing is accepted or
+    `slo_s` has passed since the clearing (in the history's clock, `now`); the seconds waited."""
+    remaining = cleared_at() + slo_s - now()
+    if remaining <= 0:
+        return 0.0
+    return _wait(lambda: accepted_since(history, cleared_at()), 0.0, remaining)
 
 
 def wait_for_steady(

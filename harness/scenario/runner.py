@@ -28,7 +28,7 @@ from .model import Scenario
 from .player import play
 from .probeworkloads import ProbeWorkloads
 from .quotes import QUOTE_CHECKS, QuoteWatcher, market_extras
-from .recovery import wait_for_recovery, wait_for_steady
+from .recovery import wait_for_reacceptance, wait_for_recovery, wait_for_steady
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .risk import apply_limits, risk_plan
 from .rotation import Rotation, rotate_secrets, rotation_extras
@@ -160,6 +160,13 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                         metrics=probe is not None,
                         at_most_s=scenario.recovery_s,
                     )
+                    if "recovery_slo" in scenario.checks:  # never judge "never" before the SLO ran out
+                        wait_for_reacceptance(
+                            history,
+                            lambda: timeline.last_end() or timeline.now(),
+                            timeline.now,
+                            slo_s=self.topo.target.slo.recovery_s,
+                        )
             except MiddlewareFault as fault:
                 aborted = fault
             finally:

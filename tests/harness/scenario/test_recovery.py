@@ -10,7 +10,9 @@ from harness.adapters import HealthView, Outcome
 from harness.scenario.recovery import (
     MIN_RECOVERY_S,
     MIN_STEADY_S,
+    accepted_since,
     recovered,
+    wait_for_reacceptance,
     wait_for_recovery,
     wait_for_steady,
 )
@@ -145,3 +147,36 @@ def test_without_faults_the_steady_phase_is_the_workload_and_runs_whole() -> Non
         rec.history, CLEARED, ["t1", "t2"], metrics=False, at_most_s=1.7, faults_follow=False
     )
     assert 1.7 <= waited < 2.1
+
+
+def test_an_order_accepted_since_the_clearing_is_what_recovery_slo_looks_for() -> None:
+    rec = Recorder()
+    rec.op("t1", "place_order", {"client_order_id": "t1-1"}, 9.0, ok(status=202))  # before the clearing
+    rec.op("t1", "place_order", {"client_order_id": "t1-2"}, 10.5, fail(503))
+    assert not accepted_since(rec.history, CLEARED)
+    rec.op("t1", "place_order", {"client_order_id": "t1-3"}, 11.0, ok(status=202))
+    assert accepted_since(rec.history, CLEARED)
+    assert not accepted_since(rec.history, 11.5)
+
+
+def test_the_phase_runs_on_to_the_slo_while_no_order_is_accepted() -> None:
+    rec = Recorder()
+    rec.op("t1", "place_order", {"client_order_id": "t1-1"}, 10.5, fail(503))
+    clock = time.monotonic() - 10.0  # "now" is 10 s after the run started
+    now = lambda: time.monotonic() - clock  # noqa: E731
+    began = time.monotonic()
+    waited = wait_for_reacceptance(rec.history, lambda: CLEARED, now, slo_s=1.2)
+    assert 1.1 <= waited < 1.6 and time.monotonic() - began < 1.6  # the SLO's end, not the phase's
+    assert wait_for_reacceptance(rec.history, lambda: CLEARED, now, slo_s=1.0) == 0.0  # already past
+
+
+def test_the_phase_ends_once_an_order_is_accepted_within_the_slo() -> None:
+    rec = Recorder()
+    clock = time.monotonic() - 10.0
+    now = lambda: time.monotonic() - clock  # noqa: E731
+    threading.Timer(
+        0.6, rec.op, args=("t1", "place_order", {"client_order_id": "t1-1"}, 10.6, ok(status=202))
+    ).start()
+    waited = wait_for_reacceptance(rec.history, lambda: CLEARED, now, slo_s=15.0)
+    assert 0.5 <= waited < 1.2
+    assert wait_for_reacceptance(rec.history, lambda: CLEARED, now, slo_s=15.0) < 0.05  # seen: no wait

@@ -23,12 +23,13 @@ from .accounts import AccountService
 from .auth import KeyStore, principal
 from .config import Config
 from .dbguard import DB_ERRORS, Endpoint, guarded, throttled
+from .fills import record_venue_fill
 from .guard import Guard, MalformedBody
 from .hub import Hub
 from .keys_api import create_key, revoke_key
 from .openapi import INT32_MAX
 from .ops import health, metrics, openapi
-from .orders import OrderService, record_venue_fill
+from .orders import OrderService
 from .pnl import account_pnl
 from .positions import positions
 from .quotes import quote_view

@@ -15,7 +15,8 @@ from typing import Any
 from . import db
 from .dbguard import DB_ERRORS, Budget
 from .order_schema import order_json
-from .orders import FINAL, OrderService
+from .order_status import FINAL
+from .orders import OrderService
 from .venues.rithmic import VenueDown
 
 

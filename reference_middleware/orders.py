@@ -1,16 +1,14 @@
 """Orders: validation, idempotency by client_order_id, risk checks, routing to Rithmic, fills.
 
 A new order is written to Postgres before it is sent, so a repeated client_order_id finds it and
-nothing new reaches the venue. Fills are applied once per fill id, and never beyond the cumulative
-quantity the venue reports, so a duplicate notification or a late one after reconciliation is a
-no-op. Reconciliation asks the venue for its orders (show-orders) and books whatever filled while we
-were not listening.
+nothing new reaches the venue. Fills are booked once each (fills.py); statuses only move forward
+(order_status.py). Reconciliation asks the venue for its orders (show-orders) and books whatever
+filled while we were not listening.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -18,7 +16,9 @@ from typing import TYPE_CHECKING, Any
 
 from .config import Config
 from .dbguard import DB_ERRORS, Budget, throttled
+from .fills import book_fill
 from .order_schema import BadRequest, order_json, validate
+from .order_status import SET_STATUS, kept_by
 from .positions import exposure, net_position, realized_pnl_today
 from .reconcile import Reconciliation
 from .venues.rithmic import RithmicVenue, VenueDown
@@ -27,33 +27,10 @@ if TYPE_CHECKING:
     from .writebehind import WriteBehind
 
 log = logging.getLogger("refmw.orders")
-FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
-RANK = {"pending_new": 0, "unknown": 0, "working": 1, "partially_filled": 2}
 RISK_REJECTED = 422
 FIRST_QUOTE_WAIT_S = 2.0  # how long a market order waits for the first quote after start
 FILL_WAIT_S = 1.0  # how long a new order waits for its account's fills in flight to be booked (fillgate)
 Answer = tuple[int, dict[str, Any]]
-
-# A status move in one round trip: set_order_status (db.py, migration 4) locks the row, keeps a
-# status that is final or further on ($5, from _kept_by), and logs the move when it changed one.
-_SET_STATUS = "SELECT * FROM set_order_status($1, $2, $3, $4, $5)"
-# The order locked for a fill, with whether that fill id was booked already.
-_LOCK_FOR_FILL = (
-    "SELECT o.*, EXISTS (SELECT 1 FROM fills WHERE venue = $2 AND fill_id = $3) AS seen "
-    "FROM orders o WHERE o.client_order_id = $1 FOR UPDATE OF o"
-)
-# The fill, the order's new totals and the log entry, in one round trip.
-_BOOK_FILL = """
-WITH fill AS (
-    INSERT INTO fills (venue, fill_id, client_order_id, account_id, symbol, exchange, side, qty,
-                       price, source)
-    SELECT $1, $2, o.client_order_id, o.account_id, o.symbol, o.exchange, o.side, $4, $5, $6
-    FROM orders o WHERE o.client_order_id = $3
-),
-logged AS (INSERT INTO txlog(kind, detail) VALUES ('fill', $10::jsonb))
-UPDATE orders SET filled_qty = $7, avg_fill_price = $8, status = $9, updated_at = now()
-WHERE client_order_id = $3 RETURNING *
-"""
 
 
 @dataclass(frozen=True)
@@ -62,13 +39,6 @@ class Taken:
 
     row: Any
     venue_account: str
-
-
-def _kept_by(status: str) -> list[str]:
-    """The current statuses a move to `status` must not replace: final ones, and those further
-    on (a late 'working' never undoes 'partially_filled')."""
-    rank = RANK.get(status, 9)
-    return sorted(FINAL | {current for current, r in RANK.items() if r > rank})
 
 
 class OrderService(Reconciliation):
@@ -323,8 +293,8 @@ class OrderService(Reconciliation):
     ) -> Any:
         """Move an order forward; a final status is never replaced, a status never goes back.
         The decision is made under the row lock, on the order's latest version."""
-        kept = _kept_by(status)
-        return await self.pool.fetchrow(_SET_STATUS, coid, status, reason, basket_id or None, kept)
+        kept = kept_by(status)
+        return await self.pool.fetchrow(SET_STATUS, coid, status, reason, basket_id or None, kept)
 
     # ------------------------------------------------------------------ venue events
     async def on_notification(self, m: Any) -> None:
@@ -372,40 +342,18 @@ class OrderService(Reconciliation):
         cumulative: int | None = None,
         venue: str = "rithmic",
     ) -> Any | None:
-        """Book one fill against an order, once; returns the order as it now stands, or None
-        when the fill did not count (seen before, or beyond the venue's cumulative quantity)."""
-        # The order's row lock (FOR UPDATE below) serialises the fills of one order, live or from
-        # reconciliation, so other orders' fills go on at the same time.
-        async with self.pool.acquire() as conn, conn.transaction():
-            coid = order["client_order_id"]
-            fresh = await conn.fetchrow(_LOCK_FOR_FILL, coid, venue, venue_fill_id)
-            counted = qty
-            if not self.cfg.mutant("double_count_fills"):
-                if fresh["seen"]:
-                    return None
-                if cumulative is not None:
-                    counted = min(qty, cumulative - fresh["filled_qty"])
-                if counted <= 0:
-                    return None
-            filled = fresh["filled_qty"] + counted
-            notional = (fresh["avg_fill_price"] or 0.0) * fresh["filled_qty"] + price * counted
-            status = "filled" if filled >= fresh["qty"] else "partially_filled"
-            detail = json.dumps(
-                {"client_order_id": coid, "fill_id": venue_fill_id, "qty": counted, "source": source}
-            )
-            return await conn.fetchrow(
-                _BOOK_FILL,
-                venue,
-                venue_fill_id,
-                coid,
-                counted,
-                price,
-                source,
-                filled,
-                price if self.cfg.mutant("avg_price_last_fill") else notional / filled,
-                status if fresh["status"] not in ("cancelled",) else fresh["status"],
-                detail,
-            )
+        """Book one fill against an order, once (fills.book_fill)."""
+        return await book_fill(
+            self.pool,
+            self.cfg.mutant,
+            order,
+            venue_fill_id=venue_fill_id,
+            qty=qty,
+            price=price,
+            source=source,
+            cumulative=cumulative,
+            venue=venue,
+        )
 
     def _spawn(self, coro: Any) -> None:
         task = asyncio.ensure_future(coro)
@@ -418,38 +366,3 @@ class OrderService(Reconciliation):
         for task in list(self._tasks):
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-
-
-async def record_venue_fill(
-    service: OrderService,
-    *,
-    account: str,
-    fill_id: str,
-    symbol: str,
-    exchange: str,
-    side: str,
-    qty: int,
-    price: float,
-    venue: str = "tt",
-) -> bool:
-    """Book a fill that no order of ours carries (TT's ledger); once per fill id."""
-    async with service.fill_lock, service.pool.acquire() as conn, conn.transaction():
-        if not service.cfg.mutant("double_count_fills"):
-            seen = await conn.fetchval(
-                "SELECT 1 FROM fills WHERE venue = $1 AND fill_id = $2", venue, fill_id
-            )
-            if seen:
-                return False
-        await conn.execute(
-            "INSERT INTO fills (venue, fill_id, account_id, symbol, exchange, side, qty, price, source) "
-            "VALUES ($1,$2,$3,$4,$5,$6,$7,$8,'ledger')",
-            venue,
-            fill_id,
-            account,
-            symbol,
-            exchange,
-            side,
-            qty,
-            price,
-        )
-        return True

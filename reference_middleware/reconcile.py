@@ -14,13 +14,13 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import db
+from .order_status import FINAL
 
 if TYPE_CHECKING:
     from .config import Config
     from .venues.rithmic import RithmicVenue
 
 log = logging.getLogger("refmw.orders")
-FINAL = {"filled", "cancelled", "rejected", "risk_rejected", "failed"}
 
 
 class Reconciliation:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from reference_middleware.orders import FINAL, _kept_by
+from reference_middleware.order_status import FINAL, kept_by
 
 from .conftest import Env
 
@@ -20,7 +20,7 @@ def _move(env: Env, coid: str, status: str, reason: str | None = None, basket: s
     basket_sql = f"'{basket}'" if basket is not None else "NULL"
     out = env.topo.postgres.psql(
         f"SELECT status || '|' || coalesce(reason, '') || '|' || coalesce(basket_id, '') FROM "
-        f"set_order_status('{coid}', '{status}', {reason_sql}, {basket_sql}, {_sql_list(_kept_by(status))})"
+        f"set_order_status('{coid}', '{status}', {reason_sql}, {basket_sql}, {_sql_list(kept_by(status))})"
     )
     return out.strip()
 
@@ -53,9 +53,9 @@ def fresh(env: Env) -> Env:
 
 
 def test_kept_statuses_are_the_final_ones_and_those_further_on() -> None:
-    assert set(_kept_by("working")) == FINAL | {"partially_filled"}
-    assert set(_kept_by("pending_new")) == FINAL | {"working", "partially_filled"}
-    assert set(_kept_by("cancelled")) == FINAL
+    assert set(kept_by("working")) == FINAL | {"partially_filled"}
+    assert set(kept_by("pending_new")) == FINAL | {"working", "partially_filled"}
+    assert set(kept_by("cancelled")) == FINAL
 
 
 def test_a_status_moves_forward_never_back_and_a_final_one_stays(fresh: Env, order: str) -> None:

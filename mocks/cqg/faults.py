@@ -9,7 +9,9 @@
   `hold_fills`, `logon_result` (the next logon gets this result code), `redirect` (106 with a URL),
   `restore_failure` (the next restore-or-join gets this code).
 - **modes** hold while armed: `silent` (nothing goes out, pings included), `no_pong` (client pings go
-  unanswered and the server sends none of its own), `stale_quotes` (the best bid/ask freeze).
+  unanswered and the server sends none of its own), `stale_quotes` (the best bid/ask freeze),
+  `scaled_decimals` (order statuses carry their quantities with a negative exponent: 2 as 200e-2, as
+  valid as 2e0 and read wrong by a client that ignores the exponent).
 - **market regimes** move the price paths as on the Rithmic mock (mocks/rithmic/regimes.py):
   `trend_down`, `crash`, `gap`, `halt` and `thin_liquidity`, each aimed at a `symbol` ("" for all).
 
@@ -119,6 +121,13 @@ def catalogue() -> list[FaultKind]:
             "no_pong",
             "mode: client pings go unanswered, and the server sends no pings of its own",
             {"user": _USER},
+        ),
+        FaultKind(
+            "scaled_decimals",
+            "mode: order statuses carry their quantities as significand x 10^exponent with this "
+            "negative exponent (2 contracts as 200e-2)",
+            {"exponent": (int, -2)},
+            bounds={"exponent": (-18, -1)},
         ),
         FaultKind(
             "stale_quotes",

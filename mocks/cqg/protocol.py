@@ -105,6 +105,14 @@ def server(**fields: object) -> pb.ServerMsg:
 
 
 # -------------------------------------------------------------------- decimals
+def rescaled(d: pb.Decimal, exponent: int) -> pb.Decimal:
+    """The same value with a lower exponent (a longer significand): 2e0 at -2 is 200e-2."""
+    shift = d.exponent - exponent
+    if shift <= 0:
+        return d
+    return pb.Decimal(significand=d.significand * 10**shift, exponent=exponent)
+
+
 def to_decimal(value: int | float | _Dec) -> pb.Decimal:
     """The shortest {significand, exponent} for a value (integers keep exponent 0)."""
     d = _Dec(str(value)).normalize()

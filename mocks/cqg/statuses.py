@@ -83,10 +83,29 @@ def send_statuses(ctx: TradingContext, order: CQGOrder, batch: list[tuple[Sessio
     twice = ctx.faults.take("duplicate_status") is not None
     if twice:
         ctx.events.add("fault_fired", fault="duplicate_status", order_id=order.order_id, status=order.status)
+    scaled = ctx.faults.active("scaled_decimals")
+    if scaled is not None:
+        if not scaled.fired:  # a mode is reported once, when it first takes effect
+            scaled.fired = 1
+            ctx.events.add("fault_fired", fault="scaled_decimals", order_id=order.order_id)
+        for _, msg in batch:
+            _rescale(msg, scaled.params["exponent"])
     for session, msg in batch:
         session.send(msg)
         if twice:
             session.send(msg)
+
+
+def _rescale(msg: pb.ServerMsg, exponent: int) -> None:
+    """Every quantity of the message's order statuses written with `exponent` (`scaled_decimals`)."""
+    for status in msg.order_statuses:
+        for name in ("fill_qty", "remaining_qty"):
+            getattr(status, name).CopyFrom(p.rescaled(getattr(status, name), exponent))
+        if status.HasField("order"):
+            status.order.qty.CopyFrom(p.rescaled(status.order.qty, exponent))
+        for trans in status.transaction_statuses:
+            if trans.HasField("fill_qty"):
+                trans.fill_qty.CopyFrom(p.rescaled(trans.fill_qty, exponent))
 
 
 def deliver_fills(ctx: TradingContext, fills: list[engine.Execution]) -> None:

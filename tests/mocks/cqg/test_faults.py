@@ -45,6 +45,7 @@ def test_catalogue_lists_every_fault(control: httpx.Client) -> None:
         "silent",
         "no_pong",
         "stale_quotes",
+        "scaled_decimals",
     } <= names
 
 
@@ -100,6 +101,32 @@ def test_duplicate_and_out_of_order_statuses_leave_one_picture(
     first_working = next(i for i, s in enumerate(statuses) if s.fill_cnt == 0)
     assert first_fill < first_working  # the fill came before the WORKING status
     assert fired(control, "duplicate_status") and fired(control, "out_of_order")
+
+
+def test_scaled_decimals_say_the_same_quantities_with_a_lower_exponent(
+    cqg: VenueThread, control: httpx.Client
+) -> None:
+    c = client(cqg)
+    statuses: list[pb.OrderStatus] = []
+    c.on_message.append(lambda m: statuses.extend(m.order_statuses))
+
+    async def scenario() -> Any:
+        es = await _ready(c)
+        arm(control, "scaled_decimals", {"exponent": -2})
+        cl = await c.place_order(ACCOUNT, es, BUY, 2, MKT)
+        assert await eventually(lambda: (v := c.order_by_cl(cl)) is not None and v.status == FILLED)
+        view = c.order_by_cl(cl)
+        await c.close()
+        return view
+
+    view = run(scenario())
+    mine = [s for s in statuses if s.order_id == view.order_id]
+    assert mine and all(s.fill_qty.exponent == -2 for s in mine)
+    assert mine[-1].fill_qty.significand == 200 and view.fill_qty == 2  # 200e-2: two contracts
+    traded = [t for s in mine for t in s.transaction_statuses if t.trade_id]
+    assert traded and all(t.fill_qty.exponent == -2 for t in traded)
+    assert sum(t.fill_qty.significand for t in traded) == 200
+    assert len(fired(control, "scaled_decimals")) == 1  # a mode: reported once
 
 
 def test_held_fills_arrive_late_and_the_ledger_waits_with_them(

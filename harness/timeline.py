@@ -20,6 +20,7 @@ class FaultWindow:
     lifting: float | None = None  # when the harness began to lift it: `end` is stamped once lifted
     # what the fault plane counted it did (an extension toxic's `effects`), read just before lifting
     effects: dict[str, int] | None = None
+    venue_up: bool = False  # a marker: the middleware must trade on the venue again within it
 
     @property
     def surely_until(self) -> float | None:
@@ -44,9 +45,18 @@ class Timeline:
         return time.monotonic() - self.started
 
     def begin(
-        self, name: str, *, kind: str, target: str, venue_down: bool = False, unreachable: bool = False
+        self,
+        name: str,
+        *,
+        kind: str,
+        target: str,
+        venue_down: bool = False,
+        unreachable: bool = False,
+        venue_up: bool = False,
     ) -> FaultWindow:
-        window = FaultWindow(name, kind, target, venue_down, self.now(), unreachable=unreachable)
+        window = FaultWindow(
+            name, kind, target, venue_down, self.now(), unreachable=unreachable, venue_up=venue_up
+        )
         with self._lock:
             self.windows.append(window)
         return window

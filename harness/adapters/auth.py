@@ -37,6 +37,7 @@ DEFAULT_ROLES: dict[str, Role] = {
     "account": "admin",
     "accounts_for_customer": "admin",
     "set_limits": "admin",
+    "route_account": "admin",
     "issue_key": "admin",
     "revoke_key": "admin",
     "health": "none",

@@ -24,6 +24,7 @@ OPERATIONS = (
     "accounts_for_customer",
     "health",
     "set_limits",
+    "route_account",
     "quote",
     "account_pnl",
 )
@@ -77,6 +78,10 @@ class Adapter(Protocol):
         """Set an account's risk limits (the risk suite sets the limits it then holds the venue's
         ledger against); ok means they are in force for the next order."""
 
+    def route_account(self, account: str, venue: str) -> Outcome:
+        """Make `venue` (the harness's name: rithmic, cqg, ...) the one the account's orders go to;
+        ok means the next order goes there."""
+
     def quote(self, symbol: str) -> Outcome:
         """`Outcome.quote`: a QuoteView of what the API shows a trader of the symbol now."""
 
@@ -107,6 +112,8 @@ def invoke(adapter: Adapter, operation: str, args: dict[str, Any]) -> Outcome:
     if operation == "set_limits":
         limits = {k: args[k] for k in ("max_order_qty", "max_position", "daily_loss_limit")}
         return adapter.set_limits(args["account"], **limits)
+    if operation == "route_account":
+        return adapter.route_account(args["account"], args["venue"])
     if operation == "quote":
         return adapter.quote(args["symbol"])
     if operation == "account_pnl":
@@ -221,6 +228,9 @@ class BaseAdapter:
         self, account: str, *, max_order_qty: int, max_position: int, daily_loss_limit: float
     ) -> Outcome:
         return self._unsupported("set_limits")
+
+    def route_account(self, account: str, venue: str) -> Outcome:
+        return self._unsupported("route_account")
 
     def quote(self, symbol: str) -> Outcome:
         return self._unsupported("quote")

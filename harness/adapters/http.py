@@ -453,6 +453,9 @@ class HttpAdapter:
             daily_loss_limit=daily_loss_limit,
         )
 
+    def route_account(self, account: str, venue: str) -> Outcome:
+        return self._call("route_account", account=account, venue=venue)
+
     def quote(self, symbol: str) -> Outcome:
         outcome = self._call("quote", symbol=symbol)
         shown = outcome.quote

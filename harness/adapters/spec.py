@@ -37,6 +37,7 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "accounts_for_customer": ("customer",),
     "health": (),
     "set_limits": ("account", "max_order_qty", "max_position", "daily_loss_limit"),
+    "route_account": ("account", "venue"),  # the back office moves an account to a venue (cqg, ...)
     "quote": ("symbol",),
     "account_pnl": ("account",),
     "issue_key": ("account", "ttl_s"),  # the back office mints a trader's key ([adapter.auth])
@@ -51,6 +52,7 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts_for_customer": ("accounts",),
     "health": (),
     "set_limits": (),
+    "route_account": (),
     "quote": ("bid", "ask"),
     "account_pnl": ("realized",),
     "issue_key": ("key",),
@@ -65,6 +67,7 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "accounts_for_customer": (),
     "health": ("healthy", "quote_age_s", "database_ok"),
     "set_limits": (),
+    "route_account": (),
     "quote": ("stale",),
     "account_pnl": ("unrealized",),
     "issue_key": ("key_id", "expires_at"),

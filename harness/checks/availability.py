@@ -126,6 +126,50 @@ def recovery_slo(ctx: CheckContext) -> Verdict:
     )
 
 
+@checker("trading_resumes")
+def trading_resumes(ctx: CheckContext) -> Verdict:
+    """Inside each window where the venue must be back (expect_up) while another fault still holds,
+    some order sent in it is accepted: the middleware recovered by a path the lasting fault does not
+    block (a restored session while logons are refused), not by waiting the fault out."""
+    windows = [w for w in ctx.timeline.windows if w.venue_up]
+    if not windows:
+        return Verdict.no_evidence(
+            "trading_resumes", "the scenario marks no window where trading must resume"
+        )
+    failures, judged = [], 0
+    for window in windows:
+        sent = [
+            (invoked, done)
+            for invoked, done in ctx.history.completions("place_order")
+            if window.covers(invoked.time) and (window.end is None or invoked.time <= window.end)
+        ]
+        if not sent:
+            continue
+        judged += 1
+        if not any(done.type == "ok" for _, done in sent):
+            failures.append(
+                {
+                    "window": window.name,
+                    "start": window.start,
+                    "end": window.end,
+                    "orders_sent": len(sent),
+                    "answers": sorted({str(done.value.get("status") or done.type) for _, done in sent}),
+                }
+            )
+    if failures:
+        return Verdict.fail(
+            "trading_resumes",
+            f"no order was accepted in {len(failures)} window(s) where trading must have resumed",
+            failures,
+            "recovery SLO breach",
+        )
+    if not judged:
+        return Verdict.no_evidence("trading_resumes", "no order was sent where trading must have resumed")
+    return Verdict.ok(
+        "trading_resumes", f"orders were accepted in all {judged} window(s) where trading must resume"
+    )
+
+
 # The reference's quote age while the ticker is live is well under 0.5 s; 2 s leaves room for a
 # scheduling stall on a loaded box while still far below "quotes never resumed".
 QUOTE_FRESH_S = 2.0

@@ -35,13 +35,14 @@ class CheckContext:
     timeline: Timeline
     adapter: Adapter
     slo: Slo
-    ledger: dict[str, Any]  # the Rithmic venue ledger after the run
+    ledger: dict[str, Any]  # the execution venue's ledger after the run (`venue`'s)
     accounts: dict[str, str]  # trader process -> middleware account id
     orders: dict[str, OrderView] = field(default_factory=dict)  # coid -> final middleware order
     extras: dict[str, Any] = field(default_factory=dict)  # anything a scenario's workload collected
     psql: Callable[[str], str] | None = None  # runs SQL on the middleware's Postgres (tuples, `|`-separated)
     sql_file: Path | None = None  # the target's reconciliation SQL (its `[checks] sql`), if it names one
     deployments: list[Deployment] = field(default_factory=list)  # the middleware's restarts, in order
+    venue: str = "rithmic"  # the execution venue the scenario's traders trade on (its ledger is `ledger`)
 
     def our_tags(self) -> set[str]:
         return {str(op.value["client_order_id"]) for op, _ in self.history.completions("place_order")}

@@ -1,7 +1,7 @@
 """Scenarios: declared in scenarios/, run through their phases by the runner here."""
 
 from .evidence import SCENARIO_STATUSES, Measured, ScenarioStatus
-from .faults import FaultStep, action, db_fault, deploy, down, expect_down, protocol, toxic
+from .faults import FaultStep, action, db_fault, deploy, down, expect_down, expect_up, protocol, toxic
 from .model import ORDER_CHECKS, Evidence, Limits, Minimum, Scenario
 from .result import HarnessError, MiddlewareFault, ScenarioResult
 from .runner import ScenarioRunner
@@ -25,6 +25,7 @@ __all__ = [
     "deploy",
     "down",
     "expect_down",
+    "expect_up",
     "protocol",
     "toxic",
 ]

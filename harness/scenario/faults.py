@@ -132,6 +132,7 @@ class FaultStep:
             venue_down=venue_down,
             unreachable=self.kind == "down"
             or (self.kind == "toxic" and self.toxic in ("timeout", "reset_peer")),
+            venue_up=self.kind == "expect" and bool(self.params.get("venue_up")),
         )
         if self.kind == "deploy":
             ctx.deploy(self)
@@ -278,3 +279,10 @@ def expect_down(venue: str, note: str, *, at: float, for_s: float) -> FaultStep:
     (e.g. a silent gateway, once its watchdog has had time to notice). Fast-fail and admin separation
     are judged inside it."""
     return FaultStep(venue, "expect", at, for_s, params={"venue_down": True}, note=note)
+
+
+def expect_up(venue: str, note: str, *, at: float, for_s: float) -> FaultStep:
+    """A marker window, no fault of its own: from `at` the middleware must be trading on the venue
+    again although another fault still holds (e.g. logons refused, which a restored session does not
+    need). trading_resumes is judged inside it."""
+    return FaultStep(venue, "expect", at, for_s, params={"venue_up": True}, note=note)

@@ -221,6 +221,12 @@ class Scenario:
     needs: tuple[str, ...] = ()  # venues or optional adapter operations beyond those derived (see requires)
 
     @property
+    def execution_venue(self) -> str:
+        """Where the traders' orders go: CQG for the cqg suite (their accounts are routed there), Rithmic
+        otherwise; its ledger is the one the checks hold the middleware against."""
+        return "cqg" if self.venue == "cqg" else "rithmic"
+
+    @property
     def minimum(self) -> Minimum:
         """The declared evidence, with every field it leaves None derived from the workload and schedule."""
         trading = self.workload == "orders"
@@ -248,7 +254,9 @@ class Scenario:
         optional adapter operations (cancel_order, account, stream, ...), derived and declared."""
         found = list(ONBOARDING_NEEDS)
         if self.workload == "orders":
-            found.append("rithmic")
+            found.append(self.execution_venue)
+        if self.execution_venue != "rithmic":
+            found.append("route_account")
         found += [need for step in self.schedule for need in step.needs]
         found += [venue for venue, _, _ in self.mock_setup]
         found += [need for check in self.checks for need in CHECK_NEEDS.get(check, ())]

@@ -183,7 +183,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                 for sender in self._senders:
                     sender.join(timeout=130)  # the send's own bound is 120 s
                 self._senders = []
-                orders = self._settle(history, adapter)
+                orders = self._settle(history, adapter, scenario.execution_venue)
                 market = market_extras(  # before the ledger, which must be the later of the two
                     scenario,
                     adapter,
@@ -194,7 +194,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                     control=self.control("rithmic"),
                     rithmic=self.mocks.get("rithmic", {}),
                 )
-                ledger = self.http.get(f"{self.control('rithmic')}/ledger").json()
+                ledger = self.http.get(f"{self.control(scenario.execution_venue)}/ledger").json()
                 ctx = CheckContext(
                     history,
                     timeline,
@@ -211,6 +211,7 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
                     deployments=list(state.deployments),
+                    venue=scenario.execution_venue,
                 )
                 verdicts = [CHECKERS[name](ctx) for name in scenario.checks]
                 state.diagnose(verdicts, span)
@@ -306,6 +307,8 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
             customer = f"cus_{rng.getrandbits(56):014x}"
             self.customers[self._onboard(adapter, customer, index)] = customer
         self.accounts = list(self.customers)
+        if scenario.execution_venue != "rithmic":
+            self._route(adapter, scenario.execution_venue)
         if scenario.limits is not None:
             apply_limits(adapter, self.accounts, scenario.limits)
         return self.accounts
@@ -350,6 +353,17 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
         )
         return found[0]
 
+    def _route(self, adapter: Adapter, venue: str) -> None:
+        """The back office moves every trader's account to the scenario's execution venue."""
+        for account in self.accounts:
+            outcome = adapter.route_account(account, venue)
+            if not outcome.ok:
+                raise MiddlewareFault(
+                    "onboarding",
+                    f"the back office could not route account {account} to {venue}",
+                    [{"account": account, "venue": venue, "last_answer": outcome.evidence()}],
+                )
+
     def _webhook_url(self) -> str:
         url = self.topo.webhook_url("stripe")
         if url is None:
@@ -366,13 +380,13 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
             on_change=lambda: self.progress(scenario.id, "fault", self.timeline.active()),
         )
 
-    def _settle(self, history: History, adapter: Adapter) -> dict[str, OrderView]:
+    def _settle(self, history: History, adapter: Adapter, venue: str) -> dict[str, OrderView]:
         """Final middleware view of every order placed, after fills have had time to arrive."""
         tags = [str(op.value["client_order_id"]) for op, _ in history.completions("place_order")]
 
         def venue_filled() -> dict[str, int]:
             filled: dict[str, int] = {}
-            for fill in self.http.get(f"{self.control('rithmic')}/ledger").json().get("fills", []):
+            for fill in self.http.get(f"{self.control(venue)}/ledger").json().get("fills", []):
                 if not fill.get("duplicate_of"):
                     filled[fill["client_tag"]] = filled.get(fill["client_tag"], 0) + int(fill["qty"])
             return filled

@@ -62,6 +62,10 @@ path = "/api/v2/accounts/{account}/risk"
 maxOrderSize = "{max_order_qty}"
 maxPosition = "{max_position}"
 dailyLoss = { usd = "{daily_loss_limit}" }
+[adapter.operations.route_account]
+method = "POST"
+path = "/api/v2/accounts/{account}/route"
+body = { executionVenue = "{venue}" }
 [adapter.operations.positions]
 method = "GET"
 path = "/api/v2/accounts/{account}/positions"

@@ -87,6 +87,16 @@ def test_risk_limits_are_set_in_the_apis_own_words(stand_in: StandIn, declared: 
     assert refused.type == "fail" and refused.status == 422
 
 
+def test_an_account_is_routed_to_a_venue_in_the_apis_own_words(stand_in: StandIn, declared: Make) -> None:
+    stand_in.script[("POST", "/api/v2/accounts/A-1/route")] = (200, {"ok": True}, 0)
+    outcome = invoke(declared(), "route_account", {"account": "A-1", "venue": "cqg"})
+    assert outcome.ok, outcome
+    assert stand_in.seen[0]["json"] == {"executionVenue": "cqg"}
+    stand_in.script[("POST", "/api/v2/accounts/A-1/route")] = (400, {"error": "unknown venue"}, 0)
+    refused = declared().route_account("A-1", "mt5")
+    assert refused.type == "fail" and refused.status == 400
+
+
 def test_a_quote_is_read_in_the_harness_words_with_the_symbol_asked_for(
     stand_in: StandIn, declared: Make
 ) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from harness.adapters import HealthView, Outcome
 from harness.checks import CHECKERS
+from harness.timeline import FaultWindow
 
 from .conftest import MakeCtx, Recorder, fail, info, ok, timeline
 
@@ -47,6 +48,27 @@ def test_recovery_slo(make_ctx: MakeCtx) -> None:
     late.order("c1", 14.5, fail())
     verdict = CHECKERS["recovery_slo"](make_ctx(late, timeline(DOWN)))
     assert not verdict.passed and "never" in verdict.summary
+
+
+def test_trading_resumes_inside_the_marked_window_while_another_fault_holds(make_ctx: MakeCtx) -> None:
+    logons = ("cqg logon_result", 10.0, 22.0, False)
+    tl = timeline(logons, ("cqg down", 10.5, 12.5, True))
+    tl.windows.append(FaultWindow("cqg restored", "protocol", "cqg", False, 16.0, 22.0, venue_up=True))
+    rec = Recorder()
+    rec.order("before", 15.0, ok())  # before the window: not judged
+    rec.order("in-1", 16.5, fail(503))
+    rec.order("in-2", 17.0, ok())
+    assert CHECKERS["trading_resumes"](make_ctx(rec, tl)).passed
+    locked_out = Recorder()
+    locked_out.order("before", 15.0, ok())
+    locked_out.order("in-1", 16.5, fail(503))
+    locked_out.order("in-2", 21.0, fail(503))
+    locked_out.order("after", 23.0, ok())  # once the logon outage is over: too late
+    verdict = CHECKERS["trading_resumes"](make_ctx(locked_out, tl))
+    assert not verdict.passed and verdict.evidence[0]["orders_sent"] == 2
+    assert not CHECKERS["trading_resumes"](make_ctx(Recorder(), tl)).passed  # nothing sent: no evidence
+    unmarked = CHECKERS["trading_resumes"](make_ctx(rec, timeline(logons)))
+    assert unmarked.status == "no_evidence"
 
 
 def _health(age: float | None) -> Outcome:

@@ -21,6 +21,8 @@ from .venues.tt import TTClient, TTError
 log = logging.getLogger("refmw.accounts")
 TT_CURSOR = "tt_fills"
 LIMIT_FIELDS = {"max_position": int, "max_order_qty": int, "daily_loss_limit": float}
+VENUES = ("rithmic", "cqg")  # where an account's orders may go
+_WORKING = "('pending_new', 'unknown', 'working', 'partially_filled')"
 
 
 def account_id_for(customer_id: str) -> str:
@@ -35,6 +37,7 @@ class AccountService:
         self.tt = tt
         self.venue_pnl: dict[str, dict[str, Any]] = {}
         self.kick = asyncio.Event()
+        self.routes: dict[str, str] = {}  # account -> venue, as last written here (OrderService reads it)
 
     # ------------------------------------------------------------------ reads
     async def get(self, account_id: str) -> dict[str, Any] | None:
@@ -72,6 +75,8 @@ class AccountService:
             "customer_id": row["customer_id"],
             "trader": {"name": row["name"], "email": row["email"], "country": row["country"]},
             "rithmic_account": row["rithmic_account"],
+            "venue": row["venue"],
+            "cqg_account": row["cqg_account"],
             "tt": {"account_id": row["tt_account_id"], "status": row["tt_status"], "error": row["tt_error"]},
             "trading_enabled": row["trading_enabled"],
             "risk_limits": {k: row[k] for k in LIMIT_FIELDS},
@@ -89,7 +94,8 @@ class AccountService:
         return [r["id"] for r in rows]
 
     async def update(self, account_id: str, body: Any) -> dict[str, Any] | None:
-        """Admin patch: risk limits and the trading switch. Raises ValueError naming a bad field."""
+        """Admin patch: risk limits, the trading switch and the venue. Raises ValueError naming a bad
+        field."""
         if not isinstance(body, dict):
             raise ValueError("body: must be a JSON object")
         sets: list[str] = []
@@ -97,6 +103,11 @@ class AccountService:
         for key, value in body.items():
             if key == "trading_enabled" and isinstance(value, bool):
                 pass
+            elif key == "venue":
+                await self._check_route(account_id, value)
+                if value == "cqg":
+                    values.append(self.cfg.cqg_accounts[0])
+                    sets.append(f"cqg_account = ${len(values) + 1}")
             elif key == "daily_loss_limit":  # money: a decimal string, never a binary float
                 try:
                     value = money(key, value, positive=False)
@@ -116,7 +127,24 @@ class AccountService:
                     f"UPDATE accounts SET {', '.join(sets)} WHERE id = $1", account_id, *values
                 )
                 await db.log(conn, "account_updated", account=account_id, changes=body)
+            if "venue" in body:
+                self.routes[account_id] = body["venue"]
         return await self.get(account_id)
+
+    async def _check_route(self, account_id: str, venue: Any) -> None:
+        """An account moves to a venue this service trades on, and only with no order working (its
+        cancels and fills must keep reaching the venue that has it)."""
+        if venue not in VENUES:
+            raise ValueError(f"venue: must be one of {', '.join(VENUES)}")
+        if venue == "cqg" and not (self.cfg.cqg_url and self.cfg.cqg_accounts):
+            raise ValueError(
+                "venue: CQG is not configured on this service (REFMW_CQG_URL, REFMW_CQG_ACCOUNTS)"
+            )
+        working = await self.pool.fetchval(
+            f"SELECT count(*) FROM orders WHERE account_id = $1 AND status IN {_WORKING}", account_id
+        )
+        if working:
+            raise ValueError(f"venue: the account has {working} working order(s); cancel them first")
 
     # ------------------------------------------------------------------ writes
     async def seed_venue_accounts(self) -> None:

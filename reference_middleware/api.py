@@ -33,8 +33,11 @@ from .orders import OrderService
 from .pnl import account_pnl
 from .positions import positions
 from .quotes import quote_view
+from .reconcile_cqg import reconcile_cqg
 from .secretsource import SecretSource
 from .shutdown import Drain, InFlight, exit_on_sigterm
+from .venues.cqg import from_decimal
+from .venues.cqg_venue import CQGVenue, significand_only
 from .venues.rithmic import RithmicVenue, VenueDown
 from .venues.tt import TTClient
 from .webhooks import WebhookHandler, WebhookRejected
@@ -42,7 +45,7 @@ from .writebehind import WriteBehind
 
 log = logging.getLogger("refmw.api")
 HEALTH_DB_BOUND_S = 1.0  # /health says the database is down when SELECT 1 takes longer
-BAD_RELEASE = "bad release: migration 6 does not apply to this schema (REFMW_BAD_RELEASE=1)"
+BAD_RELEASE = "bad release: migration 7 does not apply to this schema (REFMW_BAD_RELEASE=1)"
 
 
 class Service:
@@ -63,6 +66,23 @@ class Service:
             on_quote=self.hub.on_quote,
             on_account_pnl=self._account_pnl,
         )
+        self.cqg: CQGVenue | None = None
+        if cfg.cqg_url:
+            self.cqg = CQGVenue(
+                url=cfg.cqg_url,
+                user=cfg.cqg_user,
+                password=cfg.cqg_password,
+                symbols=cfg.symbols,
+                accounts=cfg.cqg_accounts,
+                on_notification=self._notification,
+                on_reconnected=self._cqg_reconnected,
+                reconnect_interval_s=cfg.reconnect_interval_s,
+                request_timeout_s=cfg.request_timeout_s,
+                restore=not cfg.mutant("cqg_restore_never"),
+                # the seeded bugs: an hour's pong deadline is none; a Decimal read without its exponent
+                pong_timeout_s=3600.0 if cfg.mutant("cqg_no_ping_watchdog") else 4.0,
+                quantity=significand_only if cfg.mutant("cqg_decimal_exponent_ignored") else from_decimal,
+            )
         self.orders: OrderService | None = None
         self.accounts: AccountService | None = None
         self.webhooks: WebhookHandler | None = None
@@ -93,6 +113,17 @@ class Service:
                     self.orders._schedule_reconcile()  # tried again once the database answers
                 raise
 
+    async def _cqg_reconnected(self) -> None:
+        """After every CQG logon or restore: its trade snapshot is the truth about our orders there."""
+        if self.orders is None or self.cqg is None or self.cfg.mutant("cqg_snapshot_not_reconciled"):
+            return
+        try:
+            await reconcile_cqg(self.orders, self.cqg.venue_orders())
+        except DB_ERRORS:
+            if not self.cfg.mutant("no_reconcile"):
+                self.orders._schedule_reconcile()
+            raise
+
     def _account_pnl(self, message: Any) -> None:
         if self.accounts is not None:
             self.accounts.on_account_pnl(message)
@@ -102,12 +133,18 @@ class Service:
         self.keys.pool = self.pool
         self.orders = OrderService(self.pool, self.cfg, self.rithmic, self.hub.publish, self.db_budget_s)
         self.orders.quote_age = self.hub.quote_age
+        self.orders.cqg = self.cqg
+        self.orders.routes.update(
+            (r["id"], r["venue"])
+            for r in await self.pool.fetch("SELECT id, venue FROM accounts WHERE venue <> 'rithmic'")
+        )
         if self.cfg.mutant("ack_before_durable"):
             self.orders.buffer = WriteBehind(self.orders)
         self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)
+        self.accounts.routes = self.orders.routes  # one map: a venue change is seen by the next order
         self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts, self.secrets)
         self.secrets.start()  # before the first login: a rotation during start-up is seen
-        await self.rithmic.start()
+        await asyncio.gather(self.rithmic.start(), *([self.cqg.start()] if self.cqg else []))
         with contextlib.suppress(Exception):
             await self.tt.token()
         orders = self.orders
@@ -136,6 +173,8 @@ class Service:
         if self.orders is not None:
             await self.orders.stop()
         await self.rithmic.stop()
+        if self.cqg is not None:
+            await self.cqg.stop()
         await self.tt.close()
         if self.pool is not None:
             await self.pool.close()

@@ -42,9 +42,7 @@ async def cancel(
                 coid,
             )
     try:
-        sent = await asyncio.wait_for(
-            orders.rithmic.cancel(ready.row["basket_id"], ready.venue_account), timeout
-        )
+        sent = await asyncio.wait_for(_to_venue(orders, ready), timeout)
     except TimeoutError:
         return 504, {"error": f"no answer from the venue within {timeout:g}s"}
     except Exception as exc:  # the library raises bare Exception (a lost plant, a failed resend)
@@ -69,6 +67,20 @@ class Ready:
     venue_account: str
 
 
+async def _to_venue(orders: OrderService, ready: Ready) -> bool:
+    """The cancel to the order's venue; False when the venue refused it (the order ended there)."""
+    if ready.row["venue"] == "cqg":
+        from .venues.cqg_venue import CQGRejected
+
+        assert orders.cqg is not None
+        try:
+            await orders.cqg.cancel(ready.row["client_order_id"], int(ready.venue_account or 0))
+        except CQGRejected:
+            return False
+        return True
+    return bool(await orders.rithmic.cancel(ready.row["basket_id"], ready.venue_account))
+
+
 async def _prepare(
     orders: OrderService, coid: str, owns: Callable[[str], bool] | None
 ) -> tuple[int, dict[str, Any]] | Ready:
@@ -82,14 +94,25 @@ async def _prepare(
             "error": f"order is {row['status']}, not working at the venue yet",
             "order": order_json(row),
         }
+    venue = row["venue"]
     try:
-        orders.rithmic.require_order_plant()
+        if venue == "cqg":
+            if orders.cqg is None:
+                raise VenueDown("CQG is not configured on this service")
+            orders.cqg.require_up()
+        else:
+            orders.rithmic.require_order_plant()
     except VenueDown as exc:
-        return 503, {"error": str(exc), "venue": "rithmic"}
-    account = await orders.pool.fetchval(
-        "SELECT rithmic_account FROM accounts WHERE id = $1", row["account_id"]
+        return 503, {"error": str(exc), "venue": venue}
+    account = await orders.pool.fetchrow(
+        "SELECT rithmic_account, cqg_account FROM accounts WHERE id = $1", row["account_id"]
     )
-    venue_account = account or next(iter(orders.rithmic.accounts()), "")
+    if venue == "cqg":
+        venue_account = str(account["cqg_account"] or "") if account else ""
+    else:
+        venue_account = (account["rithmic_account"] if account else "") or next(
+            iter(orders.rithmic.accounts()), ""
+        )
     async with orders.pool.acquire() as conn:
         await db.log(conn, "cancel_requested", client_order_id=coid, basket_id=row["basket_id"])
     return Ready(row, venue_account)

@@ -29,6 +29,7 @@ from __future__ import annotations
 import ipaddress
 import os
 from dataclasses import dataclass, field
+from typing import Any
 
 DEFAULT_SYMBOLS = "ESZ6:CME,NQZ6:CME,CLF7:NYMEX,GCG7:COMEX"
 ADMIN_KEY_MIN_CHARS = 16
@@ -76,6 +77,27 @@ def _symbols(raw: str) -> tuple[tuple[str, str], ...]:
             raise ConfigError(f"REFMW_SYMBOLS items must be SYMBOL:EXCHANGE, got {item!r}")
         pairs.append((symbol, exchange))
     return tuple(pairs)
+
+
+def _ints(env: dict[str, str], name: str) -> tuple[int, ...]:
+    raw = env.get(name) or ""
+    try:  # "10001,10002", or a list as a target file renders one: "[10001, 10002]"
+        return tuple(int(item) for item in raw.strip("[] ").split(",") if item.strip())
+    except ValueError:
+        raise ConfigError(f"{name} must be comma-separated integers, got {raw!r}") from None
+
+
+def _cqg(env: dict[str, str]) -> dict[str, Any]:
+    """CQG's settings: all of them or none (REFMW_CQG_URL unset leaves CQG off)."""
+    url = env.get("REFMW_CQG_URL") or ""
+    if not url:
+        return {}
+    return {
+        "cqg_url": url,
+        "cqg_user": _get(env, "REFMW_CQG_USER"),
+        "cqg_password": _get(env, "REFMW_CQG_PASSWORD"),
+        "cqg_accounts": _ints(env, "REFMW_CQG_ACCOUNTS") or (),
+    }
 
 
 def _admin_key(env: dict[str, str]) -> str:
@@ -140,6 +162,11 @@ class Config:
     rate_limit_burst: float = 100.0
     max_body_bytes: int = 65_536
     secrets_file: str = ""  # "": the environment's secrets, for good
+    # CQG WebAPI: accounts routed there trade on it; "" leaves CQG off (routing to it is refused)
+    cqg_url: str = ""
+    cqg_user: str = ""
+    cqg_password: str = field(default="", repr=False)
+    cqg_accounts: tuple[int, ...] = ()  # the CQG accounts of that login (the WebAPI logon names none)
     secrets_poll_s: float = 1.0
 
     @classmethod
@@ -204,6 +231,7 @@ class Config:
             max_body_bytes=int(_float(env, "REFMW_MAX_BODY_BYTES", 65_536)),
             secrets_file=secrets_file,
             secrets_poll_s=_float(env, "REFMW_SECRETS_POLL_S", 1.0),
+            **_cqg(env),
         )
 
     def mutant(self, name: str) -> bool:
@@ -225,6 +253,7 @@ class Config:
             self.admin_key,
             self.rithmic_password,
             self.tt_app_secret,
+            self.cqg_password,
             *self.stripe_secrets,
             db_password,
         )

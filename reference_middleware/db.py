@@ -149,6 +149,12 @@ MIGRATIONS: tuple[str, ...] = (
     );
     CREATE INDEX api_keys_account ON api_keys(account_id);
     """,
+    # 6: the venue each account trades on (Rithmic unless the back office routes it to CQG), and
+    # its CQG account id
+    """
+    ALTER TABLE accounts ADD COLUMN venue TEXT NOT NULL DEFAULT 'rithmic',
+        ADD COLUMN cqg_account BIGINT;
+    """,
 )
 
 

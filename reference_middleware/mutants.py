@@ -270,6 +270,28 @@ MUTANTS: tuple[Mutant, ...] = (
         "the next Rithmic login (a ForcedLogout) is refused as revoked and orders stay 503 "
         "(credential rotation)",
     ),
+    Mutant(
+        "cqg_decimal_exponent_ignored",
+        "CQG quantities are read from the Decimal's significand alone, its exponent ignored",
+        "CQG statuses writing 2 contracts as 200e-2 (scaled_decimals): positions 100 times the venue's "
+        "(CQG: Decimal quantities)",
+    ),
+    Mutant(
+        "cqg_snapshot_not_reconciled",
+        "after a CQG reconnect the trade snapshot is not reconciled with the database",
+        "fills made at CQG while the session was down (held fills, then a drop): lost (CQG: reconnect)",
+    ),
+    Mutant(
+        "cqg_restore_never",
+        "after a CQG drop the session is never restored by its token: every reconnect is a full logon",
+        "a drop while CQG refuses logons (104): no trading until logons work again, though the session "
+        "could have been restored at once (CQG: restore-or-join)",
+    ),
+    Mutant(
+        "cqg_no_ping_watchdog",
+        "the CQG session has no pong deadline: a gateway that stops answering is taken for healthy",
+        "a mute CQG gateway: orders wait for answers that never come instead of a fast 503 (CQG: heartbeats)",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

@@ -123,7 +123,7 @@ SPEC: dict[str, Any] = {
                 },
             },
             "patch": {
-                "summary": "Change risk limits or the trading switch",
+                "summary": "Change risk limits, the trading switch or the account's venue",
                 "parameters": [_param("account_id", "path", True)],
                 "requestBody": {
                     "required": True,
@@ -281,6 +281,11 @@ SPEC: dict[str, Any] = {
                 "type": "object",
                 "additionalProperties": False,
                 "properties": {
+                    "venue": {
+                        "enum": ["rithmic", "cqg"],
+                        "description": "where the account's orders go; cqg only where the service "
+                        "trades on CQG, and only with no order working",
+                    },
                     "trading_enabled": {"type": "boolean"},
                     "max_position": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},
                     "max_order_qty": {"type": "integer", "minimum": 0, "maximum": INT32_MAX},

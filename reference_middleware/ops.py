@@ -22,6 +22,8 @@ async def health(request: Request) -> Response:
     always_ok = svc.cfg.mutant("health_always_ok")
     database = "up" if always_ok or await svc.database_up() else "down"
     venues = {"rithmic": svc.rithmic.status(), "tt": svc.tt.status()}
+    if svc.cqg is not None:
+        venues["cqg"] = svc.cqg.status()
     ok = database == "up" and all(v["status"] == "up" for v in venues.values())
     ok = ok or always_ok
     uptime = round(time.monotonic() - svc.started, 3)
@@ -49,7 +51,10 @@ async def metrics(request: Request) -> Response:
         "# HELP refmw_venue_up Whether a venue session is up (1) or not (0).",
         "# TYPE refmw_venue_up gauge",
     ]
-    for name, venue in (("rithmic", svc.rithmic.status()), ("tt", svc.tt.status())):
+    sessions = [("rithmic", svc.rithmic.status()), ("tt", svc.tt.status())]
+    if svc.cqg is not None:
+        sessions.append(("cqg", svc.cqg.status()))
+    for name, venue in sessions:
         lines.append(f'refmw_venue_up{{venue="{name}"}} {1 if venue["status"] == "up" else 0}')
     lines += [
         "# HELP refmw_uptime_seconds Seconds since the service started.",

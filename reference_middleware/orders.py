@@ -1,4 +1,5 @@
-"""Orders: validation, idempotency by client_order_id, risk checks, routing to Rithmic, fills.
+"""Orders: validation, idempotency by client_order_id, risk checks, routing to the account's venue
+(Rithmic, or CQG where the back office routed the account), fills.
 
 A new order is written to Postgres before it is sent, so a repeated client_order_id finds it and
 nothing new reaches the venue. Fills are booked once each (fills.py); statuses only move forward
@@ -21,9 +22,11 @@ from .order_schema import BadRequest, order_json, validate
 from .order_status import SET_STATUS, kept_by
 from .positions import exposure, net_position, realized_pnl_today
 from .reconcile import Reconciliation
+from .venues.cqg import CQGError
 from .venues.rithmic import RithmicVenue, VenueDown
 
 if TYPE_CHECKING:
+    from .venues.cqg_venue import CQGVenue
     from .writebehind import WriteBehind
 
 log = logging.getLogger("refmw.orders")
@@ -39,6 +42,14 @@ class Taken:
 
     row: Any
     venue_account: str
+
+
+@dataclass(frozen=True)
+class VenueAnswer:
+    """A venue's answer to a new order: its id of the order, or why it refused it."""
+
+    basket_id: str = ""
+    rejected: str = ""  # "" when the venue took the order
 
 
 class OrderService(Reconciliation):
@@ -59,6 +70,10 @@ class OrderService(Reconciliation):
         # seconds since the symbol's last quote (None: none yet); the service wires in its hub's
         self.quote_age: Callable[[str], float | None] = lambda symbol: 0.0
         self.fill_lock = asyncio.Lock()  # fills with no order of ours (TT's ledger) book one at a time
+        self.cqg: CQGVenue | None = None  # set when the service trades on CQG too
+        # account -> venue for accounts not on Rithmic (AccountService writes it): the fast refusal
+        # before the account's row is read needs to know which venue must be up
+        self.routes: dict[str, str] = {}
         self._tasks: set[asyncio.Task[Any]] = set()
         Reconciliation.__init__(self)
 
@@ -95,16 +110,25 @@ class OrderService(Reconciliation):
             raise
         if not isinstance(taken, Taken):
             return taken
-        self.rithmic.fills.bind(taken.row["client_order_id"], req["account"])
+        if taken.row["venue"] == "rithmic":
+            self.rithmic.fills.bind(taken.row["client_order_id"], req["account"])
         return await self._send(taken.row, taken.venue_account, budget)
 
-    def _refuse_if_down(self) -> Answer | None:
+    def venue_of(self, account_id: str) -> str:
+        return self.routes.get(account_id, "rithmic")
+
+    def _refuse_if_down(self, venue: str) -> Answer | None:
         if self.cfg.mutant("hang_when_down"):
             return None
         try:
-            self.rithmic.require_order_plant()
+            if venue == "cqg":
+                if self.cqg is None:
+                    raise VenueDown("CQG is not configured on this service")
+                self.cqg.require_up()
+            else:
+                self.rithmic.require_order_plant()
         except VenueDown as exc:
-            return 503, {"error": str(exc), "venue": "rithmic"}
+            return 503, {"error": str(exc), "venue": venue}
         return None
 
     async def _take(self, req: dict[str, Any]) -> Answer | Taken:
@@ -117,10 +141,11 @@ class OrderService(Reconciliation):
                 return self._answer(existing, req["account"])
         # Refuse at once when the venue is down, before waiting on the account's row lock or a
         # commit: a busy account or a slow disk must not turn a fast 503 into a hang.
-        refused = self._refuse_if_down()
+        refused = self._refuse_if_down(self.venue_of(req["account"]))
         if refused is not None:
             return refused
         await self._first_quote(req)
+        # fills CQG reported are booked in arrival order by one consumer (cqg_venue), not counted here
         if not await self.rithmic.fills.settled(req["account"], FILL_WAIT_S):
             return 503, {
                 "error": "this account's last fills are still being booked: try again",
@@ -131,7 +156,9 @@ class OrderService(Reconciliation):
             account = await conn.fetchrow(f"SELECT * FROM accounts WHERE id = $1{lock}", req["account"])
             if account is None:
                 return 404, {"error": f"no account {req['account']!r}", "field": "account"}
-            refused = self._refuse_if_down()  # the plant may have dropped while the lock was awaited
+            venue = account["venue"]
+            # the venue may have dropped while the lock was awaited
+            refused = self._refuse_if_down(venue)
             if refused is not None:
                 return refused
             reason = await self._risk(conn, account, req)
@@ -144,7 +171,7 @@ class OrderService(Reconciliation):
             row = await conn.fetchrow(
                 "WITH ins AS (INSERT INTO orders (client_order_id, account_id, venue, symbol, exchange, "
                 "side, qty, order_type, limit_price, status, reason) "
-                "VALUES ($1,$2,'rithmic',$3,$4,$5,$6,$7,$8,$9,$10) "
+                "VALUES ($1,$2,$11,$3,$4,$5,$6,$7,$8,$9,$10) "
                 f"ON CONFLICT (client_order_id) {conflict} RETURNING *), "
                 "logged AS (INSERT INTO txlog(kind, detail) SELECT 'order_received', jsonb_build_object("
                 "'client_order_id', client_order_id, 'status', status, 'reason', reason) FROM ins) "
@@ -159,12 +186,15 @@ class OrderService(Reconciliation):
                 req["limit_price"],
                 status,
                 reason,
+                venue,
             )
             if row is None:  # a concurrent request with the same client_order_id won the insert
                 existing = await conn.fetchrow("SELECT * FROM orders WHERE client_order_id = $1", coid)
                 return self._answer(existing, req["account"])
         if reason:
             return RISK_REJECTED, order_json(row)
+        if venue == "cqg":
+            return Taken(row, str(account["cqg_account"] or ""))
         return Taken(row, account["rithmic_account"] or next(iter(self.rithmic.accounts()), ""))
 
     def _answer(self, row: Any, account: str | None = None) -> Answer:
@@ -231,10 +261,10 @@ class OrderService(Reconciliation):
             return f"the last quote for {req['symbol']} is {age:.1f} s old: market orders are refused"
         return None
 
-    async def _send(self, row: Any, venue_account: str, budget: Budget | None = None) -> Answer:
-        coid = row["client_order_id"]
+    async def _submit(self, row: Any, venue_account: str) -> VenueAnswer:
+        """The order to its venue; the venue's answer (TimeoutError or CQGError: no answer known)."""
         args = (
-            coid,
+            row["client_order_id"],
             venue_account,
             row["symbol"],
             row["exchange"],
@@ -243,18 +273,57 @@ class OrderService(Reconciliation):
             row["order_type"],
             row["limit_price"],
         )
+        if row["venue"] == "cqg":
+            if self.cqg is None:
+                raise VenueDown("CQG is not configured on this service")
+            return await self.cqg_submit(*args)
+        rows = await self.rithmic.submit(*args)
+        # async-rithmic returns [] for a rejected order (the error is only logged inside the plant)
+        return (
+            VenueAnswer(str(rows[-1].basket_id or "")) if rows else VenueAnswer(rejected="rejected by venue")
+        )
+
+    async def cqg_submit(
+        self,
+        coid: str,
+        account: str,
+        symbol: str,
+        exchange: str,
+        side: str,
+        qty: int,
+        order_type: str,
+        limit_price: float | None,
+    ) -> VenueAnswer:
+        from .venues.cqg_venue import CQGRejected
+
+        assert self.cqg is not None
+        try:
+            order_id = await self.cqg.submit(
+                coid, int(account or 0), symbol, exchange, side, qty, order_type, limit_price
+            )
+        except CQGRejected as exc:
+            return VenueAnswer(rejected=f"rejected by venue: {exc}")
+        return VenueAnswer(order_id)
+
+    async def _send(self, row: Any, venue_account: str, budget: Budget | None = None) -> Answer:
+        coid = row["client_order_id"]
         attempts = 2 if self.cfg.mutant("retry_duplicates_order") else 1
-        result: list[Any] | None = None
+        result: VenueAnswer | None = None
         error: str | None = None
         for _ in range(attempts):
             try:
                 if self.cfg.mutant("hang_when_down"):
-                    result = await self.rithmic.submit(*args)
+                    result = await self._submit(row, venue_account)
                 else:
-                    result = await asyncio.wait_for(self.rithmic.submit(*args), self.cfg.order_timeout_s)
+                    result = await asyncio.wait_for(
+                        self._submit(row, venue_account), self.cfg.order_timeout_s
+                    )
                 break
             except TimeoutError:
                 error = f"no answer from the venue within {self.cfg.order_timeout_s:g}s"
+            except CQGError as exc:  # the request may have left: its outcome is the venue's to tell
+                error = f"no answer from the venue: {exc}"
+                break
             except Exception as exc:  # the library raises bare Exception for a missing trade route
                 error = f"{type(exc).__name__}: {exc}"
                 break
@@ -271,7 +340,7 @@ class OrderService(Reconciliation):
             )
             return 504, {**order_json(row), "status": "unknown", "reason": reason}
 
-    async def _settle(self, coid: str, result: list[Any] | None, error: str | None) -> Answer:
+    async def _settle(self, coid: str, result: VenueAnswer | None, error: str | None) -> Answer:
         """Record the venue's answer to a new order, and say it."""
         if result is None:
             status = "unknown" if error and error.startswith("no answer") else "failed"
@@ -279,12 +348,10 @@ class OrderService(Reconciliation):
             if status == "unknown" and not self.cfg.mutant("no_reconcile"):
                 self._schedule_reconcile()
             return (504 if status == "unknown" else 502), order_json(updated)
-        if not result:
-            # async-rithmic returns [] for a rejected order (the error is only logged inside the plant).
-            updated = await self._set_status(coid, "rejected", reason="rejected by venue")
+        if result.rejected:
+            updated = await self._set_status(coid, "rejected", reason=result.rejected)
             return RISK_REJECTED, order_json(updated)
-        basket = str(result[-1].basket_id or "")
-        updated = await self._set_status(coid, "working", basket_id=basket)
+        updated = await self._set_status(coid, "working", basket_id=result.basket_id)
         self.publish({"type": "order", "order": order_json(updated)})
         return 202, order_json(updated)
 
@@ -320,6 +387,7 @@ class OrderService(Reconciliation):
                 price=float(m.fill_price),
                 source="live",
                 cumulative=int(m.total_fill_size) if m.total_fill_size else None,
+                venue=str(getattr(m, "venue", "rithmic")),
             )
         elif kind == 6:
             reason = str(m.text or m.status or "rejected by exchange")

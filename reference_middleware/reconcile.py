@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import db
 from .order_status import FINAL
+from .reconcile_cqg import reconcile_cqg
 
 if TYPE_CHECKING:
     from .config import Config
@@ -86,7 +87,7 @@ class Reconciliation:
                     await self._set_status(tag, wanted, basket_id=basket)
         stale = await self.pool.fetch(
             "SELECT client_order_id FROM orders WHERE status IN ('unknown', 'pending_new') "
-            "AND created_at < now() - make_interval(secs => $1)",
+            "AND venue = 'rithmic' AND created_at < now() - make_interval(secs => $1)",
             self.cfg.order_timeout_s * 2,
         )
         for row in stale:
@@ -98,7 +99,8 @@ class Reconciliation:
             self._settled_once = True
             youngest_age = await self.pool.fetchval(
                 "SELECT extract(epoch FROM now() - max(created_at))::float8 FROM orders "
-                "WHERE status IN ('unknown', 'pending_new') AND NOT (client_order_id = ANY($1::text[]))",
+                "WHERE status IN ('unknown', 'pending_new') AND venue = 'rithmic' "
+                "AND NOT (client_order_id = ANY($1::text[]))",
                 list(seen),
             )
             if youngest_age is not None and not self.cfg.mutant("no_reconcile"):
@@ -108,6 +110,16 @@ class Reconciliation:
             await db.log(conn, "reconcile", booked=booked, orders=len(seen))
         log.info("reconciled %d venue orders, booked %d missing fills", len(seen), booked)
         return booked
+
+    async def _reconcile_cqg_quietly(self) -> None:
+        """The CQG side of a pass, when the service trades there and the session is up."""
+        cqg = getattr(self, "cqg", None)
+        if cqg is None or not cqg.up() or self.cfg.mutant("cqg_snapshot_not_reconciled"):
+            return
+        try:
+            await reconcile_cqg(self, cqg.venue_orders())
+        except Exception:
+            log.exception("CQG reconcile after a timed-out order failed")
 
     def _schedule_reconcile(self, delay_s: float | None = None) -> None:
         """Reconciliation settles an unknown order only once it is older than twice the order
@@ -144,3 +156,4 @@ class Reconciliation:
                     except Exception:
                         log.exception("reconcile after a timed-out order failed")
                 await asyncio.sleep(1.0)
+            await self._reconcile_cqg_quietly()

@@ -9,6 +9,7 @@ from . import (
     admin_state,
     connectivity,
     contract,
+    cqg,
     execution,
     latency,
     malformed,
@@ -31,6 +32,7 @@ SUITES: dict[str, tuple[Scenario, ...]] = {
     "contract": contract.SCENARIOS,
     "risk": risk.SCENARIOS,
     "security": security.SCENARIOS,
+    "cqg": cqg.SCENARIOS,
 }
 SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
 

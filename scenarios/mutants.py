@@ -37,6 +37,13 @@ MUTANT_KILLS: dict[str, Kill] = {
     "tt_ignore_429": Kill(("TT-429-STORM",), ("tt_rate_limit_honoured",)),
     "tt_first_page_only": Kill(("TT-FILLS-PAGED",), ("tt_positions_reconcile",)),
     "admin_coupled": Kill(("RITHMIC-ORDER-PLANT-DROP",), ("admin_separation",)),
+    # CQG: each held against the CQG mock's ledger
+    "cqg_decimal_exponent_ignored": Kill(("CQG-SCALED-DECIMALS",), ("positions_reconcile", "db_reconcile")),
+    "cqg_snapshot_not_reconciled": Kill(
+        ("CQG-FILLS-HELD-ACROSS-RECONNECT",), ("no_lost_fill", "positions_reconcile")
+    ),
+    "cqg_no_ping_watchdog": Kill(("CQG-SILENT-GATEWAY",), ("fast_fail",)),
+    "cqg_restore_never": Kill(("CQG-LOGONS-REFUSED-SESSION-RESTORED",), ("trading_resumes",)),
     # Every order refused (503): nothing reaches the venue, so the order checks have nothing to judge.
     # tests/scenarios/test_reject_all_orders.py holds it against every order-flow scenario.
     "reject_all_orders": Kill(("RITHMIC-DUPLICATE-FILL",), (), inconclusive=True),

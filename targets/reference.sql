@@ -14,10 +14,10 @@ SELECT o.client_order_id, o.filled_qty, COALESCE(sum(f.qty), 0) FROM orders o
   GROUP BY o.client_order_id, o.filled_qty HAVING o.filled_qty <> COALESCE(sum(f.qty), 0) ORDER BY 1;
 
 -- name: db.fills_orphaned
--- what: every fill belongs to a known account, and every Rithmic fill to a known order
+-- what: every fill belongs to a known account, and every Rithmic or CQG fill to a known order
 SELECT f.venue, f.fill_id, f.client_order_id, f.account_id FROM fills f
   WHERE NOT EXISTS (SELECT 1 FROM accounts a WHERE a.id = f.account_id)
-     OR (f.venue = 'rithmic' AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = f.client_order_id))
+     OR (f.venue IN ('rithmic', 'cqg') AND NOT EXISTS (SELECT 1 FROM orders o WHERE o.client_order_id = f.client_order_id))
   ORDER BY 1, 2;
 
 -- name: db.accounts_orphaned

@@ -71,6 +71,7 @@ class Env:
         self.rithmic_ctl = mocks["rithmic"]["control"]
         self.tt_ctl = mocks["tt"]["control"]
         self.stripe_ctl = mocks["stripe"]["control"]
+        self.cqg_ctl = mocks["cqg"]["control"]
         self.account = mocks["rithmic"]["accounts"][0]
         self.mutants = ""
 
@@ -126,7 +127,7 @@ class Env:
         if clean:
             topo.postgres.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
             topo.stack.plane.client.reset()
-            for ctl in (self.rithmic_ctl, self.tt_ctl, self.stripe_ctl):
+            for ctl in (self.rithmic_ctl, self.tt_ctl, self.stripe_ctl, self.cqg_ctl):
                 self.http.post(f"{ctl}/reset").raise_for_status()
         if before_start is not None:
             before_start()

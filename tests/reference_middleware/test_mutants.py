@@ -20,6 +20,7 @@ from reference_middleware.mutants import MUTANTS
 from .conftest import Env, wait_for
 from .mutant_cases import Outcome, Scenario, judge
 from .test_auth_mutants import SCENARIOS as AUTH_SCENARIOS
+from .test_cqg_mutants import SCENARIOS as CQG_SCENARIOS
 from .test_db_faults import SCENARIOS as DB_SCENARIOS
 from .test_deploys import SCENARIOS as DEPLOY_SCENARIOS
 from .test_pnl import SCENARIOS as PNL_SCENARIOS
@@ -361,14 +362,15 @@ def _params() -> list[object]:
 
 
 def test_every_mutant_has_a_scenario() -> None:
-    """Here, or with the database faults, deployments, quotes or P&L that expose it (test_db_faults,
-    test_deploys, test_quotes, test_pnl)."""
+    """Here, or with the database faults, deployments, quotes, P&L, authentication or CQG that expose it
+    (test_db_faults, test_deploys, test_quotes, test_pnl, test_auth_mutants, test_cqg_mutants)."""
     elsewhere = (
         set(DB_SCENARIOS)
         | set(DEPLOY_SCENARIOS)
         | set(QUOTE_SCENARIOS)
         | set(PNL_SCENARIOS)
         | set(AUTH_SCENARIOS)
+        | set(CQG_SCENARIOS)
         | {"secrets_read_once"}  # its case: test_secret_rotation.py
     )
     assert not elsewhere & set(SCENARIOS)

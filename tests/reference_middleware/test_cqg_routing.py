@@ -1,0 +1,88 @@
+"""Accounts routed to CQG trade there: the back office moves an account (PATCH venue), its orders,
+fills, cancels and positions go through the CQG mock, and a CQG outage refuses only its accounts."""
+
+from __future__ import annotations
+
+import pytest
+
+from .conftest import Env, wait_for
+
+
+@pytest.fixture
+def routed(env: Env) -> Env:
+    env.restart()
+    _, account = env.onboard()
+    env.account = account
+    answer = env.http.patch(f"{env.base}/v1/accounts/{account}", json={"venue": "cqg"})
+    assert answer.status_code == 200, answer.text
+    return env
+
+
+def _cqg_tags(env: Env) -> set[str]:
+    return {o["client_tag"] for o in env.ledger(env.cqg_ctl)["orders"]}
+
+
+def test_routing_names_a_known_and_configured_venue(env: Env) -> None:
+    env.restart()
+    cqg_accounts = env.mocks["cqg"]["accounts"]
+    url = f"{env.base}/v1/accounts/{env.account}"
+    bad = env.http.patch(url, json={"venue": "nasdaq"})
+    assert bad.status_code == 400 and bad.json()["field"] == "venue", bad.text
+    moved = env.http.patch(url, json={"venue": "cqg"})
+    assert moved.status_code == 200, moved.text
+    assert moved.json()["venue"] == "cqg" and moved.json()["cqg_account"] == cqg_accounts[0]
+    assert env.spec_errors({"venue": "cqg"}, "AccountPatch") == []
+    assert env.health()["venues"]["cqg"]["status"] == "up"
+
+
+def test_an_order_of_a_routed_account_fills_at_cqg_not_rithmic(routed: Env) -> None:
+    placed = routed.order("cqg-flow-1", qty=2)
+    assert placed.status_code == 202, placed.text
+    order = wait_for(lambda: routed.get_order("cqg-flow-1"), lambda o: o["status"] == "filled", 10)
+    assert order["filled_qty"] == 2, order
+    assert "cqg-flow-1" in _cqg_tags(routed)
+    assert all(o["client_tag"] != "cqg-flow-1" for o in routed.ledger()["orders"]), "sent to Rithmic too"
+    fills = [f for f in routed.ledger(routed.cqg_ctl)["fills"] if f["client_tag"] == "cqg-flow-1"]
+    assert sum(f["qty"] for f in fills) == 2
+    assert routed.positions(venue="cqg") == {"ESZ6": 2}
+    assert routed.positions(venue="rithmic") == {}
+
+
+def test_a_resting_order_at_cqg_is_cancelled_there_and_the_account_may_then_move(routed: Env) -> None:
+    url = f"{routed.base}/v1/accounts/{routed.account}"
+    placed = routed.order("cqg-rest-1", type="LIMIT", limit_price=100.25)
+    assert placed.status_code == 202, placed.text
+    busy = routed.http.patch(url, json={"venue": "rithmic"})
+    assert busy.status_code == 400 and "working" in busy.json()["error"], busy.text
+    cancelled = routed.http.delete(f"{routed.base}/v1/orders/cqg-rest-1")
+    assert cancelled.status_code == 202, cancelled.text
+    order = wait_for(lambda: routed.get_order("cqg-rest-1"), lambda o: o["status"] == "cancelled", 10)
+    assert order["status"] == "cancelled"
+    (at_venue,) = [o for o in routed.ledger(routed.cqg_ctl)["orders"] if o["client_tag"] == "cqg-rest-1"]
+    assert at_venue["status"] == "cancelled"
+    back = routed.http.patch(url, json={"venue": "rithmic"})
+    assert back.status_code == 200 and back.json()["venue"] == "rithmic", back.text
+
+
+def test_a_cqg_outage_refuses_its_accounts_at_once_and_spares_rithmics(routed: Env) -> None:
+    house = routed.mocks["rithmic"]["accounts"][0]
+    routed.proxy("cqg").disable()
+    try:
+        wait_for(routed.health, lambda h: h["venues"]["cqg"]["status"] == "down", 10)
+        refused = routed.order("cqg-down-1")
+        assert refused.status_code == 503 and refused.json()["venue"] == "cqg", refused.text
+        assert refused.elapsed.total_seconds() < 1.0
+        spared = routed.order("rithmic-up-1", account=house)
+        assert spared.status_code == 202, spared.text
+    finally:
+        routed.proxy("cqg").enable()
+    wait_for(routed.health, lambda h: h["venues"]["cqg"]["status"] == "up", 15)
+    again = routed.order("cqg-back-1")
+    assert again.status_code == 202, again.text
+
+
+def test_routes_survive_a_restart(routed: Env) -> None:
+    routed.restart(clean=False)
+    placed = routed.order("cqg-after-restart-1")
+    assert placed.status_code == 202, placed.text
+    assert "cqg-after-restart-1" in _cqg_tags(routed)

@@ -18,7 +18,7 @@ from . import db
 from .order_status import FINAL
 
 if TYPE_CHECKING:
-    from .venues.cqg_venue import VenueOrderState
+    from .venues.cqg_statuses import VenueOrderState
 
 log = logging.getLogger("refmw.orders")
 _STATUS = {

@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import functools
 import logging
 import random
 from collections.abc import Awaitable, Callable, Iterator
@@ -33,7 +32,8 @@ from urllib.parse import urlsplit, urlunsplit
 from mocks.cqg.proto import webapi_pb2 as pb
 
 from . import cqg
-from .cqg import ContractInfo, CQGClient, CQGError, Fill, OrderView, from_decimal
+from .cqg import ContractInfo, CQGClient, CQGError, from_decimal
+from .cqg_statuses import CQGNotice, OrderStatuses, VenueOrderState
 from .rithmic import VenueDown
 
 log = logging.getLogger("refmw.cqg")
@@ -42,43 +42,9 @@ POLL_S = 0.1  # how often the supervisor looks at the connection
 DRAIN_S = 1.0  # how long stop() lets notices already received reach on_notification
 REDIRECTS_IN_A_ROW = 5  # followed at once; beyond that a redirect loop is paced like any failure
 LOGON_REDIRECTED = 106
-NOTIFY_WORKING, NOTIFY_CANCELLED, NOTIFY_FILL, NOTIFY_REJECTED = 1, 3, 5, 6
-FINAL_NAMES = {
-    cqg.FILLED: "filled",
-    cqg.REJECTED: "rejected",
-    cqg.CANCELLED: "cancelled",
-    cqg.EXPIRED: "cancelled",
-}
 QUOTE_NAMES = {0: "last", 1: "bid", 2: "ask"}
 SIDES = {"BUY": cqg.BUY, "SELL": cqg.SELL}
 ORDER_TYPES = {"MARKET": cqg.MKT, "LIMIT": cqg.LMT}
-
-
-@dataclass(frozen=True)
-class CQGNotice:
-    """One CQG order event in the shape OrderService.on_notification reads (the fields of Rithmic's
-    ExchangeOrderNotification it uses)."""
-
-    user_tag: str  # our client_order_id: the cl_order_id the order was submitted with
-    basket_id: str  # the CQG order_id
-    notify_type: int  # 1 working, 5 fill, 6 rejected, 3 cancelled
-    fill_id: str = ""  # the CQG trade_id of a fill
-    fill_size: int = 0
-    fill_price: float = 0.0  # real price: scaled_fill_price * the contract's correct_price_scale
-    total_fill_size: int = 0  # 0: unknown
-    text: str = ""
-    status: str = ""
-    venue: str = "cqg"
-
-
-@dataclass(frozen=True)
-class VenueOrderState:
-    client_order_id: str  # ours
-    order_id: str
-    status: str  # "working" | "filled" | "cancelled" | "rejected" | "partially_filled"
-    filled_qty: int
-    fills: tuple[tuple[str, int, float], ...]  # (trade_id, qty, real price), once each
-    avg_price: float = 0.0  # the venue's average fill price over `filled_qty`
 
 
 class CQGRejected(CQGError):
@@ -129,23 +95,14 @@ class CQGVenue:
         self._symbols = symbols
         self._on_notification, self._on_reconnected = on_notification, on_reconnected
         self._on_quote = on_quote
-        self._quantity = quantity
         self._interval, self._restore = reconnect_interval_s, restore
         self._accounts = set(accounts)  # the protocol subset never lists them: configured, plus those seen
         self._contracts: dict[str, ContractInfo] = {}  # by the symbol we were asked for
         self._by_id: dict[int, _Contract] = {}
         self._books: dict[int, dict[str, float]] = {}
-        self._ours: set[str] = set()  # client_order_ids submitted (or cancelled) through this venue
-        self._owner: dict[str, str] = {}  # CQG order_id -> our client_order_id
+        self.statuses = OrderStatuses(self._price, quantity)
         self._acks: dict[str, asyncio.Future[str]] = {}  # client_order_id -> its order_id, once seen
-        self._trades: set[str] = set()
-        self._working: set[str] = set()  # order ids noticed as working
-        self._final: set[str] = set()  # order ids seen filled, cancelled or rejected
         self._cancels: dict[str, int] = {}
-        # venue_orders: what an order had filled when first seen in a snapshot (qty, notional), and the
-        # fills reported for what it filled while we were away; neither has a trade id
-        self._baseline: dict[str, tuple[int, float]] = {}
-        self._gaps: dict[str, list[tuple[str, int, float]]] = {}
         self._queue: asyncio.Queue[CQGNotice] = asyncio.Queue()
         self._supervisor: asyncio.Task[None] | None = None
         self._consumer: asyncio.Task[None] | None = None
@@ -193,14 +150,7 @@ class CQGVenue:
 
     def venue_orders(self) -> list[VenueOrderState]:
         """Every order of ours the statuses and trade snapshots showed, as the venue last reported it."""
-        fills: dict[str, list[Fill]] = {}
-        for fill in self.client.fills.values():
-            fills.setdefault(fill.order_id, []).append(fill)
-        return [
-            self._order_state(view, fills.get(view.order_id, []))
-            for view in list(self.client.orders.values())
-            if view.order_id in self._owner
-        ]
+        return self.statuses.states(list(self.client.orders.values()), list(self.client.fills.values()))
 
     # ------------------------------------------------------------------ requests
     async def submit(
@@ -221,7 +171,7 @@ class CQGVenue:
             raise ValueError(f"unsupported side {side!r} or order type {order_type!r}")
         with _refusals():
             contract = await self._contract(symbol)
-        self._ours.add(cl_order_id)
+        self.statuses.ours.add(cl_order_id)
         waiter = self._acks[cl_order_id] = asyncio.get_running_loop().create_future()
         try:
             with _refusals():
@@ -244,7 +194,7 @@ class CQGVenue:
         """Ask for a cancel of our order; the outcome comes as a notice."""
         self.require_up()
         n = self._cancels[cl_order_id] = self._cancels.get(cl_order_id, 0) + 1
-        self._ours.add(cl_order_id)
+        self.statuses.ours.add(cl_order_id)
         request = pb.CancelOrder(
             account_id=account_id, orig_cl_order_id=cl_order_id, cl_order_id=f"{cl_order_id}~x{n}"
         )
@@ -343,50 +293,14 @@ class CQGVenue:
     def _order_status(self, s: pb.OrderStatus) -> None:
         if s.account_id:
             self._accounts.add(s.account_id)
-        ours = self._owner.get(s.order_id)
-        for cl in (s.cl_order_id, *(t.cl_order_id for t in s.transaction_statuses)):
-            if ours is None and cl.split("~")[0] in self._ours:
-                ours = cl.split("~")[0]
-        if ours is None and s.is_snapshot and s.cl_order_id:
-            ours = s.cl_order_id.split("~")[0]  # this login's order from before a middleware restart
-            self._baseline[s.order_id] = self._untraded(s)
+        ours, notices = self.statuses.read(s)
         if ours is None:
             return
-        self._owner[s.order_id] = ours
         waiter = self._acks.pop(ours, None)
         if waiter is not None and not waiter.done():
             waiter.set_result(s.order_id)
-        for notice in self._notices(s, ours):
+        for notice in notices:
             self._queue.put_nowait(notice)
-
-    def _notices(self, s: pb.OrderStatus, tag: str) -> list[CQGNotice]:
-        """What this status adds: working (once, never after final), each new trade, then the end."""
-        oid, out = s.order_id, list[CQGNotice]()
-        if s.status == cqg.WORKING and oid not in self._working and oid not in self._final:
-            self._working.add(oid)
-            out.append(CQGNotice(tag, oid, NOTIFY_WORKING, status="working"))
-        total = int(self._quantity(s.fill_qty))
-        for t in s.transaction_statuses:
-            if t.trade_id and t.trade_id not in self._trades:
-                self._trades.add(t.trade_id)
-                price = self._price(s.contract_id, t.scaled_fill_price, s.avg_fill_price_correct)
-                state = "filled" if s.status == cqg.FILLED else "partially_filled"
-                qty = int(self._quantity(t.fill_qty))
-                out.append(CQGNotice(tag, oid, NOTIFY_FILL, t.trade_id, qty, price, total, status=state))
-        if s.status in FINAL_NAMES and oid not in self._final:
-            self._final.add(oid)
-            if s.status != cqg.FILLED:
-                kind = NOTIFY_REJECTED if s.status == cqg.REJECTED else NOTIFY_CANCELLED
-                out.append(CQGNotice(tag, oid, kind, text=s.reject_message, status=FINAL_NAMES[s.status]))
-        return out
-
-    def _untraded(self, s: pb.OrderStatus) -> tuple[int, float]:
-        """The quantity and notional of an order's fills that this status shows without a trade id."""
-        qty, paid = int(from_decimal(s.fill_qty)), s.avg_fill_price_correct * int(from_decimal(s.fill_qty))
-        for t in (t for t in s.transaction_statuses if t.trade_id):
-            qty -= int(from_decimal(t.fill_qty))
-            paid -= int(from_decimal(t.fill_qty)) * self._price(s.contract_id, t.scaled_fill_price, 0.0)
-        return qty, paid
 
     def _price(self, contract_id: int, scaled: int, fallback: float) -> float:
         contract = self._by_id.get(contract_id)
@@ -416,25 +330,6 @@ class CQGVenue:
                 log.exception("cqg: on_notification failed for %s", notice.user_tag)
             finally:
                 self._queue.task_done()
-
-    def _order_state(self, view: OrderView, fills: list[Fill]) -> VenueOrderState:
-        """The order with its fills, once each. Fills made while we were away have no trade id in the
-        snapshot: what the order's total adds beyond the fills we know is reported once, under an id of
-        ours. What it had filled before this venue first saw it is in `filled_qty` only (an earlier
-        process may have booked it already, under the real trade ids)."""
-        oid, filled, gaps = view.order_id, int(view.fill_qty), self._gaps.setdefault(view.order_id, [])
-        price = functools.partial(self._price, view.contract_id, fallback=view.avg_fill_price)
-        listed = [(f.trade_id, int(f.qty), price(f.scaled_price)) for f in fills] + gaps
-        before_qty, before_paid = self._baseline.get(oid, (0, 0.0))
-        gap = filled - before_qty - sum(qty for _, qty, _ in listed)
-        if gap > 0:
-            paid = view.avg_fill_price * filled - before_paid - sum(qty * price for _, qty, price in listed)
-            gaps.append((f"cqg-gap-{oid}-{filled}", gap, round(paid / gap, 9)))
-            listed.append(gaps[-1])
-        status = FINAL_NAMES.get(view.status) or ("partially_filled" if filled else "working")
-        return VenueOrderState(
-            self._owner[oid], oid, status, filled, tuple(listed), float(view.avg_fill_price or 0.0)
-        )
 
 
 def significand_only(d: pb.Decimal) -> Decimal:

@@ -14,7 +14,8 @@ import httpx
 import pytest
 
 from mocks.cqg import CQGConfig, CQGGateway
-from reference_middleware.venues.cqg_venue import CQGNotice, CQGRejected, CQGVenue
+from reference_middleware.venues.cqg_statuses import CQGNotice
+from reference_middleware.venues.cqg_venue import CQGRejected, CQGVenue
 from reference_middleware.venues.rithmic import VenueDown
 from tests.mocks.venue_thread import VenueThread
 

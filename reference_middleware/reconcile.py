@@ -14,7 +14,7 @@ from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING, Any
 
 from . import db
-from .order_status import FINAL
+from .order_status import FINAL, fail_unseen
 from .reconcile_cqg import reconcile_cqg
 
 if TYPE_CHECKING:
@@ -85,14 +85,7 @@ class Reconciliation:
                     and (wanted != row["status"] or not row["basket_id"])
                 ):
                     await self._set_status(tag, wanted, basket_id=basket)
-        stale = await self.pool.fetch(
-            "SELECT client_order_id FROM orders WHERE status IN ('unknown', 'pending_new') "
-            "AND venue = 'rithmic' AND created_at < now() - make_interval(secs => $1)",
-            self.cfg.order_timeout_s * 2,
-        )
-        for row in stale:
-            if row["client_order_id"] not in seen:
-                await self._set_status(row["client_order_id"], "failed", reason="never reached the venue")
+        await fail_unseen(self.pool, self._set_status, "rithmic", seen, self.cfg.order_timeout_s * 2)
         if not self._settled_once:
             # Start-up, after a crash or a restart: an order left pending_new or unknown that the
             # venue does not show yet is settled by a later pass, once it is old enough to call.

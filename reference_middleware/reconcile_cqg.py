@@ -15,7 +15,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from . import db
-from .order_status import FINAL
+from .order_status import FINAL, fail_unseen
 
 if TYPE_CHECKING:
     from .venues.cqg_statuses import VenueOrderState
@@ -78,14 +78,7 @@ async def reconcile_cqg(orders: Any, states: list[VenueOrderState]) -> int:
         if wanted and row["status"] not in FINAL and (wanted != row["status"] or not row["basket_id"]):
             await orders._set_status(state.client_order_id, wanted, basket_id=state.order_id)
     shown = set(rows)
-    stale = await orders.pool.fetch(
-        "SELECT client_order_id FROM orders WHERE venue = 'cqg' AND status IN ('unknown', 'pending_new') "
-        "AND created_at < now() - make_interval(secs => $1)",
-        orders.cfg.order_timeout_s * 2,
-    )
-    for row in stale:
-        if row["client_order_id"] not in shown:
-            await orders._set_status(row["client_order_id"], "failed", reason="never reached the venue")
+    await fail_unseen(orders.pool, orders._set_status, "cqg", shown, orders.cfg.order_timeout_s * 2)
     async with orders.pool.acquire() as conn:
         await db.log(conn, "reconcile", venue="cqg", booked=booked, orders=len(shown))
     log.info("reconciled %d CQG orders, booked %d missing fills", len(shown), booked)

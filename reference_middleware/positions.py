@@ -27,13 +27,14 @@ def fee_per_contract(symbol: str) -> float:
 
 
 async def exposure(conn: Any, account_id: str, symbol: str) -> tuple[int, int, int]:
-    """(net, buys, sells): the filled position on the Rithmic symbol and the unfilled rest of the
-    account's orders that may still fill, per side. One statement, so one snapshot: read apart, a fill
+    """(net, buys, sells): the filled position on the symbol at the execution venues (Rithmic and CQG:
+    an account routed from one to the other keeps what it holds at the first) and the unfilled rest
+    of the account's orders that may still fill, per side. One statement, so one snapshot: read apart, a fill
     committed between the two reads would leave the position (read before it) and its order's rest
     (read after it) both without that fill's quantity."""
     row = await conn.fetchrow(
         f"SELECT (SELECT COALESCE(SUM({_SIGNED}), 0) FROM fills WHERE account_id = $1 AND symbol = $2 "
-        "AND venue = 'rithmic')::int AS net, "
+        "AND venue IN ('rithmic', 'cqg'))::int AS net, "
         "COALESCE(SUM(qty - filled_qty) FILTER (WHERE side = 'BUY'), 0)::int AS buys, "
         "COALESCE(SUM(qty - filled_qty) FILTER (WHERE side = 'SELL'), 0)::int AS sells "
         f"FROM orders WHERE account_id = $1 AND symbol = $2 AND {_WORKING}",

@@ -48,6 +48,15 @@ def test_an_order_of_a_routed_account_fills_at_cqg_not_rithmic(routed: Env) -> N
     assert routed.positions(venue="rithmic") == {}
 
 
+def test_the_position_limit_counts_what_the_account_holds_at_cqg(routed: Env) -> None:
+    routed.set_limits(max_position=2)
+    assert routed.order("cqg-lim-1", qty=2).status_code == 202
+    wait_for(lambda: routed.positions(venue="cqg"), lambda p: p == {"ESZ6": 2}, 10)
+    past = routed.order("cqg-lim-2", qty=1)
+    assert past.status_code == 422 and "exceed" in past.json()["reason"], past.text
+    assert "cqg-lim-2" not in _cqg_tags(routed)
+
+
 def test_a_resting_order_at_cqg_is_cancelled_there_and_the_account_may_then_move(routed: Env) -> None:
     url = f"{routed.base}/v1/accounts/{routed.account}"
     placed = routed.order("cqg-rest-1", type="LIMIT", limit_price=100.25)

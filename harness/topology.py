@@ -355,10 +355,14 @@ class Topology:
             assert self.secret_file is not None
             time.sleep(self.secret_file.spec.settle_s)
 
-    def restart_target(self, extra_env: dict[str, str] | None = None) -> float:
-        """A fresh middleware process (over whatever state the world is in); seconds to ready."""
+    def stop_target(self) -> None:
+        """Stop the middleware, if one runs (its graceful stop: the stop signal, then a kill)."""
         if self.process is not None:
             self.process.stop()
+
+    def restart_target(self, extra_env: dict[str, str] | None = None) -> float:
+        """A fresh middleware process (over whatever state the world is in); seconds to ready."""
+        self.stop_target()
         self.spawn_target(extra_env)
         assert self.process is not None
         return self.process.wait_ready()

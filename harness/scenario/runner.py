@@ -280,8 +280,12 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
         return phase
 
     def _setup(self, scenario: Scenario, adapter: Adapter) -> list[str]:
-        """A clean world, a fresh middleware, and `traders` accounts onboarded through Stripe."""
+        """A clean world, a fresh middleware, and `traders` accounts onboarded through Stripe. The last
+        scenario's middleware is stopped first: alive, it would answer the reset (a CQG session the
+        mock's reset logs off reconnects and reconciles) and race the schema being dropped under it,
+        which once ended in a deadlock that failed a healthy scenario as a harness error."""
         try:
+            self.topo.stop_target()
             self.topo.reset_world()
             for venue, path, body in scenario.mock_setup:
                 self.http.post(f"{self.control(venue)}{path}", json=body).raise_for_status()

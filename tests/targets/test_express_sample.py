@@ -72,6 +72,7 @@ class Gateway:
         return url
 
     def restart(self, bugs: str = "", **env: str) -> None:
+        self.topo.stop_target()  # nothing may answer the reset while it runs
         self.topo.reset_world()
         self.topo.restart_target({"EXPRESS_BUGS": bugs, **env})
         health = wait_for(self.health, lambda h: h.get("status") == "ok", 15)

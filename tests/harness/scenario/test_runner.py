@@ -53,3 +53,22 @@ def test_double_count_mutant_fails_positions_on_duplicate_fills(
     failed = {v.check for v in result.verdicts if not v.passed}
     assert "positions_reconcile" in failed
     assert "no_duplicate_order" not in failed
+
+
+def test_the_last_middleware_is_stopped_before_the_world_is_reset(
+    topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Alive, it would answer the reset (the CQG mock logs its session off, it reconnects and
+    reconciles) and race the schema being dropped: a deadlock once failed a healthy scenario."""
+    topology.restart_target()
+    alive_at_reset: list[bool] = []
+    reset = topology.reset_world
+
+    def recording() -> None:
+        alive_at_reset.append(topology.process is not None and topology.process.alive())
+        reset()
+
+    monkeypatch.setattr(topology, "reset_world", recording)
+    result = ScenarioRunner(topology, seed=3).run(SCENARIOS["CQG-ORDER-FLOW"])
+    assert alive_at_reset == [False]
+    assert result.passed, [v.to_json() for v in result.verdicts if not v.passed]

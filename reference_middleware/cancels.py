@@ -96,12 +96,7 @@ async def _prepare(
         }
     venue = row["venue"]
     try:
-        if venue == "cqg":
-            if orders.cqg is None:
-                raise VenueDown("CQG is not configured on this service")
-            orders.cqg.require_up()
-        else:
-            orders.rithmic.require_order_plant()
+        orders.require_venue(venue)
     except VenueDown as exc:
         return 503, {"error": str(exc), "venue": venue}
     account = await orders.pool.fetchrow(

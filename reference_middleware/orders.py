@@ -117,16 +117,20 @@ class OrderService(Reconciliation):
     def venue_of(self, account_id: str) -> str:
         return self.routes.get(account_id, "rithmic")
 
+    def require_venue(self, venue: str) -> None:
+        """VenueDown unless `venue`'s order session is up (and, for CQG, configured at all)."""
+        if venue == "cqg":
+            if self.cqg is None:
+                raise VenueDown("CQG is not configured on this service")
+            self.cqg.require_up()
+        else:
+            self.rithmic.require_order_plant()
+
     def _refuse_if_down(self, venue: str) -> Answer | None:
         if self.cfg.mutant("hang_when_down"):
             return None
         try:
-            if venue == "cqg":
-                if self.cqg is None:
-                    raise VenueDown("CQG is not configured on this service")
-                self.cqg.require_up()
-            else:
-                self.rithmic.require_order_plant()
+            self.require_venue(venue)
         except VenueDown as exc:
             return 503, {"error": str(exc), "venue": venue}
         return None
@@ -274,36 +278,20 @@ class OrderService(Reconciliation):
             row["limit_price"],
         )
         if row["venue"] == "cqg":
-            if self.cqg is None:
-                raise VenueDown("CQG is not configured on this service")
-            return await self.cqg_submit(*args)
+            from .venues.cqg_venue import CQGRejected
+
+            self.require_venue("cqg")
+            assert self.cqg is not None
+            coid, account, *rest = args
+            try:
+                return VenueAnswer(await self.cqg.submit(coid, int(account or 0), *rest))
+            except CQGRejected as exc:
+                return VenueAnswer(rejected=f"rejected by venue: {exc}")
         rows = await self.rithmic.submit(*args)
         # async-rithmic returns [] for a rejected order (the error is only logged inside the plant)
         return (
             VenueAnswer(str(rows[-1].basket_id or "")) if rows else VenueAnswer(rejected="rejected by venue")
         )
-
-    async def cqg_submit(
-        self,
-        coid: str,
-        account: str,
-        symbol: str,
-        exchange: str,
-        side: str,
-        qty: int,
-        order_type: str,
-        limit_price: float | None,
-    ) -> VenueAnswer:
-        from .venues.cqg_venue import CQGRejected
-
-        assert self.cqg is not None
-        try:
-            order_id = await self.cqg.submit(
-                coid, int(account or 0), symbol, exchange, side, qty, order_type, limit_price
-            )
-        except CQGRejected as exc:
-            return VenueAnswer(rejected=f"rejected by venue: {exc}")
-        return VenueAnswer(order_id)
 
     async def _send(self, row: Any, venue_account: str, budget: Budget | None = None) -> Answer:
         coid = row["client_order_id"]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from .plot import fault_plot
+from .plot import fault_svg
 
 _TAG_KEYS = ("client_order_id", "client_tag", "tag", "order_id")
 _TIME_KEYS = ("time", "t", "at", "invoked_at", "completed_at")
@@ -65,11 +65,11 @@ def attach_result(result: Any, reproduce: str) -> None:
     allure.attach(reproduce, "reproduce command", kind.TEXT)
     allure.attach(json.dumps(result.timeline.to_json(), indent=2), "fault timeline", kind.JSON)
     try:
-        png = fault_plot(result.history, result.timeline, f"{result.scenario.id} (seed {result.seed})")
+        svg = fault_svg(result.history, result.timeline, f"{result.scenario.id} (seed {result.seed})")
     except Exception as exc:  # a plot must never turn a verdict into an error
         allure.attach(f"plot failed: {exc}", "faults vs latency and errors", kind.TEXT)
     else:
-        allure.attach(png, "faults vs latency and errors", kind.PNG)
+        allure.attach(svg, "faults vs latency and errors", kind.SVG)
     allure.attach(
         json.dumps(
             {

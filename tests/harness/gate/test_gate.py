@@ -245,9 +245,9 @@ def test_gate_run_writes_every_output(tmp_path: Path) -> None:
     for name in ("reproduce command", "fault timeline", "faults vs latency and errors",
                  "middleware log tail (redacted)", "full history (jsonl)"):  # fmt: skip
         assert name in attachments, name
-    assert attachments["faults vs latency and errors"]["type"] == "image/png"
-    png = results / attachments["faults vs latency and errors"]["source"]
-    assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    assert attachments["faults vs latency and errors"]["type"] == "image/svg+xml"
+    svg = results / attachments["faults vs latency and errors"]["source"]
+    assert ET.parse(svg).getroot().tag == "{http://www.w3.org/2000/svg}svg"
     timeline = json.loads((results / attachments["fault timeline"]["source"]).read_text())
     assert [w["name"] for w in timeline] == ["rithmic down"]
 

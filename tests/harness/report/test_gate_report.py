@@ -1,9 +1,10 @@
-"""The gate's report pieces: analytics stripped, categories, summary, JUnit, the plot, and
+"""The gate's report pieces: analytics stripped, categories, summary, JUnit, the SVG plot, and
 `uat report` building one self-contained HTML file from an allure-results directory."""
 
 from __future__ import annotations
 
 import json
+import re
 import uuid
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -13,13 +14,13 @@ from click.testing import CliRunner
 
 from harness.adapters import Outcome
 from harness.cli import main
-from harness.history import History
+from harness.history import History, Op, OpType
 from harness.report.allure import categories, write_metadata
 from harness.report.html import ReportError, allure_command, strip_analytics
 from harness.report.junit import junit_xml
-from harness.report.plot import fault_plot
+from harness.report.plot import fault_svg
 from harness.report.summary import gate_markdown
-from harness.timeline import Timeline
+from harness.timeline import FaultWindow, Timeline
 
 # What the Allure 3 awesome template emits when analytics are on (plugin-awesome generators.js).
 GTAG = """<div id="app"></div>
@@ -177,17 +178,127 @@ def test_categories_give_no_evidence_and_not_applicable_their_own_class() -> Non
     assert rules["Not applicable to this target"]["matchedStatuses"] == ["skipped"]
 
 
-def test_plot_is_a_png_with_or_without_orders() -> None:
+SVG = "{http://www.w3.org/2000/svg}"
+
+
+def _svg(history: History, timeline: Timeline, title: str = "plot") -> ET.Element:
+    root = ET.fromstring(fault_svg(history, timeline, title))
+    assert root.tag == f"{SVG}svg"
+    assert root.get("width") and root.get("height") and root.get("viewBox")
+    return root
+
+
+def _orders(history: History, *orders: tuple[float, OpType, float | None]) -> None:
+    """Completed place_order calls at chosen times: (time, "ok"/"fail"/"info", latency_ms)."""
+    for time, kind, latency in orders:
+        invoke = Op(len(history.ops), "t1", "invoke", "place_order", {}, time)
+        done = Op(invoke.index + 1, "t1", kind, "place_order", {}, time, latency, invoke_index=invoke.index)
+        history.ops += [invoke, done]
+
+
+def _window(timeline: Timeline, name: str, start: float, end: float | None) -> None:
+    timeline.windows.append(FaultWindow(name, "network", "rithmic", True, start, end))
+
+
+def _group(root: ET.Element, gid: str) -> ET.Element:
+    group = root.find(f".//{SVG}g[@id='{gid}']")
+    assert group is not None, gid
+    return group
+
+
+def _markers(root: ET.Element) -> tuple[int, int]:
+    """(ok dots, fail/unknown crosses) drawn in the latency panel."""
+    return len(_group(root, "ok-orders").findall(f"{SVG}circle")), len(_group(root, "failed-orders"))
+
+
+def _ticks(root: ET.Element, panel: str) -> dict[str, float]:
+    """A panel's y tick labels and the y coordinate each stands at."""
+    ticks = {}
+    for tick in _group(root, panel).findall(f"{SVG}g[@class='ytick']"):
+        label = tick.find(f"{SVG}text")
+        assert label is not None and label.text
+        ticks[label.text] = float(re.findall(r"[-\d.]+", tick.get("transform", ""))[1])
+    return ticks
+
+
+def _window_names(root: ET.Element) -> list[str]:
+    return [t.text or "" for t in root.iter(f"{SVG}text") if t.get("class") == "window"]
+
+
+def test_plot_is_svg_with_a_marker_per_order_and_each_window_named() -> None:
     timeline = Timeline(started=0.0)
     window = timeline.begin("rithmic down", kind="network", target="rithmic", venue_down=True)
     timeline.end(window)
     history = History(started=0.0)
-    assert fault_plot(history, timeline, "empty")[:8] == b"\x89PNG\r\n\x1a\n"
-
     for i in range(20):
         history.record("t1", "place_order", {"client_order_id": f"t1-{i}"},
                        lambda i=i: Outcome("ok" if i % 3 else "fail", 200, None, 5.0 + i))  # fmt: skip
-    assert fault_plot(history, timeline, "orders")[:8] == b"\x89PNG\r\n\x1a\n"
+    history.record("t1", "order_status", {}, lambda: Outcome("fail", 500, None, 1.0))  # not an order
+    root = _svg(history, timeline, "RITHMIC-ORDER-PLANT-DROP (seed 4)")
+    assert _markers(root) == (13, 7)
+    assert _window_names(root) == ["rithmic down"]
+    legend = "".join(_group(root, "legend").itertext())
+    assert "ok" in legend and "fail / unknown" in legend
+    assert "RITHMIC-ORDER-PLANT-DROP (seed 4)" in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_plot_without_orders_is_still_a_valid_svg() -> None:
+    root = _svg(History(started=0.0), Timeline(started=0.0), "empty")
+    assert _markers(root) == (0, 0)
+    assert root.find(f".//{SVG}g[@id='legend']") is None
+    assert _group(root, "refused").find(f"{SVG}path[@id='refused-rate']") is not None
+    assert {"0", "100"} <= set(_ticks(root, "refused")) and _ticks(root, "latency")
+
+
+def test_plot_escapes_window_names_and_the_title() -> None:
+    timeline = Timeline(started=0.0)
+    _window(timeline, "a<b&c", 1.0, 2.0)
+    _window(timeline, 'latency "800±200 ms" > 1 s', 3.0, None)
+    history = History(started=0.0)
+    _orders(history, (0.5, "ok", 10.0))
+    raw = fault_svg(history, timeline, 'T<1> & "x"')
+    assert b"a&lt;b&amp;c" in raw
+    root = ET.fromstring(raw)
+    assert _window_names(root) == ["a<b&c", 'latency "800±200 ms" > 1 s']
+    assert 'T<1> & "x"' in [t.text for t in root.iter(f"{SVG}text")]
+
+
+def test_plot_shows_the_share_of_orders_refused_per_half_second() -> None:
+    history = History(started=0.0)
+    _orders(history, (0.1, "ok", 5.0), (0.2, "ok", 6.0))  # bin 0: none refused
+    _orders(history, (1.1, "fail", None), (1.3, "info", 9.0))  # bin 2: all refused
+    _orders(history, (2.1, "ok", 5.0), (2.2, "fail", 7.0))  # bin 4: half
+    root = _svg(history, Timeline(started=0.0))
+    assert _markers(root) == (3, 3)
+    path = _group(root, "refused").find(f"{SVG}path[@id='refused-rate']")
+    assert path is not None
+    d = path.get("d", "")
+    levels = [float(y) for y in re.findall(r"(?:^M[-\d.]+,|V)([-\d.]+)", d)]
+    ticks = _ticks(root, "refused")
+    zero, full = ticks["0"], ticks["100"]
+    assert full < zero  # SVG y grows downwards
+    # 0 % from the start, 100 % over bin 2 (1.0-1.5 s), 0 % again, 50 % over bin 4, then 0 %
+    assert levels == pytest.approx([zero, full, zero, (zero + full) / 2, zero], abs=0.2)
+
+
+def test_plot_copes_with_huge_latencies_and_windows_past_the_last_order() -> None:
+    history = History(started=0.0)
+    _orders(history, (0.2, "info", 3.7e9))  # a single order, unknown, absurdly slow
+    timeline = Timeline(started=0.0)
+    _window(timeline, "late", 30.0, 45.0)
+    _window(timeline, "open", 50.0, None)
+    root = _svg(history, timeline)
+    assert _markers(root) == (0, 1)
+    assert max(float(label) for label in _ticks(root, "latency")) >= 3.7e9
+    xticks = [t for t in root.iter(f"{SVG}g") if t.get("class") == "xtick"]
+    last = xticks[-1]
+    assert float("".join(last.itertext())) >= 50.0
+    right = float(re.findall(r"[-\d.]+", last.get("transform", ""))[0])
+    shades = [r for r in root.iter(f"{SVG}rect") if r.get("fill-opacity")]
+    assert len(shades) == 4  # each window, across both panels
+    for shade in shades[2:]:  # the open window runs to the end of the plot
+        assert float(shade.get("x", "")) + float(shade.get("width", "")) == pytest.approx(right, abs=0.2)
+    assert _window_names(root) == ["late", "open"]
 
 
 def _has_cli() -> bool:

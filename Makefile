@@ -44,8 +44,11 @@ faults-demo: $(STAMP)
 ## test: lint, type-check and every test, slow suites included (what CI runs). The fast tests mostly
 ## wait on processes they start, so they run on both cores (pytest-xdist: 5.4 min against 9); the slow
 ## end-to-end suites run their own gates side by side already, so they run alone; then the fuzz
-## suites, CPU-bound and independent, on both cores.
+## suites, CPU-bound and independent, on both cores. Our modules are compiled first: where
+## PYTHONDONTWRITEBYTECODE is set, each of the thousand-odd processes the tests start (gates,
+## middlewares, mocks) would otherwise compile them again.
 test: lint typecheck $(NODE_STAMP) express-sample
+	$(BIN)/python -m compileall -q harness mocks reference_middleware scenarios
 	$(BIN)/python -m pytest -m "not slow and not fuzz" -n 2
 	$(BIN)/python -m pytest -m "slow and not fuzz"
 	$(BIN)/python -m pytest -m fuzz -n 2

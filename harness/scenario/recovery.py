@@ -18,15 +18,23 @@ A recovery phase shorter than the target's recovery SLO must not end before the 
 order accepted since the clearing: recovery_slo would then call a build that recovers at second 6 of
 a 15 s SLO one that never recovered (a loaded CI box once did exactly that). So where recovery_slo
 judges, the phase runs on until an order is accepted or the SLO has passed (`wait_for_reacceptance`);
-a build that recovers in time costs nothing more, one that does not costs the SLO."""
+a build that recovers in time costs nothing more, one that does not costs the SLO.
+
+A build that refused every order it answered in the steady phase, before any fault, gives the faults
+nothing to break: `refused_everything` says so, and the runner then injects nothing and waits out no
+recovery. The scenario is inconclusive at once, naming the answers it got (a build that refuses all
+orders went from about 20 s a scenario to its 2 s steady phase). An order still unanswered is not a
+refusal, so a build that hangs still runs the whole scenario and fails its checks with the evidence."""
 
 from __future__ import annotations
 
 import time
 from collections.abc import Callable, Collection
 
+from ..checks import Verdict
 from ..checks.availability import QUOTE_FRESH_S
 from ..history import History, Op
+from .model import Scenario
 
 MIN_RECOVERY_S = 1.0  # never shorter: a first answer after the clearing is not yet a recovery
 MIN_STEADY_S = 1.0  # about four orders a trader at the default pace: a baseline, not one sample
@@ -51,6 +59,35 @@ def recovered(history: History, cleared_at: float, traders: Collection[str], *, 
         if not answers or not good(answers[-1]):
             return False
     return True
+
+
+def refused_everything(history: History, since: float) -> dict[str, int] | None:
+    """The refusals of the orders placed since `since`, counted by HTTP status (or error), when
+    there was at least one and every order answered was refused; None when some order was accepted,
+    none was answered yet, or one ended unknown (a timeout: a hang is judged by the whole run)."""
+    answers: dict[str, int] = {}
+    for invoked, done in history.completions("place_order"):
+        if invoked.time < since:
+            continue
+        if done.type != "fail":
+            return None
+        key = str(done.status) if done.status is not None else (done.error.split(":")[0] or "error")
+        answers[key] = answers.get(key, 0) + 1
+    return answers or None
+
+
+def not_driven(scenario: Scenario, refused: dict[str, int]) -> tuple[str, list[Verdict]]:
+    """Why a scenario's faults were not injected (its first missing evidence), and each of its checks
+    with nothing to judge."""
+    answers = ", ".join(f"{n} x {key}" for key, n in sorted(refused.items()))
+    why = (
+        f"every order answered in the steady phase, before any fault, was refused ({answers}), so the "
+        "faults were not injected: a build that takes no order when nothing is broken gives them "
+        "nothing to break"
+    )
+    evidence = [{"refused_in_steady_phase": refused}]
+    summary = "not judged: the faults were not injected (every order was refused before them)"
+    return why, [Verdict.no_evidence(name, summary, evidence) for name in scenario.checks]
 
 
 def wait_for_recovery(

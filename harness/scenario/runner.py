@@ -20,7 +20,7 @@ from ..metrics import MetricsProbe
 from ..security.flood import FloodRecord
 from ..settle import settle_orders
 from ..timeline import Timeline
-from ..topology import TargetNotReady, Topology
+from ..topology import Topology
 from .actions import WorkloadActions
 from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
@@ -28,19 +28,25 @@ from .model import Scenario
 from .player import play
 from .probeworkloads import ProbeWorkloads
 from .quotes import QUOTE_CHECKS, QuoteWatcher, market_extras
-from .recovery import wait_for_reacceptance, wait_for_recovery, wait_for_steady
+from .recovery import (
+    not_driven,
+    refused_everything,
+    wait_for_reacceptance,
+    wait_for_recovery,
+    wait_for_steady,
+)
 from .result import HarnessError, MiddlewareFault, ScenarioResult
-from .risk import apply_limits, risk_plan
+from .risk import risk_plan
 from .rotation import Rotation, rotate_secrets, rotation_extras
 from .security import run_flood
+from .setup import WorldSetup
 from .statefaults import StateFaultHooks, StateFaults
 from .workload import Prober, Trader, start_all
 
 Progress = Callable[[str, str, tuple[str, ...]], None]  # scenario id, phase, active faults
-ONBOARD_WAIT_S = 10.0
 
 
-class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
+class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkloads):
     http: httpx.Client  # opened by run() for that run only, and closed when it ends
 
     def __init__(self, topology: Topology, seed: int, progress: Progress | None = None) -> None:
@@ -138,35 +144,24 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                 else None
             )
             join = start_all([*traders, prober, *([watcher] if watcher else [])])
+            refused: dict[str, int] | None = None
             try:
                 names = [trader.name for trader in traders]
                 with phase("steady"):  # at most steady_s; less once the middleware plainly works
+                    began = timeline.now()
                     wait_for_steady(
                         history,
-                        timeline.now(),
+                        began,
                         names,
                         metrics=probe is not None,
                         at_most_s=scenario.steady_s,
                         faults_follow=bool(scenario.schedule),
                     )
+                    if traders and scenario.schedule:
+                        refused = refused_everything(history, began)
                 span = (timeline.now(), timeline.now())
-                with phase("fault"):
-                    self._inject(scenario)
-                with phase("recovery"):  # at most recovery_s; less once recovery is plain to see
-                    wait_for_recovery(
-                        history,
-                        lambda: timeline.last_end() or timeline.now(),
-                        names,
-                        metrics=probe is not None,
-                        at_most_s=scenario.recovery_s,
-                    )
-                    if "recovery_slo" in scenario.checks:  # never judge "never" before the SLO ran out
-                        wait_for_reacceptance(
-                            history,
-                            lambda: timeline.last_end() or timeline.now(),
-                            timeline.now,
-                            slo_s=self.topo.target.slo.recovery_s,
-                        )
+                if refused is None:
+                    self._drive(scenario, history, timeline, names, phase, probe is not None)
             except MiddlewareFault as fault:
                 aborted = fault
             finally:
@@ -213,7 +208,11 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                     deployments=list(state.deployments),
                     venue=scenario.execution_venue,
                 )
-                verdicts = [CHECKERS[name](ctx) for name in scenario.checks]
+                why_not, verdicts = (
+                    ("", [CHECKERS[name](ctx) for name in scenario.checks])
+                    if refused is None
+                    else not_driven(scenario, refused)
+                )
                 state.diagnose(verdicts, span)
                 measured = measure(
                     scenario,
@@ -234,7 +233,29 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
                 self.state = None
             adapter.close()
             self.http.close()
-        return self._result(scenario, verdicts, history, timeline, phases, started, measured)
+        result = self._result(scenario, verdicts, history, timeline, phases, started, measured)
+        if why_not:
+            result.missing.insert(0, why_not)
+        return result
+
+    def _drive(
+        self,
+        scenario: Scenario,
+        history: History,
+        timeline: Timeline,
+        names: list[str],
+        phase: Any,
+        metrics: bool,
+    ) -> None:
+        """The fault phase, then the recovery phase: the faults' schedule played, then trading watched
+        until it plainly works again (or recovery_s, and the SLO where recovery_slo judges)."""
+        with phase("fault"):
+            self._inject(scenario)
+        with phase("recovery"):  # at most recovery_s; less once recovery is plain to see
+            cleared = lambda: timeline.last_end() or timeline.now()  # noqa: E731
+            wait_for_recovery(history, cleared, names, metrics=metrics, at_most_s=scenario.recovery_s)
+            if "recovery_slo" in scenario.checks:  # never judge "never" before the SLO ran out
+                wait_for_reacceptance(history, cleared, timeline.now, slo_s=self.topo.target.slo.recovery_s)
 
     def _mock_events(self, venue: str, kind: str) -> list[dict[str, Any]]:
         """A mock's events of one kind during this run (its event log is reset with the world)."""
@@ -279,44 +300,6 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
 
         return phase
 
-    def _setup(self, scenario: Scenario, adapter: Adapter) -> list[str]:
-        """A clean world, a fresh middleware, and `traders` accounts onboarded through Stripe. The last
-        scenario's middleware is stopped first: alive, it would answer the reset (a CQG session the
-        mock's reset logs off reconnects and reconciles) and race the schema being dropped under it,
-        which once ended in a deadlock that failed a healthy scenario as a harness error."""
-        try:
-            self.topo.stop_target()
-            self.topo.reset_world()
-            for venue, path, body in scenario.mock_setup:
-                self.http.post(f"{self.control(venue)}{path}", json=body).raise_for_status()
-            self.topo.restart_target(self.topo.target.setting_env(scenario.settings))
-        except TargetNotReady as exc:
-            raise MiddlewareFault(
-                "target_ready",
-                f"the middleware did not become ready within {self.topo.target.ready_timeout_s:g} s",
-                [{"error": str(exc).splitlines()[0], "log_tail": str(exc)[-2000:]}],
-            ) from exc
-        except Exception as exc:
-            raise HarnessError(f"could not reset the world for {scenario.id}: {exc}") from exc
-        self._wait(
-            lambda: adapter.health().ok,
-            self.topo.target.slo.recovery_s,
-            "the middleware to be healthy",
-            check="target_ready",
-            probe=adapter.health,
-        )
-        self.rng = rng = random.Random(f"{self.seed}:{scenario.id}:customers")
-        self.customers = {}
-        for index in range(scenario.traders):
-            customer = f"cus_{rng.getrandbits(56):014x}"
-            self.customers[self._onboard(adapter, customer, index)] = customer
-        self.accounts = list(self.customers)
-        if scenario.execution_venue != "rithmic":
-            self._route(adapter, scenario.execution_venue)
-        if scenario.limits is not None:
-            apply_limits(adapter, self.accounts, scenario.limits)
-        return self.accounts
-
     def _risk_extras(self, scenario: Scenario, timeline: Timeline) -> dict[str, Any]:
         plan = risk_plan(
             scenario,
@@ -328,51 +311,6 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
             rithmic=self.mocks.get("rithmic", {}),
         )
         return {} if plan is None else {"risk": plan}
-
-    def _onboard(self, adapter: Adapter, customer: str, index: int) -> str:
-        """Checkout and subscription webhooks for a new customer; the account they create."""
-        body = {
-            "types": ["checkout.session.completed", "customer.subscription.created"],
-            "customer": customer,
-            "url": self._webhook_url(),
-        }
-        try:
-            sent = self.http.post(f"{self.control('stripe')}/send", json=body)
-            sent.raise_for_status()
-        except httpx.HTTPError as exc:
-            raise HarnessError(f"the Stripe mock could not send onboarding webhooks: {exc}") from exc
-        found: list[str] = []
-
-        def onboarded() -> bool:
-            found[:] = adapter.accounts_for_customer(customer).accounts or ()
-            return bool(found)
-
-        self._wait(
-            onboarded,
-            ONBOARD_WAIT_S,
-            f"trader {index + 1} ({customer}) to be onboarded by the Stripe webhooks",
-            check="onboarding",
-            probe=lambda: adapter.accounts_for_customer(customer),
-            extra={"customer": customer, "deliveries": sent.json().get("deliveries", [])},
-        )
-        return found[0]
-
-    def _route(self, adapter: Adapter, venue: str) -> None:
-        """The back office moves every trader's account to the scenario's execution venue."""
-        for account in self.accounts:
-            outcome = adapter.route_account(account, venue)
-            if not outcome.ok:
-                raise MiddlewareFault(
-                    "onboarding",
-                    f"the back office could not route account {account} to {venue}",
-                    [{"account": account, "venue": venue, "last_answer": outcome.evidence()}],
-                )
-
-    def _webhook_url(self) -> str:
-        url = self.topo.webhook_url("stripe")
-        if url is None:
-            raise HarnessError("the target file declares no [webhooks] stripe URL; onboarding needs it")
-        return url
 
     def _inject(self, scenario: Scenario) -> None:
         began = time.monotonic()
@@ -398,25 +336,3 @@ class ScenarioRunner(WorkloadActions, StateFaultHooks, ProbeWorkloads):
         return settle_orders(
             adapter, tags, self.topo.target.slo.fill_visible_s, venue_filled=venue_filled, workers=4
         )
-
-    def _wait(
-        self,
-        predicate: Callable[[], bool],
-        timeout: float,
-        what: str,
-        *,
-        check: str,
-        probe: Callable[[], Any],
-        extra: dict[str, Any] | None = None,
-    ) -> None:
-        """Wait for the middleware; past the bound it has failed `check`, with the last answer."""
-        deadline = time.monotonic() + timeout
-        while not predicate():
-            if time.monotonic() >= deadline:
-                last = probe()
-                raise MiddlewareFault(
-                    check,
-                    f"timed out after {timeout:g} s waiting for {what}",
-                    [{**(extra or {}), "last_answer": last.evidence(), "waited_s": timeout}],
-                )
-            time.sleep(0.1)

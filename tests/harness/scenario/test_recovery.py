@@ -11,12 +11,15 @@ from harness.scenario.recovery import (
     MIN_RECOVERY_S,
     MIN_STEADY_S,
     accepted_since,
+    not_driven,
     recovered,
+    refused_everything,
     wait_for_reacceptance,
     wait_for_recovery,
     wait_for_steady,
 )
-from tests.harness.checks.conftest import Recorder, fail, ok
+from scenarios import SCENARIOS
+from tests.harness.checks.conftest import Recorder, fail, info, ok
 
 CLEARED = 10.0
 
@@ -180,3 +183,33 @@ def test_the_phase_ends_once_an_order_is_accepted_within_the_slo() -> None:
     waited = wait_for_reacceptance(rec.history, lambda: CLEARED, now, slo_s=15.0)
     assert 0.5 <= waited < 1.2
     assert wait_for_reacceptance(rec.history, lambda: CLEARED, now, slo_s=15.0) < 0.05  # seen: no wait
+
+
+def test_a_steady_phase_where_every_answered_order_was_refused_counts_the_refusals() -> None:
+    rec = Recorder()
+    rec.op("t1", "place_order", {"client_order_id": "old"}, 1.0, ok(status=202))  # before the phase
+    rec.op("t1", "place_order", {"client_order_id": "a"}, 5.1, fail(503))
+    rec.op("t2", "place_order", {"client_order_id": "b"}, 5.2, fail(503))
+    rec.op("t2", "place_order", {"client_order_id": "c"}, 5.3, fail(422))
+    assert refused_everything(rec.history, 5.0) == {"503": 2, "422": 1}
+
+
+def test_one_accepted_or_one_unknown_order_means_the_faults_still_run() -> None:
+    accepted = Recorder()
+    accepted.op("t1", "place_order", {"client_order_id": "a"}, 5.1, fail(503))
+    accepted.op("t2", "place_order", {"client_order_id": "b"}, 5.2, ok(status=202))
+    assert refused_everything(accepted.history, 5.0) is None
+    hung = Recorder()  # a timeout is not a refusal: a hanging build is judged by the whole run
+    hung.op("t1", "place_order", {"client_order_id": "a"}, 5.1, fail(503))
+    hung.op("t2", "place_order", {"client_order_id": "b"}, 5.2, info())
+    assert refused_everything(hung.history, 5.0) is None
+    assert refused_everything(Recorder().history, 5.0) is None  # nothing answered: nothing to say
+
+
+def test_checks_not_driven_have_no_evidence_and_the_reason_names_the_refusals() -> None:
+    scenario = SCENARIOS["RITHMIC-ORDER-PLANT-DROP"]
+    why, verdicts = not_driven(scenario, {"503": 21})
+    assert "21 x 503" in why and "not injected" in why
+    assert [v.check for v in verdicts] == list(scenario.checks)
+    assert {v.status for v in verdicts} == {"no_evidence"}
+    assert all(v.evidence == [{"refused_in_steady_phase": {"503": 21}}] for v in verdicts)

@@ -72,3 +72,42 @@ def test_the_last_middleware_is_stopped_before_the_world_is_reset(
     result = ScenarioRunner(topology, seed=3).run(SCENARIOS["CQG-ORDER-FLOW"])
     assert alive_at_reset == [False]
     assert result.passed, [v.to_json() for v in result.verdicts if not v.passed]
+
+
+def test_a_build_that_refuses_every_order_when_nothing_is_broken_gets_no_fault(
+    topology: Topology, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Nothing a fault does could be judged: the scenario is inconclusive after its steady phase,
+    saying why, instead of running its faults and waiting out a recovery that cannot come."""
+    monkeypatch.setenv("REFMW_MUTANTS", "reject_all_orders")
+    result = ScenarioRunner(topology, seed=3).run(SCENARIOS["RITHMIC-ORDER-PLANT-DROP"])
+    assert result.status == "inconclusive"
+    assert result.timeline.windows == []
+    assert set(result.phases) == {"setup", "steady", "verdict"}
+    assert "were not injected" in result.missing_evidence[0], result.missing_evidence
+    assert {v.status for v in result.verdicts} == {"no_evidence"}
+    refused = result.verdicts[0].evidence[0]["refused_in_steady_phase"]
+    assert set(refused) == {"503"} and refused["503"] > 0
+
+
+def test_only_the_first_scenario_on_a_fresh_topology_keeps_the_middleware_it_started_with(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("REFMW_MUTANTS", raising=False)
+    scenario = SCENARIOS["WEBHOOK-DUPLICATE"]
+    with Topology(target.load("reference"), seed=4, backend="embedded") as topo:
+        assert topo.process is not None
+        first = topo.process.pid
+        assert ScenarioRunner(topo, seed=4).run(scenario).passed
+        assert topo.process.pid == first  # the world was already clean: no reset, no restart
+        assert ScenarioRunner(topo, seed=4).run(scenario).passed
+        assert topo.process.pid != first
+        # never when the middleware would not start as it did: the scenario's settings, another mutant
+        topo.untouched = True
+        assert not topo.claim_untouched({"REFMW_ORDER_TIMEOUT_S": "1"})
+        topo.untouched = True
+        monkeypatch.setenv("REFMW_MUTANTS", "reject_all_orders")
+        assert not topo.claim_untouched({})
+        monkeypatch.delenv("REFMW_MUTANTS")
+        topo.untouched = True
+        assert topo.claim_untouched({}) and not topo.claim_untouched({})  # once

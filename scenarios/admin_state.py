@@ -16,6 +16,9 @@ DEPLOY_CHECKS = (*ORDER_CHECKS, "acked_orders_durable", "admin_recovers", "recov
 # Stripe retries a failed delivery; these outlast a 5 s outage (1 + 2 + 4 + 4 + 4 s of backoff).
 OUTAGE_RETRY = {"max_attempts": 8, "base_delay_ms": 1000, "max_delay_ms": 4000}
 SLOW_VENUE = toxic("rithmic", "latency", for_s=4.0, stream="downstream", latency=300)
+# slower still for the drain: several orders, not one, are then in flight at the stop signal, so a
+# build that cuts them is caught every time (with one, a reply already on its way passed for drained)
+SLOWER_VENUE = toxic("rithmic", "latency", for_s=4.0, stream="downstream", latency=800)
 
 SCENARIOS = (
     Scenario(
@@ -228,7 +231,7 @@ SCENARIOS = (
         id="DEPLOY-GRACEFUL-RESTART",
         title="The middleware is redeployed (SIGTERM, drain, start) while orders are in flight",
         description=(
-            "Orders take 300 ms at the venue, so some are always in flight, when the middleware gets its "
+            "Orders take 800 ms at the venue, so several are always in flight, when the middleware gets its "
             "stop signal. It must drain: every request in flight completes or fails definitively. Traders' "
             "clients retry with the same client_order_id across the restart: no order may be duplicated."
         ),
@@ -236,9 +239,9 @@ SCENARIOS = (
         venue="middleware",
         fault_class="deployment",
         severity="blocker",
-        schedule=(SLOW_VENUE, deploy("graceful", at=1.0)),
+        schedule=(SLOWER_VENUE, deploy("graceful", at=1.0)),
         checks=(*DEPLOY_CHECKS, "drained_on_shutdown"),
-        traders=5,
+        traders=8,
         client_retry_rate=0.3,
         recovery_s=4.0,
     ),

@@ -2,7 +2,7 @@
 one of its mapped scenarios through a checker matching its documented class (scenarios/mutants.py),
 diagnosed as the cause it names.
 
-Slow (about 7 minutes on a 2-core box): `make mutants`. Each run is a real `uat gate` (its own
+Slow (about 9 minutes on a 2-core box): `make mutants`. Each run is a real `uat gate` (its own
 topology), three side by side (harness.testing.gate_lanes): the healthy build as the three shards of
 `--shard i/3` (balanced by expected duration), then one gate per mutant, three running at any time,
 each with REFMW_MUTANTS set for its own gate only.
@@ -26,7 +26,7 @@ from harness.testing import gate_lanes
 from scenarios import SCENARIOS
 from scenarios.mutants import MUTANT_KILLS, Kill
 
-pytestmark = [pytest.mark.slow]
+pytestmark = [pytest.mark.slow, pytest.mark.lanes]
 SEEDS = os.environ.get("UAT_MATRIX_SEEDS", os.environ.get("UAT_MATRIX_SEED", "7")).split()
 WALL: dict[str, float] = {"healthy": 0.0, "mutants": 0.0}
 HEALTHY: dict[str, dict[str, str]] = {}  # seed -> scenario -> its status on the healthy build

@@ -14,7 +14,7 @@ from scenarios import SCENARIOS, SUITES
 
 from .test_express_sample import TARGET_FILE, _missing
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.lanes]
 
 # bug -> (the scenario that must kill it, the checks that must fail)
 KILLS: dict[str, tuple[str, frozenset[str]]] = {

@@ -60,6 +60,7 @@ def test_bad_jobs_options_exit_2_before_anything_starts(tmp_path: Path, args: li
 
 
 @pytest.mark.slow
+@pytest.mark.lanes
 def test_two_jobs_run_side_by_side_and_merge_into_one_gate(tmp_path: Path) -> None:
     selection = [arg for sid in SELECTION for arg in ("--scenario", sid)]
     report = tmp_path / "r"
@@ -77,6 +78,7 @@ def test_two_jobs_run_side_by_side_and_merge_into_one_gate(tmp_path: Path) -> No
 
 
 @pytest.mark.slow
+@pytest.mark.lanes
 def test_ctrl_c_stops_every_job_and_leaves_nothing_behind(tmp_path: Path) -> None:
     def both_in_a_fault(seen: str) -> bool:  # a scenario of each job in its fault phase
         return (

@@ -14,7 +14,7 @@ import pytest
 
 from harness.testing import gate_lanes
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(300)]
+pytestmark = [pytest.mark.slow, pytest.mark.lanes, pytest.mark.timeout(300)]
 SCENARIO = "LATENCY-ORDER-PATH-SPIKE"  # jittered latency and client retries: several seeded draws
 ORDER_FIELDS = ("client_order_id", "symbol", "side", "qty", "order_type", "limit_price")
 

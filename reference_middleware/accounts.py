@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import zlib
 from typing import Any
 
 from . import db
@@ -27,6 +28,12 @@ _WORKING = "('pending_new', 'unknown', 'working', 'partially_filled')"
 
 def account_id_for(customer_id: str) -> str:
     return "ACC-" + customer_id.removeprefix("cus_")
+
+
+def cqg_account_for(account_id: str, cqg_accounts: tuple[int, ...]) -> int:
+    """The CQG account an account routed there trades in: spread over the login's accounts, since
+    CQG caps each one's order rate, and always the same one for the same account."""
+    return cqg_accounts[zlib.crc32(account_id.encode()) % len(cqg_accounts)]
 
 
 class AccountService:
@@ -106,7 +113,7 @@ class AccountService:
             elif key == "venue":
                 await self._check_route(account_id, value)
                 if value == "cqg":
-                    values.append(self.cfg.cqg_accounts[0])
+                    values.append(cqg_account_for(account_id, self.cfg.cqg_accounts))
                     sets.append(f"cqg_account = ${len(values) + 1}")
             elif key == "daily_loss_limit":  # money: a decimal string, never a binary float
                 try:

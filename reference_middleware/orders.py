@@ -355,10 +355,16 @@ class OrderService(Reconciliation):
     async def on_notification(self, m: Any) -> None:
         """An ExchangeOrderNotification (352): status, fill, reject or cancel."""
         tag = str(m.user_tag or "")
+        venue = str(getattr(m, "venue", "rithmic"))
+        # by our tag, else by the venue's order id at that venue only: Rithmic and CQG number their
+        # orders alike, and a CQG fill once landed on the Rithmic order that had the same number
         row = await self.pool.fetchrow(
-            "SELECT * FROM orders WHERE client_order_id = $1 OR (basket_id <> '' AND basket_id = $2)",
+            "SELECT * FROM orders WHERE client_order_id = $1 "
+            "OR (basket_id <> '' AND basket_id = $2 AND venue = $3) "
+            "ORDER BY client_order_id = $1 DESC LIMIT 1",
             tag,
             str(m.basket_id or ""),
+            venue,
         )
         if row is None:
             if self.buffer is not None and self.buffer.holds(tag):
@@ -375,7 +381,7 @@ class OrderService(Reconciliation):
                 price=float(m.fill_price),
                 source="live",
                 cumulative=int(m.total_fill_size) if m.total_fill_size else None,
-                venue=str(getattr(m, "venue", "rithmic")),
+                venue=venue,
             )
         elif kind == 6:
             reason = str(m.text or m.status or "rejected by exchange")

@@ -37,6 +37,8 @@ from .orders import OrderBook
 from .proto import webapi_pb2 as pb
 from .session import Logon, Session
 
+HOUSE_ACCOUNTS = (10001, 10002, 10003, 10004)  # the default login's accounts
+
 
 class CQGGateway(MockVenue):
     name = "cqg"
@@ -58,7 +60,9 @@ class CQGGateway(MockVenue):
         secret = random.Random(f"{seed}:cqg-password").getrandbits(48)
         self.users: dict[str, str] = {}
         self.user_accounts: dict[str, list[int]] = {}
-        for user, (password, accounts) in (users or {"uat-trader": (f"pw-{secret:012x}", [10001])}).items():
+        # the firm's login has several accounts: CQG caps orders per account (10 a second by default)
+        default = {"uat-trader": (f"pw-{secret:012x}", list(HOUSE_ACCOUNTS))}
+        for user, (password, accounts) in (users or default).items():
             self.users[user], self.user_accounts[user] = password, list(accounts)
         for i in range(1, traders + 1):
             self.users[f"trader{i:04d}"] = f"pw{i:04d}-{secret:012x}"

@@ -43,6 +43,12 @@ class CheckContext:
     sql_file: Path | None = None  # the target's reconciliation SQL (its `[checks] sql`), if it names one
     deployments: list[Deployment] = field(default_factory=list)  # the middleware's restarts, in order
     venue: str = "rithmic"  # the execution venue the scenario's traders trade on (its ledger is `ledger`)
+    # accounts that trade elsewhere than `venue` (a load run's CQG traders), each with its venue;
+    # `ledger` then joins the venues' ledgers (harness.load.venues)
+    account_venues: dict[str, str] = field(default_factory=dict)
+
+    def venue_of(self, account: str) -> str:
+        return self.account_venues.get(account, self.venue)
 
     def our_tags(self) -> set[str]:
         return {str(op.value["client_order_id"]) for op, _ in self.history.completions("place_order")}

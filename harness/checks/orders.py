@@ -86,7 +86,8 @@ def positions_reconcile(ctx: CheckContext) -> Verdict:
     mismatches = []
     for account in sorted(set(ctx.accounts.values())):
         outcome = ctx.adapter.positions(account)
-        actual = {p.symbol: p.net_qty for p in outcome.positions or () if p.venue == ctx.venue}
+        venue = ctx.venue_of(account)
+        actual = {p.symbol: p.net_qty for p in outcome.positions or () if p.venue == venue}
         symbols = {s for (a, s) in expected if a == account} | set(actual)
         for symbol in sorted(symbols):
             want, got = expected.get((account, symbol), 0), actual.get(symbol, 0)

@@ -80,6 +80,15 @@ def _duration(text: str) -> float:
     help="Risk limits set on every trader's account when onboarded, held against the venue's ledger "
     "(risk_limits_hold): max_order_qty=3,max_position=6,daily_loss_limit=1500. Needs set_limits.",
 )
+@click.option(
+    "--cqg-traders",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 20_000),
+    help="Traders whose accounts the back office routes to CQG when onboarded, spread over the "
+    "population; the invariants judge their orders against CQG's ledger. Needs route_account and a "
+    "target wired to the CQG mock.",
+)
 def load_command(
     profile_name: str,
     traders: int,
@@ -94,6 +103,7 @@ def load_command(
     report_dir: str | None,
     backend: str,
     limits_text: str | None,
+    cqg_traders: int,
 ) -> None:
     """Drive seeded traders at the middleware with Locust while faults play, then check the
     invariants. Exit 0 when every invariant holds and nothing failed outside a fault window."""
@@ -120,6 +130,8 @@ def load_command(
         load_population()  # a bad UAT_FIXTURES is the caller's mistake, named before anything starts
         if limits is not None and not target.adapter.supports("set_limits"):
             raise ValueError(f"--limits: the target {target.name} declares no set_limits operation")
+        if cqg_traders:
+            _check_cqg_traders(target, cqg_traders, shape.peak)
     except (TargetError, ScheduleError, ValueError, TargetRefused) as exc:
         raise UsageFailure(str(exc)) from None
     report = Path(report_dir or f"reports/load-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -140,6 +152,7 @@ def load_command(
                 seed=seed,
                 report_dir=report,
                 limits=limits,
+                cqg_traders=cqg_traders,
             )
             result = LoadRun(topo, options, progress=_Progress()).run()
     except LocustFailed as exc:
@@ -158,6 +171,11 @@ def load_command(
     )
     if summary.get("stream") != "measured":
         click.echo(f"  stream measures (quote age, order to fill): {summary.get('stream')}")
+    if cqg_traders:
+        click.echo(
+            "  by venue: "
+            + ", ".join(f"{v} {n['orders']} orders, {n['fills']} fills" for v, n in summary["venues"].items())
+        )
     for name, verdict in summary["invariants"].items():
         click.echo(f"  {verdict:4}  {name}")
     click.echo(f"  failures outside fault windows: {summary['failures_outside_faults']}")
@@ -182,6 +200,19 @@ def load_command(
         raise InfraFailure("the merged history is incomplete, so the verdicts above judge part of the run")
     if not result.passed:
         raise SystemExit(EXIT_FAILED)
+
+
+def _check_cqg_traders(target: Any, cqg_traders: int, peak: int) -> None:
+    """ValueError naming --cqg-traders when the target cannot route accounts to CQG, or the profile
+    has fewer traders than that."""
+    if not target.adapter.supports("route_account"):
+        raise ValueError(f"--cqg-traders: the target {target.name} declares no route_account operation")
+    if "cqg" not in (*target.venues, *target.wired):
+        raise ValueError(
+            f"--cqg-traders: the target {target.name} is not wired to the CQG mock ({{mocks.cqg...}})"
+        )
+    if cqg_traders > peak:
+        raise ValueError(f"--cqg-traders: {cqg_traders} is more than the profile's {peak} traders")
 
 
 def _hosts(url_template: str) -> list[str]:

@@ -19,6 +19,7 @@ import httpx
 from ..adapters import Adapter
 from ..scenario.model import Limits
 from .identities import Population, identity
+from .venues import CQG
 
 ONBOARD_TYPES = ["checkout.session.completed", "customer.subscription.created"]
 CONCURRENCY = 16
@@ -40,10 +41,14 @@ def onboard_population(
     progress: Callable[[int, int], None] | None = None,
     account_wait_s: float = ACCOUNT_WAIT_S,
     limits: Limits | None = None,
+    routed: frozenset[int] = frozenset(),
+    routed_accounts: dict[str, str] | None = None,
 ) -> float:
-    """Onboard traders 0..count-1 of `seed`, setting `limits` on each account it finds; seconds it
-    took. Raises OnboardingFailed naming the first traders left without an account, or the first
-    account whose limits the middleware refused."""
+    """Onboard traders 0..count-1 of `seed`, setting `limits` on each account it finds, and having
+    the back office route the accounts of the traders in `routed` to CQG (each one then goes into
+    `routed_accounts`, with its venue); seconds it took. Raises OnboardingFailed naming the first
+    traders left without an account, or the first account whose limits or route the middleware
+    refused."""
     began = time.monotonic()
     done = 0
     missing: list[str] = []  # customers left without an account
@@ -65,7 +70,10 @@ def onboard_population(
             while time.monotonic() < deadline:
                 accounts = adapter.accounts_for_customer(who.customer_id).accounts
                 if accounts:
-                    return None, _set_limits(adapter, accounts, limits)
+                    refusal = _set_limits(adapter, accounts, limits)
+                    if refusal is None and index in routed:
+                        refusal = _route(adapter, accounts, CQG, routed_accounts)
+                    return None, refusal
                 time.sleep(0.1)
             return who.customer_id, None
 
@@ -77,7 +85,9 @@ def onboard_population(
                 if progress is not None and (done % 250 == 0 or done == count):
                     progress(done, count)
     if refused:
-        raise OnboardingFailed(f"the middleware refused the risk limits of {len(refused)}: {refused[0]}")
+        raise OnboardingFailed(
+            f"the middleware refused the risk limits or route of {len(refused)}: {refused[0]}"
+        )
     if missing:
         raise OnboardingFailed(
             f"{len(missing)} of {count} traders have no account {account_wait_s:g} s after their Stripe "
@@ -94,4 +104,17 @@ def _set_limits(adapter: Adapter, accounts: tuple[str, ...], limits: Limits | No
         outcome = adapter.set_limits(account, **limits.to_json())
         if not outcome.ok:
             return f"account {account}: {outcome.evidence()}"
+    return None
+
+
+def _route(
+    adapter: Adapter, accounts: tuple[str, ...], venue: str, routed: dict[str, str] | None
+) -> str | None:
+    """None once every account is routed to `venue`; else what the middleware answered."""
+    for account in accounts:
+        outcome = adapter.route_account(account, venue)
+        if not outcome.ok:
+            return f"account {account} to {venue}: {outcome.evidence()}"
+        if routed is not None:
+            routed[account] = venue
     return None

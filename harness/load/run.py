@@ -42,6 +42,7 @@ from .schedule import Schedule
 from .shapes import Profile
 from .shipping import audit
 from .summary import RunFigures, summarize
+from .venues import CQG, DEFAULT_VENUE, joined_ledger, routed_indices
 from .wire import AdapterWire
 
 INVARIANTS = ("no_duplicate_order", "no_lost_fill", "positions_reconcile", "unknown_outcomes_resolve")
@@ -62,6 +63,7 @@ class LoadOptions:
     report_dir: Path = Path("reports/load")
     onboard_first: bool = True  # onboard the population before the load (see onboard.py)
     limits: Limits | None = None  # set on every account as it is onboarded; risk_limits_hold holds them
+    cqg_traders: int = 0  # traders whose accounts are routed to CQG when onboarded (venues.py)
 
 
 @dataclass
@@ -94,6 +96,7 @@ class LoadRun(StateFaultHooks):
         self.timeline = Timeline()
         self.cpu = CpuSampler({})
         self.onboarding_s = 0.0
+        self.account_venues: dict[str, str] = {}  # the accounts routed off Rithmic, with their venue
         self.state: StateFaults | None = None  # database faults, deployments, diagnosis sampling
 
     # FaultContext, so schedule steps apply here exactly as in scenarios.
@@ -137,6 +140,8 @@ class LoadRun(StateFaultHooks):
                     limits=options.limits,
                     population=load_population(),
                     progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
+                    routed=routed_indices(onboarded, options.cqg_traders),
+                    routed_accounts=self.account_venues,
                 )
             finally:
                 adapter.close()
@@ -171,7 +176,7 @@ class LoadRun(StateFaultHooks):
         try:
             history = History(started=self.timeline.started)
             merge(journal, history, faults_at=lambda t: self.timeline.active(t))
-            ledger = httpx.get(f"{self.control('rithmic')}/ledger", timeout=30, trust_env=False).json()
+            ledger = self._ledger()
             verdicts = self._judge(history, ledger)
             if self.state is not None:
                 self.state.diagnose(verdicts, None)
@@ -197,6 +202,7 @@ class LoadRun(StateFaultHooks):
             onboarding_s=self.onboarding_s,
             journal=audit(journal, options.remote_workers),
             stream=self.topo.target.adapter.supports("stream"),
+            venues=self._venues(),
         )
         summary = summarize(history, verdicts, figures)
         (report / "load-summary.json").write_text(json.dumps(summary, indent=2))
@@ -212,6 +218,18 @@ class LoadRun(StateFaultHooks):
         )
         write_results(report / "allure-results", verdicts, facts)
         return LoadResult(summary, verdicts, history, self.timeline, figures.stats)
+
+    def _venues(self) -> tuple[str, ...]:
+        return (DEFAULT_VENUE, CQG) if self.options.cqg_traders else (DEFAULT_VENUE,)
+
+    def _ledger(self) -> dict[str, Any]:
+        """The venues' ledgers as the Locust processes left them: Rithmic's, or, with traders on CQG,
+        both joined (each entry marked with its venue)."""
+        ledgers = {
+            venue: httpx.get(f"{self.control(venue)}/ledger", timeout=30, trust_env=False).json()
+            for venue in self._venues()
+        }
+        return ledgers[DEFAULT_VENUE] if len(ledgers) == 1 else joined_ledger(ledgers)
 
     def _locust_env(self, journal: Path, onboarded: int) -> dict[str, str]:
         """The master's (or the one process's) settings; it forwards them to every worker."""
@@ -362,6 +380,7 @@ class LoadRun(StateFaultHooks):
                 orders,
                 extras=extras,
                 deployments=deployments,
+                account_venues=dict(self.account_venues),
             )
             return [CHECKERS[name](ctx) for name in self._invariants(history)]
         finally:

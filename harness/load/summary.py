@@ -14,6 +14,7 @@ from .locust_csv import HTTP_METHODS, writes
 from .phases import split_by_phase
 from .schedule import Schedule
 from .shapes import Profile
+from .venues import per_venue
 
 INVARIANT_WORDS = {"passed": "pass", "failed": "fail", "no_evidence": "no evidence", "skipped": "skip"}
 
@@ -38,6 +39,7 @@ class RunFigures:
     onboarding_s: float
     journal: dict[str, Any]  # shipping.audit()
     stream: bool = True  # the target declares a stream: quote age and order-to-fill are measured on it
+    venues: tuple[str, ...] = ("rithmic",)  # where the traders traded (`ledger` joins theirs when several)
 
 
 def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dict[str, Any]:
@@ -73,6 +75,7 @@ def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dic
             for f in run.ledger.get("fills", [])
             if f.get("client_tag") in ours and not f.get("duplicate_of")
         ),
+        "venues": per_venue(run.ledger, run.venues),
         "order_ack_ms": percentiles(by_name.get("order ack")),
         "order_to_fill_ms": percentiles(by_name.get("order to fill")),
         # Cancels asked for, and taken by the venue (the rest had filled or ended first).

@@ -63,6 +63,20 @@ def test_limits_on_a_target_that_cannot_set_them_exit_2(tmp_path: Path) -> None:
     assert result.exit_code == 2 and "declares no set_limits operation" in result.output, result.output
 
 
+def test_cqg_traders_need_a_target_that_routes_to_cqg_and_enough_traders(tmp_path: Path) -> None:
+    target = tmp_path / "plain.toml"
+    target.write_text(
+        'name = "plain"\n[start]\ncommand = ["true"]\n[ready]\nurl = "http://127.0.0.1:9/health"\n'
+        + adapter_toml("http://127.0.0.1:9")
+    )
+    cannot = CliRunner().invoke(main, [*BASE, "--target", str(target), "--cqg-traders", "2"])
+    assert cannot.exit_code == 2, cannot.output
+    assert "--cqg-traders: the target plain declares no route_account operation" in cannot.output
+    too_many = CliRunner().invoke(main, [*BASE, "--cqg-traders", "6"])
+    assert too_many.exit_code == 2, too_many.output
+    assert "--cqg-traders: 6 is more than the profile's 5 traders" in too_many.output
+
+
 def test_load_against_a_host_off_loopback_is_refused(tmp_path: Path) -> None:
     target = tmp_path / "far.toml"
     target.write_text(
@@ -137,6 +151,31 @@ def test_a_short_run_reports_and_passes(tmp_path: Path, monkeypatch: pytest.Monk
     assert summary["invariants"]["risk_limits_hold"] == "pass", summary["invariants"]
     assert "account(s) locked at the daily loss limit" in summary["invariant_summaries"]["risk_limits_hold"]
     assert "traders" in proc.stderr and f"report: {report}" in proc.stdout
+
+
+@pytest.mark.slow
+def test_traders_routed_to_cqg_trade_there_and_are_judged_against_its_ledger(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UAT_FIXTURES", str(busy_desk(tmp_path / "fixtures")))
+    report = tmp_path / "report"
+    args = [*BASE, "--traders", "6", "--cqg-traders", "3", "--duration", "12", "--backend", "embedded"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "--log-level", "warning", *args, "--report", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    summary = json.loads((report / "load-summary.json").read_text())
+    venues = summary["venues"]
+    assert set(venues) == {"rithmic", "cqg"}, venues
+    assert all(v["orders"] > 0 and v["fills"] > 0 for v in venues.values()), venues  # both traded
+    assert summary["fills"] == sum(v["fills"] for v in venues.values())
+    assert set(summary["invariants"].values()) == {"pass"}, summary["invariant_summaries"]
+    reconciled = summary["invariant_summaries"]["positions_reconcile"]
+    assert "6 account(s)" in reconciled, reconciled  # each against its own venue's fills
+    assert "by venue: cqg" in proc.stdout
 
 
 def test_an_unreadable_traders_fixture_exits_2_naming_it(

@@ -147,6 +147,9 @@ class AccountService:
             raise ValueError(
                 "venue: CQG is not configured on this service (REFMW_CQG_URL, REFMW_CQG_ACCOUNTS)"
             )
+        current = await self.pool.fetchval("SELECT venue FROM accounts WHERE id = $1", account_id)
+        if current == venue:
+            return  # already there: nothing moves, so its working orders may stay
         working = await self.pool.fetchval(
             f"SELECT count(*) FROM orders WHERE account_id = $1 AND status IN {_WORKING}", account_id
         )

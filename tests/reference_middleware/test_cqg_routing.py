@@ -78,6 +78,8 @@ def test_a_resting_order_at_cqg_is_cancelled_there_and_the_account_may_then_move
     assert placed.status_code == 202, placed.text
     busy = routed.http.patch(url, json={"venue": "rithmic"})
     assert busy.status_code == 400 and "working" in busy.json()["error"], busy.text
+    stay = routed.http.patch(url, json={"venue": "cqg"})  # where it is already: nothing moves
+    assert stay.status_code == 200 and stay.json()["venue"] == "cqg", stay.text
     cancelled = routed.http.delete(f"{routed.base}/v1/orders/cqg-rest-1")
     assert cancelled.status_code == 202, cancelled.text
     order = wait_for(lambda: routed.get_order("cqg-rest-1"), lambda o: o["status"] == "cancelled", 10)

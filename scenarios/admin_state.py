@@ -18,7 +18,7 @@ OUTAGE_RETRY = {"max_attempts": 8, "base_delay_ms": 1000, "max_delay_ms": 4000}
 SLOW_VENUE = toxic("rithmic", "latency", for_s=4.0, stream="downstream", latency=300)
 # slower still for the drain: several orders, not one, are then in flight at the stop signal, so a
 # build that cuts them is caught every time (with one, a reply already on its way passed for drained)
-SLOWER_VENUE = toxic("rithmic", "latency", for_s=4.0, stream="downstream", latency=800)
+SLOWER_VENUE = toxic("rithmic", "latency", for_s=4.0, stream="downstream", latency=1200)
 
 SCENARIOS = (
     Scenario(
@@ -231,7 +231,7 @@ SCENARIOS = (
         id="DEPLOY-GRACEFUL-RESTART",
         title="The middleware is redeployed (SIGTERM, drain, start) while orders are in flight",
         description=(
-            "Orders take 800 ms at the venue, so several are always in flight, when the middleware gets its "
+            "Orders take 1.2 s at the venue, so several are always in flight, when the middleware gets its "
             "stop signal. It must drain: every request in flight completes or fails definitively. Traders' "
             "clients retry with the same client_order_id across the restart: no order may be duplicated."
         ),
@@ -241,7 +241,7 @@ SCENARIOS = (
         severity="blocker",
         schedule=(SLOWER_VENUE, deploy("graceful", at=1.0)),
         checks=(*DEPLOY_CHECKS, "drained_on_shutdown"),
-        traders=8,
+        traders=5,
         client_retry_rate=0.3,
         recovery_s=4.0,
     ),

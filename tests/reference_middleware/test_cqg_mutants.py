@@ -11,12 +11,13 @@ from .mutant_cases import Outcome, Scenario, case_tests
 CQG_PONG_DEADLINE_S = 4.0  # the reference's pong deadline; its pings go every 2 s
 
 
-def _routed(env: Env) -> str:
+def _routed(env: Env) -> int:
+    """Routes a new trader's account to CQG; the CQG account it trades in there."""
     _, account = env.onboard()
     answer = env.http.patch(f"{env.base}/v1/accounts/{account}", json={"venue": "cqg"})
     assert answer.status_code == 200, answer.text
     env.account = account
-    return account
+    return int(answer.json()["cqg_account"])
 
 
 def _venue_positions(env: Env, account: int) -> dict[str, int]:
@@ -25,11 +26,11 @@ def _venue_positions(env: Env, account: int) -> dict[str, int]:
 
 
 def cqg_decimal_exponent_ignored(env: Env) -> Outcome:
-    _routed(env)
+    at_cqg = _routed(env)
     env.arm(env.cqg_ctl, "scaled_decimals", {"exponent": -2})
     assert env.order("cqg-dec-1", qty=2).status_code == 202
     ours = wait_for(lambda: env.positions(venue="cqg"), bool, 8)
-    theirs = _venue_positions(env, env.mocks["cqg"]["accounts"][0])
+    theirs = _venue_positions(env, at_cqg)
     return ours == theirs == {"ESZ6": 2}, f"ours {ours} vs CQG's {theirs}"
 
 

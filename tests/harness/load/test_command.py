@@ -53,22 +53,24 @@ def test_bad_limits_exit_2_naming_the_key(limits: str, message: str) -> None:
     assert result.exit_code == 2 and message in result.output, result.output
 
 
-def test_limits_on_a_target_that_cannot_set_them_exit_2(tmp_path: Path) -> None:
+def _plain_target(tmp_path: Path) -> Path:
+    """A target file with the required operations only (no set_limits, no route_account)."""
     target = tmp_path / "plain.toml"
     target.write_text(
         'name = "plain"\n[start]\ncommand = ["true"]\n[ready]\nurl = "http://127.0.0.1:9/health"\n'
         + adapter_toml("http://127.0.0.1:9")
     )
+    return target
+
+
+def test_limits_on_a_target_that_cannot_set_them_exit_2(tmp_path: Path) -> None:
+    target = _plain_target(tmp_path)
     result = CliRunner().invoke(main, [*BASE, "--target", str(target), "--limits", "max_position=3"])
     assert result.exit_code == 2 and "declares no set_limits operation" in result.output, result.output
 
 
 def test_cqg_traders_need_a_target_that_routes_to_cqg_and_enough_traders(tmp_path: Path) -> None:
-    target = tmp_path / "plain.toml"
-    target.write_text(
-        'name = "plain"\n[start]\ncommand = ["true"]\n[ready]\nurl = "http://127.0.0.1:9/health"\n'
-        + adapter_toml("http://127.0.0.1:9")
-    )
+    target = _plain_target(tmp_path)
     cannot = CliRunner().invoke(main, [*BASE, "--target", str(target), "--cqg-traders", "2"])
     assert cannot.exit_code == 2, cannot.output
     assert "--cqg-traders: the target plain declares no route_account operation" in cannot.output

@@ -45,14 +45,15 @@ faults-demo: $(STAMP)
 ## compiled first: where PYTHONDONTWRITEBYTECODE is set, each of the thousand-odd processes the tests
 ## start (gates, middlewares, mocks) would otherwise compile them again. The fast tests mostly wait
 ## on processes they start, so they run on both cores (pytest-xdist: 5.4 min against 9); so do the
-## slow end-to-end tests that run one gate or middleware at a time (the container tests on one
-## worker: they share the Docker engine); then the ones that run their own gates side by side
-## (`lanes`), alone; then the fuzz suites, CPU-bound and independent, on both cores.
+## slow end-to-end tests that run one gate or middleware at a time; then, alone, the ones that run
+## their own gates side by side (`lanes`) and the container tests (`docker`: they share one engine,
+## and each checks that no harness container is left, so two at once would see each other's); then
+## the fuzz suites, CPU-bound and independent, on both cores.
 test: lint typecheck $(NODE_STAMP) express-sample
 	$(BIN)/python -m compileall -q harness mocks reference_middleware scenarios
 	$(BIN)/python -m pytest -m "not slow and not fuzz" -n 2
-	$(BIN)/python -m pytest -m "slow and not fuzz and not lanes" -n 2 --dist loadgroup
-	$(BIN)/python -m pytest -m "lanes"
+	$(BIN)/python -m pytest -m "slow and not fuzz and not lanes and not docker" -n 2
+	$(BIN)/python -m pytest -m "slow and not fuzz and (lanes or docker)"
 	$(BIN)/python -m pytest -m fuzz -n 2
 
 ## test-fast: the development loop, without the slow end-to-end suites

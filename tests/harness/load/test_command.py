@@ -174,9 +174,9 @@ def test_traders_routed_to_cqg_trade_there_and_are_judged_against_its_ledger(
     assert set(venues) == {"rithmic", "cqg"}, venues
     assert all(v["orders"] > 0 and v["fills"] > 0 for v in venues.values()), venues  # both traded
     assert summary["fills"] == sum(v["fills"] for v in venues.values())
+    # positions_reconcile passing with fills at CQG: a CQG account held against Rithmic's fills (or
+    # its CQG position against Rithmic's) would differ
     assert set(summary["invariants"].values()) == {"pass"}, summary["invariant_summaries"]
-    reconciled = summary["invariant_summaries"]["positions_reconcile"]
-    assert "6 account(s)" in reconciled, reconciled  # each against its own venue's fills
     assert "by venue: cqg" in proc.stdout
 
 

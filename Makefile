@@ -73,6 +73,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rithmic_order_rtt.py
 	$(BIN)/python bench/rithmic_fanout.py
 	$(BIN)/python bench/cqg_fanout.py
+	$(BIN)/python bench/cqg_order_rtt.py
 	$(BIN)/python bench/rithmic_matching.py
 	$(BIN)/python bench/mock_step_history.py
 	$(BIN)/python bench/flood.py

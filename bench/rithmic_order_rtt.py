@@ -15,7 +15,6 @@ import asyncio
 import json
 import logging
 import signal
-import statistics
 import subprocess
 import sys
 import time
@@ -23,7 +22,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
-from _common import fault_plane, percentile
+from _common import direct_and_proxied, print_round_trips
 from async_rithmic import OrderType, RetrySettings, RithmicClient, SysInfraType, TransactionType
 
 
@@ -81,24 +80,9 @@ def main() -> None:
     ap.add_argument("--blocks", type=int, default=4)
     args = ap.parse_args()
     logging.getLogger("rithmic").setLevel(logging.WARNING)
-    with gateway() as info, fault_plane() as plane:
-        upstream = info["url"].removeprefix("ws://")
-        proxy = plane.create_proxy("rithmic", upstream=upstream)
-        proxied_url = f"ws://127.0.0.1:{proxy.port}"
-        results: dict[str, list[float]] = {"direct": [], "proxied": []}
-        per_block = max(args.orders // args.blocks, 10)
-        for block in range(args.blocks):
-            for name, url in (("direct", info["url"]), ("proxied", proxied_url)):
-                results[name] += asyncio.run(round_trips(url, info, per_block + 5, f"{name}{block}"))
-    print(f"submit_order() -> fill notification, {len(results['direct'])} market orders each, no toxics")
-    print(f"{'path':>8} {'p50 ms':>8} {'p99 ms':>8} {'mean ms':>8}")
-    for name, values in results.items():
-        mean = statistics.mean(values) * 1000
-        p50, p99 = percentile(values, 50) * 1000, percentile(values, 99) * 1000
-        print(f"{name:>8} {p50:>8.3f} {p99:>8.3f} {mean:>8.3f}")
-    d, p = results["direct"], results["proxied"]
-    ratio50, ratio99 = percentile(p, 50) / percentile(d, 50), percentile(p, 99) / percentile(d, 99)
-    print(f"ratio proxied/direct: p50 {ratio50:.2f}, p99 {ratio99:.2f}")
+    with gateway() as info:
+        results = direct_and_proxied("rithmic", info, round_trips, args.orders, args.blocks)
+    print_round_trips("submit_order() -> fill notification", results)
 
 
 if __name__ == "__main__":

@@ -23,7 +23,7 @@ a build that recovers in time costs nothing more, one that does not costs the SL
 A build that refused every order it answered in the steady phase, before any fault, gives the faults
 nothing to break: `refused_everything` says so, and the runner then injects nothing and waits out no
 recovery. The scenario is inconclusive at once, naming the answers it got (a build that refuses all
-orders went from about 20 s a scenario to its 2 s steady phase). An order still unanswered is not a
+orders went from about 19 s a scenario to about 5, set-up included). An order still unanswered is not a
 refusal, so a build that hangs still runs the whole scenario and fails its checks with the evidence."""
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import time
 from typing import Any
 
@@ -144,7 +145,9 @@ class Hub:
         """The symbol's quote message; a stale one also says how old it is."""
         quote = self.quotes[symbol]
         if quote["stale"]:
-            quote = {**quote, "age_s": round(time.time() - float(quote["at"]), 3)}
+            # rounded up to the millisecond: it was flagged for being older than the bound, and a
+            # round to nearest could state exactly the bound (1.0004 s as 1.0 with a 1 s bound)
+            quote = {**quote, "age_s": math.ceil((time.time() - float(quote["at"])) * 1000) / 1000}
         return json.dumps({"type": "quote", "quote": quote})
 
     def _subscribers(self, symbol: str) -> set[Client]:

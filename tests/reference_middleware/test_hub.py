@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import time
 
 from reference_middleware.hub import FLUSH_BATCH, STREAM_QUEUE, Hub
 
@@ -104,3 +105,11 @@ def test_a_paced_flush_reaches_every_client_and_lets_the_loop_read_its_sockets_b
     delivered, sent, offered_when_woken = asyncio.run(scenario())
     assert delivered == 5000 and sent == 5000
     assert offered_when_woken and 0 < offered_when_woken[0] <= FLUSH_BATCH
+
+
+def test_a_stale_quote_states_an_age_above_its_bound_never_the_bound_itself() -> None:
+    hub = Hub(stale_quote_s=1.0)
+    hub.on_quote({"symbol": "ESZ6", "exchange": "CME", "bid_price": 1.0, "ask_price": 1.25})
+    hub.quotes["ESZ6"].update(at=time.time() - 1.00001, stale=True)  # just past the bound
+    age = json.loads(hub._quote_text("ESZ6"))["quote"]["age_s"]
+    assert age > 1.0 and hub.is_stale(age), age

@@ -161,7 +161,7 @@ def test_traders_routed_to_cqg_trade_there_and_are_judged_against_its_ledger(
 ) -> None:
     monkeypatch.setenv("UAT_FIXTURES", str(busy_desk(tmp_path / "fixtures")))
     report = tmp_path / "report"
-    args = [*BASE, "--traders", "6", "--cqg-traders", "3", "--duration", "12", "--backend", "embedded"]
+    args = [*BASE, "--traders", "10", "--cqg-traders", "5", "--duration", "20", "--backend", "embedded"]
     proc = subprocess.run(
         [sys.executable, "-m", "harness", "--log-level", "warning", *args, "--report", str(report)],
         capture_output=True,

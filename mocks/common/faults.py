@@ -195,16 +195,25 @@ class FaultContext(Protocol):
 
 
 def take_matching(
-    venue: FaultContext, name: str, *, event: str | None = None, path: str | None = None, **detail: Any
+    venue: FaultContext,
+    name: str,
+    *,
+    event: str | None = None,
+    path: str | None = None,
+    method: str | None = None,
+    **detail: Any,
 ) -> ArmedFault | None:
     """Use up one firing of fault `name` if it is armed for this event (its `event` param, when set)
-    or this path (its `path` param, a prefix, when set), and log it as `fault_fired`. The webhook
-    senders (DocuSign, Rippling) match their delivery faults to an event and their REST faults to a
-    path this way."""
+    or this path (its `path` param, a prefix, when set) and method (its `method` param, when set),
+    and log it as `fault_fired`. The webhook senders (DocuSign, Rippling) match their delivery
+    faults to an event and their REST faults to a path this way."""
 
     def aimed_here(fault: ArmedFault) -> bool:
         wanted_event = fault.params.get("event")
         if event is not None and wanted_event is not None and wanted_event != event:
+            return False
+        wanted_method = fault.params.get("method")
+        if method is not None and wanted_method and wanted_method.upper() != method.upper():
             return False
         prefix = fault.params.get("path")
         return path is None or not prefix or path.startswith(prefix)

@@ -20,6 +20,7 @@ from .retcodes import LOGIN_EXISTS, LOGINS_EXHAUSTED, NO_MONEY, NOT_FOUND, MT5Er
 EXTRA_FIELDS = ("Email", "Phone", "Country", "City", "State", "ZipCode", "Address", "Company", "Comment")
 MAX_LEVERAGE = 10_000
 MAX_COMMENT = 128
+MAX_RIGHTS = 2**32 - 1
 SEED_DEPOSITS = (Decimal("10000.00"), Decimal("25000.00"), Decimal("50000.00"), Decimal("100000.00"))
 
 
@@ -61,10 +62,14 @@ class Accounts:
         user = self._create(login, name, group, leverage)
         user.extra = extra
         user.has_investor_password = bool(investor)
+        if params.has("Rights"):
+            user.rights = params.integer("Rights", high=MAX_RIGHTS)
         return user
 
     def update(self, params: Params) -> MT5User:
-        """user/update: Login required; Name, Group, Leverage and the extra fields change when given.
+        """user/update: Login required; Name, Group, Leverage, Rights and the extra fields change when given.
+
+        Rights is MT5's bit mask: clearing USER_RIGHT_ENABLED (1) disables the account.
 
         Balance, Credit and Registration are read-only here (only trade/balance moves money), and
         are ignored like any field the mock does not model.
@@ -76,7 +81,8 @@ class Accounts:
             params.integer("Leverage", low=1, high=MAX_LEVERAGE) if params.has("Leverage") else user.leverage
         )
         extra = {f: params.text(f, required=False) for f in EXTRA_FIELDS if params.has(f)}
-        user.name, user.group, user.leverage = name, group, leverage
+        rights = params.integer("Rights", high=MAX_RIGHTS) if params.has("Rights") else user.rights
+        user.name, user.group, user.leverage, user.rights = name, group, leverage, rights
         user.extra.update(extra)
         return user
 

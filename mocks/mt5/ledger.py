@@ -17,6 +17,7 @@ from mocks.common import Ledger
 BALANCE = 2  # deal action of a deposit or withdrawal
 CREDIT = 3  # deal action of a credit in or out
 ZERO = Decimal("0.00")
+USER_RIGHT_ENABLED = 1  # MT5's rights bit: clear, the account is disabled (it may not connect or trade)
 
 
 def money(value: Decimal) -> str:
@@ -34,6 +35,11 @@ class MT5User:
     credit: Decimal = ZERO
     extra: dict[str, str] = field(default_factory=dict)  # Email, Phone, Country … as given
     has_investor_password: bool = False
+    rights: int = USER_RIGHT_ENABLED  # a bit mask; the mock models only USER_RIGHT_ENABLED
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.rights & USER_RIGHT_ENABLED)
 
     def to_wire(self) -> dict[str, str]:
         """The user as user/get answers it: every value a string, as MT5's Web API sends them."""
@@ -45,6 +51,7 @@ class MT5User:
             "Balance": money(self.balance),
             "Credit": money(self.credit),
             "Registration": str(self.registration),
+            "Rights": str(self.rights),
             **self.extra,
         }
 
@@ -57,6 +64,10 @@ class MT5User:
             "balance": money(self.balance),
             "credit": money(self.credit),
             "registration": self.registration,
+            "email": self.extra.get("Email"),  # how the lifecycle's checkers find a trader's login
+            "extra": dict(self.extra),
+            "rights": self.rights,
+            "enabled": self.enabled,
         }
 
 

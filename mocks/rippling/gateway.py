@@ -2,7 +2,8 @@
 
 In order, each answering on its own:
 1. armed `status` fault: that HTTP status with the error body (429 with `Retry-After`);
-2. armed `slow` fault: the request waits `delay_ms`, then goes on;
+2. armed `slow` fault: the request waits `delay_ms`, then goes on, even when the client has given up
+   meanwhile (a request, once received, always executes);
 3. no `Authorization` header: 401 `unauthorized`; anything but `Bearer <a configured token>`:
    401 `invalid_token`.
 aiohttp's own errors (no such path, wrong method, a body over the size limit) are rewritten into the
@@ -18,6 +19,7 @@ from typing import Any, Protocol
 from aiohttp import web
 
 from mocks.common import EventLog, FaultBook
+from mocks.common.body import read_whole
 from mocks.common.faults import take_matching
 
 from .errors import RipplingError, default_code, error_response
@@ -53,7 +55,7 @@ def _http_error(exc: web.HTTPException, request: web.Request) -> web.Response:
 
 async def _admit(context: GatewayContext, request: web.Request) -> None:
     """Faults, then authentication: a RipplingError for the first that fails."""
-    failing = take_matching(context, "status", path=request.path)
+    failing = take_matching(context, "status", path=request.path, method=request.method)
     if failing is not None:
         status = failing.params["status"]
         code, message = default_code(status)
@@ -61,8 +63,9 @@ async def _admit(context: GatewayContext, request: web.Request) -> None:
         if status == 429:
             raised.headers["Retry-After"] = str(failing.params["retry_after_s"])
         raise raised
-    slow = take_matching(context, "slow", path=request.path)
+    slow = take_matching(context, "slow", path=request.path, method=request.method)
     if slow is not None:
+        await read_whole(request)  # received in full before the wait, so it survives its client leaving
         await asyncio.sleep(slow.params["delay_ms"] / 1000)
     header = request.headers.get("Authorization", "").strip()
     if not header:

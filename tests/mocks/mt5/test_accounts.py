@@ -243,3 +243,19 @@ def test_balance_for_an_unknown_login_is_13(manager: Manager) -> None:
 def test_amounts_round_to_the_cent(manager: Manager, control: httpx.Client, seeded: list[int]) -> None:
     assert retcode(manager.balance(seeded[0], 2, "10.005", "round")) == "0 Done"
     assert _deals(control, seeded[0])[-1]["amount"] == "10.01"
+
+
+def test_rights_disable_a_user_and_are_kept(manager: Manager, control: httpx.Client) -> None:
+    added = manager.post("/api/user/add", {**NEW_USER, "Login": 700010}).json()["answer"]
+    assert added["Rights"] == "1"  # USER_RIGHT_ENABLED by default
+    r = manager.post("/api/user/update", {"Login": 700010, "Rights": 0})
+    assert retcode(r) == "0 Done" and r.json()["answer"]["Rights"] == "0"
+    row = next(u for u in ledger(control)["users"] if u["login"] == 700010)
+    assert row["rights"] == 0 and row["enabled"] is False
+    assert manager.post("/api/user/update", {"Login": 700010, "Rights": -1}).json() == {
+        "retcode": "3 Invalid parameters"
+    }
+    assert (
+        manager.post("/api/user/add", {**NEW_USER, "Login": 700011, "Rights": 0}).json()["answer"]["Rights"]
+        == "0"
+    )

@@ -41,6 +41,33 @@ def test_slow_delays_the_answer(rest: httpx.Client, control: httpx.Client) -> No
     assert time.monotonic() - started < 0.25
 
 
+def test_a_slow_create_the_client_gave_up_on_still_creates(rest: httpx.Client, control: httpx.Client) -> None:
+    """A real server never notices a client that left: the timed-out create lands anyway."""
+    arm(control, "slow", params={"delay_ms": 600, "path": "/workers"}, count=1)
+    body = {"first_name": "Ann", "last_name": "Late", "work_email": "late@firm.test"}
+    try:
+        rest.post("/workers", json=body, timeout=0.2)
+        raise AssertionError("the slow answer came within the client's timeout")
+    except httpx.TimeoutException:
+        pass
+    wait_until(
+        lambda: any(w["work_email"] == "late@firm.test" for w in control.get("/ledger").json()["workers"])
+    )
+
+
+def test_a_fault_aimed_at_a_method_spares_the_others(rest: httpx.Client, control: httpx.Client) -> None:
+    """A slow create without a slow lookup: the look-up-before-retry path is then exercised for real."""
+    arm(control, "slow", params={"delay_ms": 400, "path": "/workers", "method": "POST"}, count=1)
+    started = time.monotonic()
+    assert rest.get("/workers").status_code == 200
+    assert time.monotonic() - started < 0.3  # the lookup is not the one aimed at
+    started = time.monotonic()
+    hire(rest)
+    assert time.monotonic() - started >= 0.39
+    bad = control.post("/faults", json={"fault": "slow", "params": {"method": "FETCH"}})
+    assert bad.status_code == 400 and "method" in bad.text
+
+
 def test_duplicate_delivers_the_same_body_twice(
     rest: httpx.Client, control: httpx.Client, receiver: Receiver
 ) -> None:

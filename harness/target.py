@@ -19,6 +19,7 @@ from .security.secretspec import SecretsSpec, parse_secrets
 from .security.spec import SecuritySpec, parse_security
 from .targetfaults import DatabaseSpec, DeploySpec, parse_database, parse_deploy
 from .targetfields import Fields, TargetError
+from .targetlifecycle import LifecycleSpec, parse_lifecycle
 from .targetslo import Slo, parse_slo
 
 __all__ = ["Slo", "Target", "TargetError", "load", "parse", "render_template", "resolve"]
@@ -71,6 +72,7 @@ class Target:
     contract: ContractSpec | None = None  # its OpenAPI spec for `uat contract` (`[contract]`)
     security: SecuritySpec = field(default_factory=SecuritySpec)  # `[security]`: what its suite may assume
     secrets: SecretsSpec | None = None  # `[secrets]`: a source it re-reads, for rotation
+    lifecycle: LifecycleSpec | None = None  # `[lifecycle]`: its Zaps on the bus, the provisioning bound
 
     def offers(self) -> tuple[str, ...]:
         """Scenario needs met by the file itself: its venues; the database link (always proxied); SQL
@@ -90,6 +92,7 @@ class Target:
             *contract,
             *self.security.offers(),
             *(self.secrets.offers() if self.secrets is not None else ()),
+            *(self.lifecycle.offers() if self.lifecycle is not None else ()),
         )
 
     @property
@@ -118,6 +121,9 @@ def render_template(text: str, values: dict[str, Any], where: str, source: str) 
     def lookup(match: re.Match[str]) -> str:
         node: Any = values
         for part in match.group(1).split("."):
+            if isinstance(node, list) and part.isdigit() and int(part) < len(node):
+                node = node[int(part)]  # `{mocks.docusign.templates.0.templateId}`
+                continue
             if not isinstance(node, dict) or part not in node:
                 raise TargetError(
                     source,
@@ -125,6 +131,8 @@ def render_template(text: str, values: dict[str, Any], where: str, source: str) 
                     f"unknown placeholder {{{match.group(1)}}}; known roots: {', '.join(sorted(values))}",
                 )
             node = node[part]
+        if isinstance(node, list) and all(isinstance(item, str | int) for item in node):
+            return ",".join(str(item) for item in node)  # `{mocks.docusign.hmac_keys}`: comma-separated
         return str(node)
 
     return _PLACEHOLDER.sub(lookup, text)
@@ -257,12 +265,19 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
     contract = parse_contract(top.table("contract"), base)
     security = parse_security(top.table("security"))
     secrets = parse_secrets(top.table("secrets"), image=image is not None)
-    wired = _wired(command, {**env, **(secrets.values if secrets else {})})  # what the source names too
+    lifecycle = parse_lifecycle(top.table("lifecycle"), base)
+    named = {**env, **(secrets.values if secrets else {})}
+    named.update({f"lifecycle.{k}": v for k, v in (lifecycle.values if lifecycle else {}).items()})
+    # the bus carries the lifecycle's Zaps, so a [lifecycle] needs it whatever the env names
+    wired = _wired(command, named) + (("zapier",) if lifecycle else ())
+    wired = tuple(dict.fromkeys(wired))  # what the source names too
     top.no_unknown()
     templated = [(f"start.command[{i}]", part) for i, part in enumerate(command)]
     templated += [(f"env.{key}", value) for key, value in env.items()]
     secret_values = secrets.values if secrets else {}
     templated += [(f"secrets.values.{key}", value) for key, value in secret_values.items()]
+    lifecycle_values = lifecycle.values if lifecycle else {}
+    templated += [(f"lifecycle.set.{key}", value) for key, value in lifecycle_values.items()]
     for where, text in templated:
         check_placeholders(text, where, source)
         if image and "{python}" in text:
@@ -316,6 +331,7 @@ def parse(data: dict[str, Any], source: str, base: Path = Path(".")) -> Target:
         contract=contract,
         security=security,
         secrets=secrets,
+        lifecycle=lifecycle,
     )
 
 

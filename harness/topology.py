@@ -21,6 +21,7 @@ import httpx
 from .adapters import Adapter, HttpApi
 from .adapters import build as build_adapter
 from .faults.plane import BackendName
+from .lifecycle import wire
 from .mockstack import build_stack
 from .ports import free_port
 from .postgres import ExternalPostgres, ThrowawayPostgres
@@ -283,6 +284,7 @@ class Topology:
             }
             self.redact.add_from_mapping(self.values)
             self._write_secrets()
+            self._phase("lifecycle", self.wire_lifecycle)
             env = self._started_env = self.target.render(self.values)
             self.redact.add_from_mapping(env)
             self.process = self._new_process(env)
@@ -362,9 +364,22 @@ class Topology:
             self.stack.reset_venue(name)
         if isinstance(self.postgres, ThrowawayPostgres):
             self.postgres.psql("DROP SCHEMA public CASCADE; CREATE SCHEMA public;")
+        self.wire_lifecycle()
         if self.refresh_secrets():  # a rotation the reset undid: the middleware must hear of it first
             assert self.secret_file is not None
             time.sleep(self.secret_file.spec.settle_s)
+
+    def wire_lifecycle(self) -> None:
+        """The target's Zaps on the bus and its DocuSign listener (harness.lifecycle.wiring)."""
+        controls = {name: str(facts["control"]) for name, facts in self.values["mocks"].items()}
+        values = self.adapter_values()
+        wire(
+            self.target.lifecycle,
+            controls,
+            lambda text, where: render_template(text, values, where, self.target.source),
+            self.webhook_url("docusign"),
+            self.target.source,
+        )
 
     def stop_target(self) -> None:
         """Stop the middleware, if one runs (its graceful stop: the stop signal, then a kill)."""

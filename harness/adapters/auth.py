@@ -40,6 +40,8 @@ DEFAULT_ROLES: dict[str, Role] = {
     "route_account": "admin",
     "issue_key": "admin",
     "revoke_key": "admin",
+    "payout": "admin",
+    "lifecycle": "admin",
     "health": "none",
 }
 API_KEY = "api_key"  # the trader headers' placeholder: the key issue_key returned

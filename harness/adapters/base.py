@@ -27,6 +27,8 @@ OPERATIONS = (
     "route_account",
     "quote",
     "account_pnl",
+    "payout",
+    "lifecycle",
 )
 
 
@@ -88,6 +90,13 @@ class Adapter(Protocol):
     def account_pnl(self, account: str) -> Outcome:
         """`Outcome.pnl`: a PnlView, the account's realised P&L today (net of fees) and unrealised."""
 
+    def payout(self, customer: str, payout_id: str, amount: str) -> Outcome:
+        """Pay a funded trader `amount` (decimal text) out; ok means the payout was taken (once per
+        payout_id: a repeat is the same payout)."""
+
+    def lifecycle(self, customer: str) -> Outcome:
+        """`Outcome.body`: the middleware's own view of the trader's lifecycle, shown as it is."""
+
     def close(self) -> None: ...
 
 
@@ -118,6 +127,10 @@ def invoke(adapter: Adapter, operation: str, args: dict[str, Any]) -> Outcome:
         return adapter.quote(args["symbol"])
     if operation == "account_pnl":
         return adapter.account_pnl(args["account"])
+    if operation == "payout":
+        return adapter.payout(args["customer"], args["payout_id"], args["amount"])
+    if operation == "lifecycle":
+        return adapter.lifecycle(args["customer"])
     raise ValueError(f"unknown operation {operation!r} (known: {', '.join(OPERATIONS)})")
 
 
@@ -237,6 +250,12 @@ class BaseAdapter:
 
     def account_pnl(self, account: str) -> Outcome:
         return self._unsupported("account_pnl")
+
+    def payout(self, customer: str, payout_id: str, amount: str) -> Outcome:
+        return self._unsupported("payout")
+
+    def lifecycle(self, customer: str) -> Outcome:
+        return self._unsupported("lifecycle")
 
     def close(self) -> None:
         self.http.close()

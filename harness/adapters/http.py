@@ -46,6 +46,7 @@ READS = frozenset(
         "quote",
         "account_pnl",
         "issue_key",
+        "lifecycle",
     }
 )
 
@@ -463,6 +464,12 @@ class HttpAdapter:
 
     def account_pnl(self, account: str) -> Outcome:
         return self._call("account_pnl", account=account)
+
+    def payout(self, customer: str, payout_id: str, amount: str) -> Outcome:
+        return self._call("payout", customer=customer, payout_id=payout_id, amount=amount)
+
+    def lifecycle(self, customer: str) -> Outcome:
+        return self._call("lifecycle", customer=customer)
 
     def stream_quote(self, message: Any) -> QuoteView | None:
         """The quote a stream message shows, where the target declares its symbol, bid and ask."""

@@ -42,6 +42,9 @@ ARGUMENTS: dict[str, tuple[str, ...]] = {
     "account_pnl": ("account",),
     "issue_key": ("account", "ttl_s"),  # the back office mints a trader's key ([adapter.auth])
     "revoke_key": ("key_id",),
+    # the lifecycle: the back office pays a funded trader out; the middleware's view of a trader's chain
+    "payout": ("customer", "payout_id", "amount"),
+    "lifecycle": ("customer",),
 }
 REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": (),
@@ -57,6 +60,8 @@ REQUIRED_FIELDS: dict[str, tuple[str, ...]] = {
     "account_pnl": ("realized",),
     "issue_key": ("key",),
     "revoke_key": (),
+    "payout": (),
+    "lifecycle": (),
 }
 OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "place_order": ("status",),
@@ -72,6 +77,8 @@ OPTIONAL_FIELDS: dict[str, tuple[str, ...]] = {
     "account_pnl": ("unrealized",),
     "issue_key": ("key_id", "expires_at"),
     "revoke_key": (),
+    "payout": (),
+    "lifecycle": (),  # its answer is shown as it is, in `uat investigate`
 }
 # The order flow cannot be judged without these; the rest may be left out (scenarios that need
 # them are then not applicable to the target).

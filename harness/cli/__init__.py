@@ -1,9 +1,9 @@
 """The `uat` command line: the group and its options here, each command with its own module (servers
 in serve, target files in targetfile, the gate and `uat reproduce` in gate, reports and merges in
-report, spec reviews in spec, contract runs in contract), and the commands that live with their
-packages (load, engine). Exit codes and the errors that carry them are in harness.exitcodes: 0 pass,
-1 the gate failed, 2 usage or configuration error, 3 harness or infrastructure error (never blamed on
-the middleware)."""
+report, spec reviews in spec, contract runs in contract, lifecycle desync reports in investigate),
+and the commands that live with their packages (load, engine). Exit codes and the errors that carry
+them are in harness.exitcodes: 0 pass, 1 the gate failed, 2 usage or configuration error, 3 harness
+or infrastructure error (never blamed on the middleware)."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from .. import gcpolicy
 from ..exitcodes import raise_interrupted
 from .contract import contract
 from .gate import gate, reproduce
+from .investigate import investigate
 from .report import report
 from .serve import mocks, toxiproxy
 from .spec import spec
@@ -58,6 +59,7 @@ def _register_subcommands() -> None:
         report,
         spec,
         contract,
+        investigate,
         load_command,
         engine_group,
     ):

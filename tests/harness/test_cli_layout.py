@@ -37,7 +37,7 @@ CODES = (
 def test_every_command_is_registered() -> None:
     assert set(main.commands) == {
         "toxiproxy", "mocks", "engine", "target", "gate", "reproduce", "report", "load", "spec",
-        "contract",
+        "contract", "investigate",
     }  # fmt: skip
     result = CliRunner().invoke(main, ["gate", "--help"])
     for option in ("--target", "--suite", "--scenario", "--seed", "--report", "--backend", "--no-html",

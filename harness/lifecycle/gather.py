@@ -1,0 +1,70 @@
+"""Read every lifecycle system's records after a run into a Snapshot: the mocks' ledgers through
+their control APIs, the middleware through its declared adapter. A ledger that cannot be read is
+named in `missing`, never silently empty: an empty ledger would read as "nothing was booked twice".
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import httpx
+
+from ..adapters import Adapter
+from .model import Expected, Snapshot
+
+# venue -> (path on its control API, the keys of its answer we keep -> Snapshot field)
+LEDGERS: dict[str, tuple[str, dict[str, str]]] = {
+    "stripe": ("/sent", {"events": "stripe_events"}),
+    "docusign": ("/ledger", {"envelopes": "envelopes"}),
+    "mt5": ("/ledger", {"users": "mt5_users", "deals": "mt5_deals"}),
+    "rippling": ("/ledger", {"workers": "workers", "pay_items": "pay_items"}),
+    "zapier": ("/zapier/runs", {"runs": "zap_runs"}),
+}
+
+
+def read_ledgers(http: httpx.Client, controls: dict[str, str], snapshot: Snapshot) -> None:
+    for venue, (path, keys) in LEDGERS.items():
+        if venue not in controls:
+            snapshot.missing.append(f"{venue}: not running in this topology")
+            continue
+        try:
+            answer = http.get(controls[venue] + path, timeout=30)
+            answer.raise_for_status()
+            body: Any = answer.json()
+        except (httpx.HTTPError, ValueError) as exc:
+            snapshot.missing.append(f"{venue}: {type(exc).__name__}: {exc}")
+            continue
+        for key, field_name in keys.items():
+            value = body.get(key) if isinstance(body, dict) else None
+            if isinstance(value, list):
+                setattr(snapshot, field_name, value)
+            else:
+                snapshot.missing.append(f"{venue}: its {path} answer has no `{key}` list")
+
+
+def read_middleware(adapter: Adapter, snapshot: Snapshot) -> None:
+    """Each trader's accounts (trading enabled or not) and the middleware's lifecycle view."""
+    views = adapter.supports("lifecycle")
+    for trader in snapshot.traders:
+        found = adapter.accounts_for_customer(trader.customer).accounts or ()
+        shown = []
+        for account in found:
+            view = adapter.account(account).account
+            shown.append(
+                {"account": account, "trading_enabled": view.trading_enabled if view is not None else None}
+            )
+        snapshot.accounts[trader.customer] = shown
+        if views:
+            outcome = adapter.lifecycle(trader.customer)
+            snapshot.middleware[trader.customer] = (
+                outcome.body if outcome.type == "ok" else {"error": outcome.evidence()}
+            )
+
+
+def gather(
+    http: httpx.Client, controls: dict[str, str], adapter: Adapter, traders: list[Expected]
+) -> Snapshot:
+    snapshot = Snapshot(traders=list(traders))
+    read_ledgers(http, controls, snapshot)
+    read_middleware(adapter, snapshot)
+    return snapshot

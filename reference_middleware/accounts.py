@@ -24,6 +24,11 @@ TT_CURSOR = "tt_fills"
 LIMIT_FIELDS = {"max_position": int, "max_order_qty": int, "daily_loss_limit": float}
 VENUES = ("rithmic", "cqg")  # where an account's orders may go
 _WORKING = "('pending_new', 'unknown', 'working', 'partially_filled')"
+# a funded trader (lifecycle.py) trades once signed and provisioned with an MT5 user, until cancelled
+FUNDED_READY = (
+    "NOT EXISTS (SELECT 1 FROM lifecycle l WHERE l.customer_id = $1 AND (l.contract_status IS DISTINCT "
+    "FROM 'completed' OR l.mt5_user_at IS NULL OR l.cancelled_at IS NOT NULL))"
+)
 
 
 def account_id_for(customer_id: str) -> str:
@@ -198,11 +203,14 @@ class AccountService:
         return account_id
 
     async def refresh_trading(self, conn: Any, customer_id: str) -> None:
-        """Trading is enabled exactly while the customer has an active (or trialing) subscription."""
+        """Trading is enabled exactly while the customer has an active (or trialing) subscription and,
+        for a funded trader (a lifecycle row), once their contract is signed and their MT5 user exists,
+        until they cancel."""
+        funded_ok = "TRUE" if self.cfg.mutant("trading_before_signature") else FUNDED_READY
         await conn.execute(
             "UPDATE accounts SET trading_enabled = EXISTS (SELECT 1 FROM "
             "subscriptions s WHERE s.customer_id = $1 "
-            "AND s.status IN ('active', 'trialing')) WHERE trader_id = (SELECT id "
+            f"AND s.status IN ('active', 'trialing')) AND {funded_ok} WHERE trader_id = (SELECT id "
             "FROM traders WHERE customer_id = $1)",
             customer_id,
         )

@@ -27,6 +27,8 @@ from .fills import record_venue_fill
 from .guard import Guard, MalformedBody
 from .hub import Hub
 from .keys_api import create_key, revoke_key
+from .lifecycle import routes as lifecycle_routes
+from .lifecycle.service import LifecycleService
 from .openapi import INT32_MAX
 from .ops import health, metrics, openapi
 from .orders import OrderService
@@ -86,6 +88,7 @@ class Service:
         self.orders: OrderService | None = None
         self.accounts: AccountService | None = None
         self.webhooks: WebhookHandler | None = None
+        self.lifecycle: LifecycleService | None = None
         self.tasks: list[asyncio.Task[Any]] = []
         self.started = time.monotonic()
         # a request's database time (dbguard); no_lock_timeout is the build that bounds nothing
@@ -143,6 +146,9 @@ class Service:
         self.accounts = AccountService(self.pool, self.cfg, self.rithmic, self.tt)
         self.accounts.routes = self.orders.routes  # one map: a venue change is seen by the next order
         self.webhooks = WebhookHandler(self.pool, self.cfg, self.accounts, self.secrets)
+        if self.cfg.lifecycle is not None:
+            self.lifecycle = LifecycleService(self.pool, self.cfg, self.cfg.lifecycle, self.accounts)
+            self.lifecycle.start()
         self.secrets.start()  # before the first login: a rotation during start-up is seen
         await asyncio.gather(self.rithmic.start(), *([self.cqg.start()] if self.cqg else []))
         with contextlib.suppress(Exception):
@@ -169,6 +175,8 @@ class Service:
         for task in self.tasks:
             task.cancel()
         await asyncio.gather(*self.tasks, return_exceptions=True)
+        if self.lifecycle is not None:
+            await self.lifecycle.stop()
         await self.secrets.stop()
         if self.orders is not None:
             await self.orders.stop()
@@ -345,6 +353,8 @@ async def stripe_webhook(request: Request) -> Response:
         return JSONResponse({"error": str(exc)}, status_code=400)
     assert svc.accounts is not None
     svc.accounts.kick.set()  # provisioning sees the committed account at once
+    if svc.lifecycle is not None:
+        svc.lifecycle.kick()  # a funded checkout's outbox row, or a cancellation
     return JSONResponse(result)
 
 
@@ -424,6 +434,7 @@ def create_app(cfg: Config, secrets: SecretSource | None = None) -> Starlette:
         WebSocketRoute("/v1/stream", stream),
         Route("/v1/admin/api-keys", guarded(create_key), methods=["POST"]),
         Route("/v1/admin/api-keys/{key_id}", guarded(plain_text(revoke_key)), methods=["DELETE"]),
+        *lifecycle_routes.routes(),
     ]
     middleware = [Middleware(InFlight, drain=drain), Middleware(Guard, cfg=cfg)]
     app = Starlette(routes=routes, lifespan=lifespan, middleware=middleware)

@@ -22,6 +22,8 @@ Rotated credentials (secretsource.py): REFMW_SECRETS_FILE names a JSON object wh
   REFMW_RITHMIC_PASSWORD, REFMW_TT_APP_SECRET and REFMW_STRIPE_WEBHOOK_SECRET override the
   environment's; it is re-read when it changes (polled every REFMW_SECRETS_POLL_S, 1.0) and on SIGHUP.
   Set but missing or malformed at start, it is a configuration error.
+The funded trader's lifecycle (lifecycle/settings.py): on only when REFMW_ZAPIER_HOOK_URL is set, and
+  then its DocuSign, MT5 and Rippling settings are all required.
 """
 
 from __future__ import annotations
@@ -30,6 +32,8 @@ import ipaddress
 import os
 from dataclasses import dataclass, field
 from typing import Any
+
+from .lifecycle.settings import LifecycleConfig, LifecycleConfigError
 
 DEFAULT_SYMBOLS = "ESZ6:CME,NQZ6:CME,CLF7:NYMEX,GCG7:COMEX"
 ADMIN_KEY_MIN_CHARS = 16
@@ -168,6 +172,9 @@ class Config:
     cqg_password: str = field(default="", repr=False)
     cqg_accounts: tuple[int, ...] = ()  # the CQG accounts of that login (the WebAPI logon names none)
     secrets_poll_s: float = 1.0
+    lifecycle: LifecycleConfig | None = field(
+        default=None, repr=False
+    )  # None: funded checkouts onboard as today
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> Config:
@@ -189,6 +196,10 @@ class Config:
 
             env.update(read_secrets(secrets_file))  # the file wins over the environment
         secrets = tuple(s for s in _get(env, "REFMW_STRIPE_WEBHOOK_SECRET").split(",") if s)
+        try:
+            lifecycle = LifecycleConfig.from_env(env)
+        except LifecycleConfigError as exc:
+            raise ConfigError(str(exc)) from None
         return cls(
             port=port,
             database_url=_get(env, "REFMW_DATABASE_URL"),
@@ -231,6 +242,7 @@ class Config:
             max_body_bytes=int(_float(env, "REFMW_MAX_BODY_BYTES", 65_536)),
             secrets_file=secrets_file,
             secrets_poll_s=_float(env, "REFMW_SECRETS_POLL_S", 1.0),
+            lifecycle=lifecycle,
             **_cqg(env),
         )
 
@@ -256,5 +268,6 @@ class Config:
             self.cqg_password,
             *self.stripe_secrets,
             db_password,
+            *(self.lifecycle.secrets() if self.lifecycle else ()),
         )
         return tuple(v for v in values if v)

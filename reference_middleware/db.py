@@ -10,6 +10,7 @@ import asyncpg
 
 from .config import Config
 from .dbpool import Pool, open_pool
+from .lifecycle.schema import MIGRATION as LIFECYCLE
 
 MIGRATION_TIMEOUT_S = 120.0
 MIGRATIONS: tuple[str, ...] = (
@@ -155,6 +156,8 @@ MIGRATIONS: tuple[str, ...] = (
     ALTER TABLE accounts ADD COLUMN venue TEXT NOT NULL DEFAULT 'rithmic',
         ADD COLUMN cqg_account BIGINT;
     """,
+    # 7: the funded trader's lifecycle: contract, provisioning, payouts (lifecycle/schema.py)
+    LIFECYCLE,
 )
 
 

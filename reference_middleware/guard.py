@@ -35,7 +35,11 @@ ASGIApp = Callable[[Scope, Receive, Send], Awaitable[None]]
 
 ADMIN_RATE_FACTOR = 20  # the back office reads in bulk
 _OPERATOR = ("/health", "/metrics", "/openapi.json")  # HEAD too: a load balancer's probe may use it
-PUBLIC = {(m, p) for m in ("GET", "HEAD") for p in _OPERATOR} | {("POST", "/v1/webhooks/stripe")}
+# webhooks carry their own proof (a Stripe signature, DocuSign Connect's HMAC), checked by their route
+PUBLIC = {(m, p) for m in ("GET", "HEAD") for p in _OPERATOR} | {
+    ("POST", "/v1/webhooks/stripe"),
+    ("POST", "/v1/webhooks/docusign"),
+}
 WS_POLICY_VIOLATION = 1008
 WS_TRY_AGAIN_LATER = 1013
 UNAUTHENTICATED = "invalid or missing credentials"
@@ -60,9 +64,12 @@ def _refusal(status: int, error: str, headers: dict[str, str] | None = None) -> 
 
 
 def admin_only(method: str, path: str) -> bool:
-    """The back office's routes: key management, the account list, and changing an account."""
+    """The back office's routes: key management, the account list, changing an account, and the
+    funded-trader lifecycle (the Zap's contract callback, payouts, the lifecycle view)."""
     path = path.rstrip("/") or "/"
     if path == "/v1/admin" or path.startswith("/v1/admin/") or path == "/v1/accounts":
+        return True
+    if path == "/v1/lifecycle" or path.startswith("/v1/lifecycle/"):
         return True
     parts = path.split("/")
     return method == "PATCH" and len(parts) == 4 and parts[:3] == ["", "v1", "accounts"]

@@ -292,6 +292,40 @@ MUTANTS: tuple[Mutant, ...] = (
         "the CQG session has no pong deadline: a gateway that stops answering is taken for healthy",
         "a mute CQG gateway: orders wait for answers that never come instead of a fast 503 (CQG: heartbeats)",
     ),
+    # the funded trader's lifecycle (lifecycle/); each case: tests/reference_middleware/lifecycle/
+    Mutant(
+        "balance_retry_blind",
+        "an MT5 deposit or payout withdrawal whose answer was lost is sent again without looking its deal "
+        "up by comment",
+        "MT5 answer_lost on /api/trade/balance during provisioning: the trader's deposit is booked twice",
+    ),
+    Mutant(
+        "trading_before_signature",
+        "a funded trader may trade as soon as the checkout is paid, before the DocuSign contract is signed",
+        "a funded checkout with the contract still out for signature: the account's trading is enabled",
+    ),
+    Mutant(
+        "docusign_hmac_unchecked",
+        "DocuSign Connect events are trusted without checking their X-DocuSign-Signature HMAC",
+        "a forged envelope-completed event: answered 200, and the trader is provisioned and may trade",
+    ),
+    Mutant(
+        "rippling_create_blind",
+        "the Rippling worker is created without a lookup first, and created again after a timeout or a 5xx",
+        "a Rippling answer slower than the client timeout on POST /workers: two workers for one trader",
+    ),
+    Mutant(
+        "zap_replay_provisions_twice",
+        "every envelope the Zap reports is kept (a duplicate is not voided), and each signed one provisions "
+        "the trader again",
+        "a replayed Zap run whose second envelope is signed: a second MT5 user, deposit and Rippling worker",
+    ),
+    Mutant(
+        "docusign_no_poll",
+        "envelopes are never polled: the middleware relies on Connect events alone",
+        "an envelope-completed event never delivered (never_delivered): the signed trader is never "
+        "provisioned",
+    ),
 )
 
 BY_NAME = {m.name: m for m in MUTANTS}

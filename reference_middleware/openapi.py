@@ -10,6 +10,8 @@ from __future__ import annotations
 import copy
 from typing import Any
 
+from .lifecycle.spec import PATHS as LIFECYCLE_PATHS
+from .lifecycle.spec import SCHEMAS as LIFECYCLE_SCHEMAS
 from .order_schema import DECIMAL_AMOUNT, MONEY_CHARS, POSITIVE_DECIMAL
 
 
@@ -376,7 +378,9 @@ SPEC: dict[str, Any] = {
 }
 
 
-PUBLIC = {("/health", "get"), ("/v1/webhooks/stripe", "post")}
+SPEC["paths"].update(LIFECYCLE_PATHS)
+SPEC["components"]["schemas"].update(LIFECYCLE_SCHEMAS)
+PUBLIC = {("/health", "get"), ("/v1/webhooks/stripe", "post"), ("/v1/webhooks/docusign", "post")}
 
 
 def _secure(spec: dict[str, Any]) -> dict[str, Any]:

@@ -20,6 +20,7 @@ import stripe
 from . import db
 from .accounts import AccountService
 from .config import Config
+from .lifecycle.funded import cancel_funded, record_funded
 from .secretsource import SecretSource
 
 log = logging.getLogger("refmw.webhooks")
@@ -109,6 +110,7 @@ class WebhookHandler:
         await self.accounts.ensure_trader(conn, customer)
         if kind == "checkout.session.completed":
             await self.record_contact(conn, customer, obj)
+            await record_funded(conn, self.cfg, customer, obj)
             sub = obj.get("subscription")
             if isinstance(sub, str) and obj.get("payment_status") == "paid":
                 # A paid checkout starts the subscription, unless a subscription event already told us more.
@@ -123,6 +125,8 @@ class WebhookHandler:
         elif kind.startswith("customer.subscription."):
             status = "canceled" if kind.endswith(".deleted") else str(obj.get("status", "incomplete"))
             await self.upsert_subscription(conn, str(obj["id"]), customer, status, created)
+            if status == "canceled":
+                await cancel_funded(conn, customer)
         elif kind in ("invoice.paid", "invoice.payment_failed"):
             paid = kind == "invoice.paid"
             await conn.execute(

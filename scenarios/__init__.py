@@ -12,6 +12,7 @@ from . import (
     cqg,
     execution,
     latency,
+    lifecycle,
     malformed,
     risk,
     security,
@@ -33,6 +34,7 @@ SUITES: dict[str, tuple[Scenario, ...]] = {
     "risk": risk.SCENARIOS,
     "security": security.SCENARIOS,
     "cqg": cqg.SCENARIOS,
+    "lifecycle": lifecycle.SCENARIOS,
 }
 SCENARIOS: dict[str, Scenario] = {s.id: s for suite in SUITES.values() for s in suite}
 

@@ -81,4 +81,19 @@ MUTANT_KILLS: dict[str, Kill] = {
     "stack_trace_in_errors": Kill(("SECURITY-ERROR-BODIES",), ("errors_without_internals",)),
     "revoked_keys_accepted": Kill(("SECURITY-AUTHENTICATION",), ("auth_required",)),
     "secrets_read_once": Kill(("SECURITY-CREDENTIAL-ROTATION",), ("credentials_rotated",)),
+    # The lifecycle: each held against the records every system of the chain keeps of the trader.
+    "balance_retry_blind": Kill(
+        ("LIFECYCLE-MT5-DEPOSIT-ANSWER-LOST",), ("lifecycle_no_double_deal", "lifecycle_balances")
+    ),
+    "trading_before_signature": Kill(
+        ("LIFECYCLE-ONBOARD-AND-PAY-OUT",), ("lifecycle_no_trading_before_signature",)
+    ),
+    "docusign_hmac_unchecked": Kill(
+        ("LIFECYCLE-CONNECT-FORGED",), ("lifecycle_no_trading_before_signature",)
+    ),
+    "rippling_create_blind": Kill(("LIFECYCLE-RIPPLING-SLOW-CREATE",), ("lifecycle_provisioned_once",)),
+    "zap_replay_provisions_twice": Kill(
+        ("LIFECYCLE-ZAP-REPLAYED",), ("lifecycle_provisioned_once", "lifecycle_no_double_deal")
+    ),
+    "docusign_no_poll": Kill(("LIFECYCLE-CONNECT-EVENT-LOST",), ("lifecycle_provisioned_once",)),
 }

@@ -54,3 +54,20 @@ SELECT event_id, count(*) FROM payments GROUP BY event_id HAVING count(*) > 1 OR
 -- what: every payment comes from an accepted event
 SELECT p.id, p.event_id FROM payments p
   WHERE NOT EXISTS (SELECT 1 FROM webhook_events e WHERE e.event_id = p.event_id) ORDER BY 1;
+
+-- name: lifecycle.trading_before_signature
+-- what: no funded trader's account may trade before the contract is signed, nor once cancelled
+SELECT a.id, l.customer_id, l.contract_status, l.cancelled_at FROM lifecycle l
+  JOIN traders t ON t.customer_id = l.customer_id JOIN accounts a ON a.trader_id = t.id
+  WHERE a.trading_enabled AND (l.contract_status IS DISTINCT FROM 'completed' OR l.cancelled_at IS NOT NULL)
+  ORDER BY 1;
+
+-- name: lifecycle.provisioned_without_signature
+-- what: an MT5 login is created only for a trader whose contract is signed
+SELECT customer_id, contract_status, mt5_login FROM lifecycle
+  WHERE mt5_user_at IS NOT NULL AND contract_status IS DISTINCT FROM 'completed' ORDER BY 1;
+
+-- name: lifecycle.payouts_over_deposit
+-- what: a trader is never paid out more than was deposited
+SELECT l.customer_id, l.deposit, sum(p.amount) FROM lifecycle l JOIN payouts p ON p.customer_id = l.customer_id
+  WHERE p.status <> 'failed' GROUP BY l.customer_id, l.deposit HAVING sum(p.amount) > l.deposit ORDER BY 1;

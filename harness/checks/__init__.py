@@ -5,6 +5,7 @@ from . import (  # noqa: F401  (registers the checkers)
     availability,
     contract,
     database,
+    lifecycle,
     orders,
     pnl,
     prices,

@@ -273,7 +273,21 @@ class GateState:
             self._harness_error(record, began, exc)
         except Exception as exc:
             self._harness_error(record, began, exc)
+        self._save_lifecycle(record, result)  # before report(), which fails the test of a failed scenario
         report(record, result, self.progress())
+
+    def _save_lifecycle(self, record: dict[str, Any], result: Any) -> None:
+        """REPORT/lifecycle/<ID>/lifecycle-snapshot.json: every system's records of the scenario's
+        funded traders, for `uat investigate REPORT` long after the mocks are gone."""
+        results = getattr(self.config.option, "allure_report_dir", None)
+        if not results or not getattr(result, "lifecycle", None):
+            return
+        from pathlib import Path
+
+        where = Path(results).parent / "lifecycle" / str(record["id"]) / "lifecycle-snapshot.json"
+        where.parent.mkdir(parents=True, exist_ok=True)
+        where.write_text(json.dumps(result.lifecycle, indent=1, default=str), encoding="utf-8")
+        record["lifecycle_snapshot"] = str(where.relative_to(Path(results).parent))
 
     def _unmet_needs(self, scenario: Any) -> list[str]:
         """What the target lacks for this scenario: venues it is not wired to, adapter operations its

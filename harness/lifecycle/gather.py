@@ -5,11 +5,14 @@ named in `missing`, never silently empty: an empty ledger would read as "nothing
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import httpx
 
 from ..adapters import Adapter
+from ..checks.sql import parse
 from .model import Expected, Snapshot
 
 # venue -> (path on its control API, the keys of its answer we keep -> Snapshot field)
@@ -61,10 +64,35 @@ def read_middleware(adapter: Adapter, snapshot: Snapshot) -> None:
             )
 
 
+def run_sql(snapshot: Snapshot, sql_file: Path | None, psql: Callable[[str], str] | None) -> None:
+    """The target's `lifecycle.*` queries (its [checks] sql), each returning the rows that disagree:
+    the middleware's own database as a seventh system. A query that fails is named, not dropped."""
+    if sql_file is None or psql is None:
+        return
+    for query in parse(sql_file.read_text()):
+        if not query.name.startswith("lifecycle."):
+            continue
+        entry: dict[str, Any] = {"name": query.name, "what": query.what, "sql": query.sql, "rows": []}
+        try:
+            out = psql(query.sql)
+        except Exception as exc:  # the database down is evidence too: the entry says so
+            entry["error"] = f"{type(exc).__name__}: {exc}"[:300]
+        else:
+            entry["rows"] = [line.split("|") for line in out.splitlines() if line.strip()][:50]
+        snapshot.sql.append(entry)
+
+
 def gather(
-    http: httpx.Client, controls: dict[str, str], adapter: Adapter, traders: list[Expected]
+    http: httpx.Client,
+    controls: dict[str, str],
+    adapter: Adapter,
+    traders: list[Expected],
+    *,
+    sql_file: Path | None = None,
+    psql: Callable[[str], str] | None = None,
 ) -> Snapshot:
     snapshot = Snapshot(traders=list(traders))
     read_ledgers(http, controls, snapshot)
     read_middleware(adapter, snapshot)
+    run_sql(snapshot, sql_file, psql)
     return snapshot

@@ -105,6 +105,7 @@ class Snapshot:
     accounts: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     sql: list[dict[str, Any]] = field(default_factory=list)  # the target's `lifecycle.*` queries, run
     missing: list[str] = field(default_factory=list)  # systems whose ledger could not be read, and why
+    notes: list[str] = field(default_factory=list)  # the run's waits that ran out (what never happened)
 
     def to_json(self) -> dict[str, Any]:
         data = asdict(self)

@@ -91,8 +91,29 @@ def attach_result(result: Any, reproduce: str) -> None:
         allure.attach(
             json.dumps(history_excerpt(result), indent=2, default=str), "offending history excerpt", kind.JSON
         )
+    attach_lifecycle(result, bool(failed))
     sql = sql_evidence(result)
     if sql:
         allure.attach(sql, "SQL reconciliation queries and results", kind.TEXT)
     allure.attach(result.log_tail or "(no output)", "middleware log tail (redacted)", kind.TEXT)
     allure.attach(result.history.to_jsonl(), "full history (jsonl)", kind.TEXT)
+
+
+def attach_lifecycle(result: Any, failed: bool) -> None:
+    """The lifecycle snapshot; on a failure, `uat investigate`'s desync report of it, which names
+    each trader whose records disagree and the hop where the chain broke."""
+    snapshot = getattr(result, "lifecycle", None)
+    if not snapshot:
+        return
+    import allure
+
+    from harness.lifecycle import Snapshot, investigate, render_text
+
+    kind = allure.attachment_type
+    allure.attach(json.dumps(snapshot, indent=1, default=str), "lifecycle snapshot (every system)", kind.JSON)
+    if failed:
+        try:
+            text = render_text(investigate(Snapshot.from_json(snapshot)))
+        except Exception as exc:  # the report must never turn a verdict into an error
+            text = f"investigation failed: {type(exc).__name__}: {exc}"
+        allure.attach(text, "lifecycle investigation (uat investigate)", kind.TEXT)

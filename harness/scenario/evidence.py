@@ -59,6 +59,7 @@ class Measured:
     cancels: int = 0
     risk_refusals: int = 0
     multi_fill_orders: int = 0
+    lifecycle_traders: int = 0
     mock_events: tuple[tuple[str, str, int], ...] = ()  # (venue, kind, how many) for each kind asked for
 
     def to_json(self) -> dict[str, Any]:
@@ -123,10 +124,12 @@ def measure(
     mock_events: Mapping[str, Sequence[Mapping[str, Any]]] | None = None,
     webhook_sends: Iterable[Mapping[str, Any]] = (),
     orders: Mapping[str, OrderView] | None = None,
+    lifecycle_sends: Iterable[Mapping[str, Any]] = (),
 ) -> Measured:
     """`venue_fills`, `venue_orders`: the Rithmic ledger's; `mock_events`: venue -> its mock's events of
     the kinds `event_kinds` names; `webhook_sends`: the Stripe mock's answers to the run's sends;
-    `orders`: the middleware's final view of each order (client_order_id -> view)."""
+    `orders`: the middleware's final view of each order (client_order_id -> view); `lifecycle_sends`:
+    the funded checkouts' Stripe sends (one per trader)."""
     events = mock_events or {}
     venue_orders = list(venue_orders)
     views = orders or {}
@@ -166,6 +169,11 @@ def measure(
         cancels=sum(1 for _, done in history.completions("cancel_order") if done.type == "ok"),
         risk_refusals=len(refused),
         multi_fill_orders=sum(1 for n in pieces.values() if n > 1),
+        lifecycle_traders=sum(
+            1
+            for send in lifecycle_sends
+            if any(200 <= int(d.get("status") or 0) < 300 for d in send.get("deliveries", ()) or ())
+        ),
         mock_events=tuple(
             (venue, kind, sum(1 for e in events.get(venue, ()) if e.get("kind") == kind))
             for venue, kind, _ in scenario.minimum.mock_events

@@ -14,6 +14,7 @@ import httpx
 from ..faults import Proxy
 from ..faults.embedded.extensions import EXTENSION_TYPES
 from ..security.secretspec import ROTATION_NEED
+from ..targetlifecycle import LIFECYCLE_NEED
 from ..timeline import FaultWindow, Timeline
 
 
@@ -64,6 +65,8 @@ class FaultStep:
 
     @property
     def label(self) -> str:
+        if self.kind == "action" and self.action.startswith("lifecycle"):
+            return self.action.replace("_", " ")
         if self.kind == "action":
             detail = ",".join(str(f) for f in self.params.get("faults", ())) or self.action
             return f"{self.venue} {detail}"
@@ -101,6 +104,8 @@ class FaultStep:
             return tuple(found)
         if self.kind == "toxic" and self.toxic in EXTENSION_TYPES:
             return (self.venue, PLANE_EXTENSIONS)
+        if self.kind == "action" and self.action.startswith("lifecycle"):
+            return LIFECYCLE_NEEDS
         if self.kind == "action" and self.venue == MIDDLEWARE:
             # a flood of the middleware's own API: every target has one; a rotation, a secret source
             return (ROTATION_NEED,) if self.action == "rotate_secrets" else ()
@@ -200,6 +205,8 @@ class FaultStep:
 POSTGRES = "postgres"  # the middleware's database: its link (a proxy) and harness SQL
 MIDDLEWARE = "middleware"  # the system under test's own process: deployments
 NOT_VENUES = frozenset({POSTGRES, MIDDLEWARE})
+# What the `lifecycle` action needs: the target's [lifecycle] (its Zaps) and every system of the chain.
+LIFECYCLE_NEEDS = (LIFECYCLE_NEED, "stripe", "docusign", "mt5", "rippling", "zapier")
 # A need of a step using stack-uat's own toxics (packet_loss, corrupt), met by the embedded server only.
 PLANE_EXTENSIONS = "plane:extensions"
 

@@ -10,7 +10,7 @@ from ..adapters.spec import DECLARED_REQUESTS, PER_TRADER_KEYS
 from ..contract.targetspec import CONTRACT_NEED
 from ..security.secretspec import ROTATION_NEED
 from ..security.spec import ALLOWLIST_NEED
-from .faults import FaultStep
+from .faults import LIFECYCLE_NEEDS, FaultStep
 
 Severity = Literal["blocker", "critical", "normal", "minor"]
 # quiet: no trader orders, only the admin prober (webhooks, TT); contract: a Schemathesis run against
@@ -48,6 +48,16 @@ CHECK_NEEDS: dict[str, tuple[str, ...]] = {
     "webhook_authentic": ("stripe", "account", "accounts_for_customer"),
     "webhook_state": ("stripe", "account", "accounts_for_customer"),
     **{
+        name: (*LIFECYCLE_NEEDS, "account", "accounts_for_customer")
+        for name in (
+            "lifecycle_provisioned_once",
+            "lifecycle_balances",
+            "lifecycle_no_double_deal",
+            "lifecycle_no_trading_before_signature",
+            "lifecycle_cancelled",
+        )
+    },
+    **{
         name: (CONTRACT_NEED,)
         for name in (
             "contract_server_errors",
@@ -72,6 +82,7 @@ COUNTED: tuple[tuple[str, str], ...] = (
     ("cancels", "cancel(s) accepted (2xx)"),
     ("risk_refusals", "order(s) refused by the middleware's risk checks (never sent to the venue)"),
     ("multi_fill_orders", "order(s) of ours filled in more than one piece at the venue"),
+    ("lifecycle_traders", "funded trader(s) whose checkout the middleware took (the lifecycle's start)"),
 )
 
 
@@ -93,6 +104,7 @@ class Minimum:
     # that was never reached proves nothing about whether it holds
     risk_refusals: int = 0
     multi_fill_orders: int = 0  # orders of ours the venue filled in two or more pieces
+    lifecycle_traders: int = 0  # funded traders whose Stripe checkout the middleware accepted
     # (venue, event kind, at least): what a mock must have seen (`GET /events?kind=K`), e.g. a token
     # refresh ("tt", "token_request", 2) or a redirect followed ("tt", "redirected", 1)
     mock_events: tuple[tuple[str, str, int], ...] = ()
@@ -129,6 +141,7 @@ class Evidence:
     cancels: int | None = None
     risk_refusals: int | None = None
     multi_fill_orders: int | None = None
+    lifecycle_traders: int | None = None
     mock_events: tuple[tuple[str, str, int], ...] | None = None
 
 
@@ -233,6 +246,11 @@ class Scenario:
         faults = tuple(dict.fromkeys(k for k in map(fault_key, self.schedule) if k))
         sends = sum(1 for step in self.schedule if step.kind == "action" and step.action == "stripe_send")
         seeded = sum(1 for step in self.schedule if step.kind == "action" and step.action == "tt_fills")
+        funded = sum(
+            int(step.params.get("traders", 2))
+            for step in self.schedule
+            if step.kind == "action" and step.action == "lifecycle"
+        )
         derived = Minimum(
             accepted_orders=self.traders if trading else 0,
             venue_fills=self.traders if trading else 0,
@@ -243,6 +261,7 @@ class Scenario:
             cancels=0,
             risk_refusals=0,
             multi_fill_orders=0,
+            lifecycle_traders=funded,
             mock_events=(("tt", "fills_seeded", seeded),) if seeded else (),
         )
         declared = {k: v for k, v in vars(self.evidence).items() if v is not None}

@@ -47,6 +47,7 @@ class ScenarioResult:
     missing: list[str] = field(default_factory=list)  # where it fell short of the scenario's minimum
     not_applicable: str = ""  # why the scenario does not apply to this target (it is then skipped)
     customers: list[str] = field(default_factory=list)  # the Stripe customers onboarded, in order
+    lifecycle: dict[str, Any] | None = None  # the lifecycle snapshot (harness.lifecycle), if judged
 
     @property
     def status(self) -> ScenarioStatus:

@@ -24,6 +24,7 @@ from ..topology import Topology
 from .actions import WorkloadActions
 from .evidence import Measured, event_kinds, measure, shortfall
 from .faults import FaultStep
+from .lifecycle import LifecycleActions, LifecycleRun
 from .model import Scenario
 from .player import play
 from .probeworkloads import ProbeWorkloads
@@ -46,7 +47,7 @@ from .workload import Prober, Trader, start_all
 Progress = Callable[[str, str, tuple[str, ...]], None]  # scenario id, phase, active faults
 
 
-class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkloads):
+class ScenarioRunner(WorldSetup, WorkloadActions, LifecycleActions, StateFaultHooks, ProbeWorkloads):
     http: httpx.Client  # opened by run() for that run only, and closed when it ends
 
     def __init__(self, topology: Topology, seed: int, progress: Progress | None = None) -> None:
@@ -59,6 +60,7 @@ class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkload
         self.accounts: list[str] = []
         self.customers: dict[str, str] = {}  # account id -> Stripe customer
         self.webhook_sends: list[dict[str, Any]] = []
+        self.life = LifecycleRun()  # the funded traders the `lifecycle` action took through the chain
         self._senders: list[threading.Thread] = []  # background Stripe sends, joined before the verdict
         self.adapter: Adapter | None = None
         self.scenario: Scenario | None = None
@@ -78,17 +80,21 @@ class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkload
 
     def act(self, step: FaultStep) -> None:
         """A workload event in the fault schedule (see faults.action)."""
-        if step.action == "stripe_send" and step.params.get("background"):
-            # retried deliveries that outlast the fault window must not hold the fault player
-            sender = threading.Thread(
-                target=self._stripe_send, args=(step,), name="uat-stripe-send", daemon=True
-            )
+        if step.action in ("stripe_send", "lifecycle") and step.params.get("background"):
+            # retried deliveries (or an onboarding) that outlast the fault window must not hold the
+            # fault player: a network fault must clear on time while they wait for it
+            work = self._stripe_send if step.action == "stripe_send" else self._lifecycle
+            sender = threading.Thread(target=work, args=(step,), name=f"uat-{step.action}", daemon=True)
             sender.start()
             self._senders.append(sender)
         elif step.action == "stripe_send":
             self._stripe_send(step)
         elif step.action == "tt_fills":
             self._tt_fills(step)
+        elif step.action == "lifecycle":
+            self._lifecycle(step)
+        elif step.action in ("lifecycle_payout", "lifecycle_cancel"):
+            self._lifecycle_later(step)
         elif step.action == "rotate_secrets":
             self.rotations += rotate_secrets(step, self.topo, self.http, self._controls())
         elif step.action == "flood":
@@ -100,6 +106,7 @@ class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkload
     def run(self, scenario: Scenario) -> ScenarioResult:
         started = time.monotonic()
         self.webhook_sends = []
+        self.life = LifecycleRun()
         self._senders = []
         self.scenario, self.flood, self.rotations = scenario, None, []
         self.timeline = timeline = Timeline()
@@ -202,7 +209,8 @@ class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkload
                     | self._risk_extras(scenario, timeline)
                     | market
                     | self._security_extras(scenario, adapter, history)
-                    | rotation_extras(self.rotations, self.http, self._controls()),
+                    | rotation_extras(self.rotations, self.http, self._controls())
+                    | self._lifecycle_extras(scenario),
                     psql=self.topo.postgres.psql,
                     sql_file=self.topo.target.checks_sql,
                     deployments=list(state.deployments),
@@ -226,6 +234,7 @@ class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkload
                     },
                     webhook_sends=self.webhook_sends,
                     orders=orders,
+                    lifecycle_sends=self.life.sends,
                 )
         finally:
             if self.state is not None:
@@ -234,6 +243,8 @@ class ScenarioRunner(WorldSetup, WorkloadActions, StateFaultHooks, ProbeWorkload
             adapter.close()
             self.http.close()
         result = self._result(scenario, verdicts, history, timeline, phases, started, measured)
+        snapshot = ctx.extras.get("lifecycle")
+        result.lifecycle = snapshot.to_json() if snapshot is not None else None
         if why_not:
             result.missing.insert(0, why_not)
         return result

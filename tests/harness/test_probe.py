@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.resources import data
+from tests.harness.reference_copy import companions
 
 pytestmark = pytest.mark.slow
 
@@ -38,7 +39,7 @@ def test_a_wrong_mapping_is_shown_next_to_the_answer(tmp_path: Path) -> None:
         data("targets", "reference.toml").read_text().replace('account_id = "id"', 'account_id = "data.id"')
     )
     text = text.replace('fields = { accounts = "accounts" }', 'fields = { accounts = "data.accounts" }')
-    (tmp_path / "reference.sql").write_text(data("targets", "reference.sql").read_text())
+    companions(tmp_path)
     target = tmp_path / "wrong.toml"
     target.write_text(text)
     done = _probe(str(target))

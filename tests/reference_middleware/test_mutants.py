@@ -18,6 +18,7 @@ import pytest
 from reference_middleware.mutants import MUTANTS
 
 from .conftest import Env, wait_for
+from .lifecycle.test_lifecycle_mutants import SCENARIOS as LIFECYCLE_SCENARIOS
 from .mutant_cases import Outcome, Scenario, judge
 from .test_auth_mutants import SCENARIOS as AUTH_SCENARIOS
 from .test_cqg_mutants import SCENARIOS as CQG_SCENARIOS
@@ -362,8 +363,9 @@ def _params() -> list[object]:
 
 
 def test_every_mutant_has_a_scenario() -> None:
-    """Here, or with the database faults, deployments, quotes, P&L, authentication or CQG that expose it
-    (test_db_faults, test_deploys, test_quotes, test_pnl, test_auth_mutants, test_cqg_mutants)."""
+    """Here, or with the database faults, deployments, quotes, P&L, authentication, CQG or the funded
+    lifecycle that expose it (test_db_faults, test_deploys, test_quotes, test_pnl, test_auth_mutants,
+    test_cqg_mutants, lifecycle/test_lifecycle_mutants)."""
     elsewhere = (
         set(DB_SCENARIOS)
         | set(DEPLOY_SCENARIOS)
@@ -371,6 +373,7 @@ def test_every_mutant_has_a_scenario() -> None:
         | set(PNL_SCENARIOS)
         | set(AUTH_SCENARIOS)
         | set(CQG_SCENARIOS)
+        | set(LIFECYCLE_SCENARIOS)
         | {"secrets_read_once"}  # its case: test_secret_rotation.py
     )
     assert not elsewhere & set(SCENARIOS)

@@ -23,6 +23,7 @@ ISSUE_SUITES = {
     "admin-state",
     "risk",
     "security",
+    "lifecycle",
 }
 
 

@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from harness.resources import data
+from tests.harness.reference_copy import companions
 
 pytestmark = pytest.mark.slow
 
@@ -27,7 +28,7 @@ def test_the_gate_judges_a_middleware_through_a_coded_adapter(tmp_path: Path) ->
     text = data("targets", "reference.toml").read_text()
     head, _, tail = text.partition("[adapter]")
     text = head + CODED + tail.partition("[slo]")[2]
-    (tmp_path / "reference.sql").write_text(data("targets", "reference.sql").read_text())
+    companions(tmp_path)
     target = tmp_path / "coded.toml"
     target.write_text(text)
     report = tmp_path / "r"

@@ -14,15 +14,15 @@ from typing import Any
 import pytest
 
 from harness.resources import data
+from tests.harness.reference_copy import companions
 
 pytestmark = pytest.mark.slow
 
 REFERENCE = data("targets", "reference.toml").read_text()
-SQL = data("targets", "reference.sql").read_text()
 
 
 def _target(tmp_path: Path, text: str) -> Path:
-    (tmp_path / "reference.sql").write_text(SQL)
+    companions(tmp_path)
     path = tmp_path / "variant.toml"
     path.write_text(text)
     return path

@@ -21,6 +21,7 @@ from click.testing import CliRunner
 from harness.cli import main
 from harness.faults.plane import choose_backend
 from harness.report.html import ReportError, allure_command, embedded_data
+from tests.harness.reference_copy import companions
 
 SCENARIO = "RITHMIC-ORDER-PLANT-DROP"
 
@@ -63,7 +64,7 @@ def test_an_off_loopback_ready_url_is_refused_before_anything_is_polled(tmp_path
 
     text = data("targets", "reference.toml").read_text()
     off = tmp_path / "off.toml"
-    (tmp_path / "reference.sql").write_text(data("targets", "reference.sql").read_text())
+    companions(tmp_path)
     off.write_text(
         text.replace('url = "http://127.0.0.1:{port}/health"', 'url = "http://192.0.2.1:{port}/health"')
     )
@@ -145,6 +146,8 @@ def _target_without_tt(tmp_path: Path) -> Path:
     sql = resources.data(resources.TARGETS, "reference.sql")
     text = text.replace('name = "reference"', 'name = "no-tt"\nvenues = ["rithmic", "stripe"]', 1)
     text = text.replace('sql = "reference.sql"', f"sql = {json.dumps(str(sql))}", 1)
+    zaps = resources.data(resources.TARGETS, "reference-zaps.toml")
+    text = text.replace('zaps = "reference-zaps.toml"', f"zaps = {json.dumps(str(zaps))}", 1)
     path = tmp_path / "no-tt.toml"
     path.write_text(text)
     return path
@@ -427,7 +430,7 @@ def test_middleware_that_never_gets_ready_fails_the_gate_with_exit_1(tmp_path: P
     from harness.resources import data
 
     target = tmp_path / "sleepy.toml"
-    (tmp_path / "reference.sql").write_text(data("targets", "reference.sql").read_text())
+    companions(tmp_path)
     reference = data("targets", "reference.toml").read_text()
     target.write_text(  # the reference's wiring and API, a process that never answers, a short wait
         reference.replace('command = ["{python}", "-m", "reference_middleware"]',

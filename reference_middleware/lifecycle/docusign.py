@@ -1,4 +1,4 @@
-"""DocuSign: Connect's HMAC check, and the two REST calls the lifecycle makes (read a status, void).
+"""DocuSign: Connect's HMAC check, and the REST calls the lifecycle makes (status changes, void).
 
 Connect signs the exact raw body with every active key (`X-DocuSign-Signature-1`, `-2`, ...):
 base64(HMAC-SHA256(key, body)), the key used as its text, as DocuSign's verification samples do. A
@@ -11,11 +11,14 @@ import base64
 import hashlib
 import hmac
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
+from urllib.parse import urlencode
 
 import httpx
 
 SIGNATURE_PREFIX = "x-docusign-signature-"
+PAGE = 1000  # listStatusChanges' largest page
 
 
 def signed(keys: tuple[str, ...], body: bytes, headers: Mapping[str, str]) -> bool:
@@ -63,10 +66,19 @@ class DocuSignClient:
             raise DocuSignError(f"DocuSign {method} {path}: HTTP {response.status_code} {code}".strip(), code)
         return answer
 
-    async def status(self, envelope_id: str) -> str:
-        """The envelope's status now, lower-case (sent, delivered, completed, declined, voided)."""
-        answer = await self._call("GET", f"/envelopes/{envelope_id}")
-        return str(answer.get("status", "")).lower()
+    async def changes(self, since: datetime) -> list[tuple[str, str]]:
+        """(envelope id, status) of every envelope changed since `since`: listStatusChanges, paged,
+        so one poll costs a call a thousand envelopes however many are awaiting a signature."""
+        found: list[tuple[str, str]] = []
+        start = 0
+        while True:
+            query = {"from_date": since.isoformat(), "count": PAGE, "start_position": start}
+            answer = await self._call("GET", f"/envelopes?{urlencode(query)}")
+            page = answer.get("envelopes") or []
+            found += [(str(e.get("envelopeId")), str(e.get("status", "")).lower()) for e in page]
+            start += len(page)
+            if not page or start >= int(answer.get("totalSetSize") or 0):
+                return found
 
     async def void(self, envelope_id: str, reason: str) -> None:
         await self._call("PUT", f"/envelopes/{envelope_id}", {"status": "voided", "voidedReason": reason})

@@ -20,19 +20,24 @@ from ..venues.mt5 import BALANCE, NOT_FOUND, MT5Client, MT5Error, MT5OutcomeUnkn
 log = logging.getLogger("refmw.lifecycle.mt5")
 LOGIN_EXISTS = 3004
 BLIND_ATTEMPTS = 3
+RESERVE_ATTEMPTS = 50
 
 
 async def reserve_login(pool: Any, first: int, customer: str, round_: int) -> int:
-    """The next login no one here has reserved, recorded as this trader's (one statement, race-free)."""
-    login: int = await pool.fetchval(
-        "INSERT INTO mt5_logins (login, customer_id, round) "
-        "SELECT GREATEST($1, COALESCE(max(login) + 1, $1)), "
-        "$2, $3 FROM mt5_logins RETURNING login",
-        first,
-        customer,
-        round_,
-    )
-    return login
+    """The next login no one here has reserved, recorded as this trader's. Two traders provisioned at
+    once may pick the same one: the primary key refuses the second, which takes the next."""
+    for _ in range(RESERVE_ATTEMPTS):
+        login: int | None = await pool.fetchval(
+            "INSERT INTO mt5_logins (login, customer_id, round) "
+            "SELECT GREATEST($1, COALESCE(max(login) + 1, $1)), "
+            "$2, $3 FROM mt5_logins ON CONFLICT (login) DO NOTHING RETURNING login",
+            first,
+            customer,
+            round_,
+        )
+        if login is not None:
+            return login
+    raise MT5Error(f"no MT5 login could be reserved in {RESERVE_ATTEMPTS} attempts")
 
 
 async def owner_of(client: MT5Client, login: int) -> str | None:

@@ -2,7 +2,7 @@
 counts in one profile, with a Rithmic order-plant drop in the middle of each run.
 
     python bench/load_capacity.py [--traders 500,1000,2000,5000] [--duration 180] [--workers 0]
-                                  [--faults venue|admin-state|crash]
+                                  [--faults venue|admin-state|crash] [--funded]
 
 For each count it prints requests/s, ack and fill p99 before, during and after the drop, the
 invariants, failures outside the fault, the CPU of every process (percent of one core) and
@@ -13,7 +13,9 @@ and drained_on_shutdown. `--faults crash` moves the market instead: every Rithmi
 10 s at a third of the run, with risk limits on every account (`--limits`, default below), so traders
 holding longs reach their daily loss limit; risk_limits_hold then reports the violations (there must
 be none) and the accounts it locked. The ratios compare each run's cost per trader with the
-smallest run's, measured in the same invocation. Reports land in reports/capacity-<N>/.
+smallest run's, measured in the same invocation. `--funded` onboards every trader as a funded
+trader through the whole lifecycle chain first (`uat load --funded-traders N`) and prints the chain's
+stages. Reports land in reports/capacity-<N>/.
 """
 
 from __future__ import annotations
@@ -58,6 +60,8 @@ def _run(traders: int, args: argparse.Namespace, faults: Path) -> dict[str, Any]
            "--report", str(report), "--workers", str(args.workers)]  # fmt: skip
     if args.faults == "crash":
         cmd += ["--limits", args.limits]
+    if args.funded:  # every trader onboarded through the whole lifecycle chain before the open
+        cmd += ["--funded-traders", str(traders)]
     began = time.monotonic()
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
     wall = time.monotonic() - began
@@ -95,6 +99,13 @@ def _row(s: dict[str, Any], base: dict[str, Any] | None) -> str:
         "        cpu % of a core mean/max: "
         + ", ".join(f"{k} {v['mean']}/{v['max']}" for k, v in cpu.items()),
     ]
+    funded = s.get("funded")
+    if funded:
+        lines.append(
+            f"        funded chain: {funded['traders']} traders, contracts out {funded['contracts_s']} s, "
+            f"signed {funded['signed_s']} s, provisioned {funded['provisioned_s']} s; onboarding "
+            f"{s['onboarded_before_s']} s in all"
+        )
     risk = s.get("invariant_summaries", {}).get("risk_limits_hold")
     if risk:
         lines.append(f"        risk_limits_hold ({s['invariants']['risk_limits_hold']}): {risk}")
@@ -111,6 +122,9 @@ def main() -> None:
     parser.add_argument("--workers", type=int, default=0)
     parser.add_argument("--faults", choices=("venue", "admin-state", "crash"), default="venue")
     parser.add_argument("--limits", default=CRASH_LIMITS, help="risk limits for --faults crash")
+    parser.add_argument(
+        "--funded", action="store_true", help="onboard every trader through the lifecycle chain first"
+    )
     args = parser.parse_args()
     counts = [int(n) for n in args.traders.split(",") if n]
     faults = Path("reports") / "capacity-faults.yaml"

@@ -6,6 +6,7 @@ named in `missing`, never silently empty: an empty ledger would read as "nothing
 from __future__ import annotations
 
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -14,6 +15,8 @@ import httpx
 from ..adapters import Adapter
 from ..checks.sql import parse
 from .model import Expected, Snapshot
+
+READERS = 8  # the middleware's answers read at once
 
 # venue -> (path on its control API, the keys of its answer we keep -> Snapshot field)
 LEDGERS: dict[str, tuple[str, dict[str, str]]] = {
@@ -46,9 +49,11 @@ def read_ledgers(http: httpx.Client, controls: dict[str, str], snapshot: Snapsho
 
 
 def read_middleware(adapter: Adapter, snapshot: Snapshot) -> None:
-    """Each trader's accounts (trading enabled or not) and the middleware's lifecycle view."""
+    """Each trader's accounts (trading enabled or not) and the middleware's lifecycle view, a few
+    traders at a time: after a load run there are thousands of them."""
     views = adapter.supports("lifecycle")
-    for trader in snapshot.traders:
+
+    def one(trader: Expected) -> tuple[str, list[dict[str, Any]], Any]:
         found = adapter.accounts_for_customer(trader.customer).accounts or ()
         shown = []
         for account in found:
@@ -56,12 +61,21 @@ def read_middleware(adapter: Adapter, snapshot: Snapshot) -> None:
             shown.append(
                 {"account": account, "trading_enabled": view.trading_enabled if view is not None else None}
             )
-        snapshot.accounts[trader.customer] = shown
-        if views:
-            outcome = adapter.lifecycle(trader.customer)
-            snapshot.middleware[trader.customer] = (
-                outcome.body if outcome.type == "ok" else {"error": outcome.evidence()}
-            )
+        outcome = adapter.lifecycle(trader.customer) if views else None
+        own = (
+            None
+            if outcome is None
+            else outcome.body
+            if outcome.type == "ok"
+            else {"error": outcome.evidence()}
+        )
+        return trader.customer, shown, own
+
+    with ThreadPoolExecutor(READERS) as pool:
+        for customer, shown, own in pool.map(one, snapshot.traders):
+            snapshot.accounts[customer] = shown
+            if views:
+                snapshot.middleware[customer] = own
 
 
 def run_sql(snapshot: Snapshot, sql_file: Path | None, psql: Callable[[str], str] | None) -> None:

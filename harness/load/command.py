@@ -89,6 +89,16 @@ def _duration(text: str) -> float:
     "population; the invariants judge their orders against CQG's ledger. Needs route_account and a "
     "target wired to the CQG mock.",
 )
+@click.option(
+    "--funded-traders",
+    default=0,
+    show_default=True,
+    type=click.IntRange(0, 20_000),
+    help="Traders onboarded as funded traders through the whole lifecycle chain (the bus, the "
+    "contract signed at DocuSign, MT5 login and deposit, Rippling) before the load, spread over the "
+    "population; their records in every system are then held like the lifecycle suite's. Needs the "
+    "target's [lifecycle].",
+)
 def load_command(
     profile_name: str,
     traders: int,
@@ -104,6 +114,7 @@ def load_command(
     backend: str,
     limits_text: str | None,
     cqg_traders: int,
+    funded_traders: int,
 ) -> None:
     """Drive seeded traders at the middleware with Locust while faults play, then check the
     invariants. Exit 0 when every invariant holds and nothing failed outside a fault window."""
@@ -111,6 +122,7 @@ def load_command(
     from ..scenario import Limits
     from ..target import TargetError, load
     from ..topology import TargetNotReady, Topology
+    from .funded import ChainStalled
     from .identities import load_population
     from .onboard import OnboardingFailed
     from .processes import LocustFailed
@@ -132,6 +144,8 @@ def load_command(
             raise ValueError(f"--limits: the target {target.name} declares no set_limits operation")
         if cqg_traders:
             _check_cqg_traders(target, cqg_traders, shape.peak)
+        if funded_traders:
+            _check_funded_traders(target, funded_traders, shape.peak)
     except (TargetError, ScheduleError, ValueError, TargetRefused) as exc:
         raise UsageFailure(str(exc)) from None
     report = Path(report_dir or f"reports/load-{time.strftime('%Y%m%d-%H%M%S')}")
@@ -153,11 +167,12 @@ def load_command(
                 report_dir=report,
                 limits=limits,
                 cqg_traders=cqg_traders,
+                funded_traders=funded_traders,
             )
             result = LoadRun(topo, options, progress=_Progress()).run()
     except LocustFailed as exc:
         raise InfraFailure(str(exc)) from None
-    except OnboardingFailed as exc:
+    except (OnboardingFailed, ChainStalled) as exc:
         click.echo(f"the middleware failed to onboard the traders: {exc}", err=True)
         raise SystemExit(EXIT_FAILED) from None
     except TargetNotReady as exc:
@@ -175,6 +190,13 @@ def load_command(
         click.echo(
             "  by venue: "
             + ", ".join(f"{v} {n['orders']} orders, {n['fills']} fills" for v, n in summary["venues"].items())
+        )
+    if "funded" in summary:
+        funded = summary["funded"]
+        click.echo(
+            f"  funded: {funded['traders']} traders through the chain, contracts out in "
+            f"{funded['contracts_s']} s, signed by {funded['signed_s']} s, provisioned by "
+            f"{funded['provisioned_s']} s (onboarding {summary['onboarded_before_s']} s in all)"
         )
     for name, verdict in summary["invariants"].items():
         click.echo(f"  {verdict:4}  {name}")
@@ -215,6 +237,16 @@ def _check_cqg_traders(target: Any, cqg_traders: int, peak: int) -> None:
         raise ValueError(f"--cqg-traders: {cqg_traders} is more than the profile's {peak} traders")
 
 
+def _check_funded_traders(target: Any, funded: int, peak: int) -> None:
+    """ValueError naming --funded-traders when the target has no lifecycle, or too few traders."""
+    if target.lifecycle is None:
+        raise ValueError(f"--funded-traders: the target {target.name} declares no [lifecycle] (its Zaps)")
+    if not target.webhooks.get("docusign"):
+        raise ValueError(f"--funded-traders: the target {target.name} declares no [webhooks] docusign URL")
+    if funded > peak:
+        raise ValueError(f"--funded-traders: {funded} is more than the profile's {peak} traders")
+
+
 def _hosts(url_template: str) -> list[str]:
     match = re.match(r"^[a-z]+://([^/:]+|\[[^\]]+\])", url_template)
     return [match.group(1).strip("[]")] if match else []
@@ -227,7 +259,11 @@ class _Progress:
         self.joined = -1
 
     def __call__(self, tick: dict[str, Any]) -> None:
-        if "onboarded" in tick:
+        if "funded" in tick:
+            if tick["done"] == tick["of"] or tick["done"] != getattr(self, "funded_done", -1):
+                self.funded_done = tick["done"]
+                click.echo(f"  funded traders {tick['funded']}: {tick['done']}/{tick['of']}", err=True)
+        elif "onboarded" in tick:
             click.echo(
                 f"  onboarding traders through Stripe webhooks: {tick['onboarded']}/{tick['of']}", err=True
             )

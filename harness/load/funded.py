@@ -20,13 +20,15 @@ from typing import Any
 import httpx
 
 from ..lifecycle import Expected
-from .identities import Identity
+from ..targetlifecycle import LifecycleSpec
+from .identities import Identity, identity, load_population
 
-POLL_S = 0.5
+POLL_S = 0.5  # for a handful of traders; a big population's ledgers are read less often (poll_s)
 SIGNERS = 16  # envelopes signed at once
 LIVE = ("sent", "delivered")
-# the chain's own pace, past the per-trader bound: the bus takes about 66 triggers a second
-PER_TRADER_S = 0.05
+# the chain's own pace, past the per-trader bound: the bus takes about 66 triggers a second, and
+# each trader's provisioning is a few calls on MT5's one manager session
+PER_TRADER_S = 0.1
 
 
 class ChainStalled(RuntimeError):
@@ -69,6 +71,8 @@ class FundedChain:
         self.controls = controls
         self.emails = {t.email.lower(): t.customer for t in traders}
         self.bound_s = bound_s + PER_TRADER_S * len(traders)
+        # reading 5,000 users and workers costs the mocks' loop, which the chain itself runs on
+        self.poll_s = min(5.0, max(POLL_S, len(traders) / 2000))
         self.progress = progress
 
     def run(self) -> ChainTimes:
@@ -98,7 +102,7 @@ class FundedChain:
                     f"{self.bound_s:g} s (first: {', '.join(self.emails[m] for m in missing[:5])}); "
                     "`uat investigate` on a gate run of the lifecycle suite shows where such a chain breaks"
                 )
-            time.sleep(POLL_S)
+            time.sleep(self.poll_s)
 
     def _ledger(self, venue: str) -> dict[str, Any]:
         answer = self.http.get(f"{self.controls[venue]}/ledger", timeout=60)
@@ -136,3 +140,18 @@ class FundedChain:
             if str(w.get("work_email", "")).lower() in self.emails
         }
         return {email: True for email in deposited & hired}
+
+
+def fund_population(
+    spec: LifecycleSpec,
+    controls: dict[str, str],
+    seed: int,
+    indices: list[int],
+    progress: Callable[[dict[str, Any]], None],
+) -> tuple[list[Expected], ChainTimes]:
+    """Traders `indices` of `seed`, whose funded checkouts were sent, taken through the chain."""
+    population = load_population()
+    traders = [expected(identity(seed, i, population), spec.deposit) for i in indices]
+    with httpx.Client(timeout=60, trust_env=False) as http:
+        times = FundedChain(http, controls, traders, spec.provisioned_s, progress).run()
+    return traders, times

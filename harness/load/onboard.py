@@ -18,6 +18,7 @@ import httpx
 
 from ..adapters import Adapter
 from ..scenario.model import Limits
+from .funded import funded_metadata
 from .identities import Population, identity
 from .venues import CQG
 
@@ -43,10 +44,13 @@ def onboard_population(
     limits: Limits | None = None,
     routed: frozenset[int] = frozenset(),
     routed_accounts: dict[str, str] | None = None,
+    funded: frozenset[int] = frozenset(),
+    deposit: str = "25000.00",
 ) -> float:
     """Onboard traders 0..count-1 of `seed`, setting `limits` on each account it finds, and having
     the back office route the accounts of the traders in `routed` to CQG (each one then goes into
-    `routed_accounts`, with its venue); seconds it took. Raises OnboardingFailed naming the first
+    `routed_accounts`, with its venue); the traders in `funded` check out as funded traders (their
+    lifecycle chain is harness.load.funded's); seconds it took. Raises OnboardingFailed naming the first
     traders left without an account, or the first account whose limits or route the middleware
     refused."""
     began = time.monotonic()
@@ -63,7 +67,7 @@ def onboard_population(
                 "types": ONBOARD_TYPES,
                 "customer": who.customer_id,
                 "url": webhook_url,
-                "metadata": who.metadata(),
+                "metadata": funded_metadata(who, deposit) if index in funded else who.metadata(),
             }
             http.post(f"{stripe_control}/send", json=body).raise_for_status()
             deadline = time.monotonic() + account_wait_s

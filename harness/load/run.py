@@ -20,6 +20,8 @@ from ..adapters import Adapter
 from ..checks import CHECKERS, CheckContext, Verdict
 from ..faults import Proxy
 from ..history import History
+from ..lifecycle import Expected
+from ..lifecycle.gather import LEDGERS, gather
 from ..postgres import ThrowawayPostgres
 from ..scenario import Limits
 from ..scenario.faults import POSTGRES, FaultStep
@@ -32,6 +34,7 @@ from ..timeline import Timeline
 from ..topology import Topology
 from .allure_results import RunFacts, write_results
 from .cpu import CpuSampler
+from .funded import ChainTimes, fund_population
 from .identities import load_population
 from .journal import STATUS, merge, read_measures, read_status
 from .locust_csv import last_writes, read_csv
@@ -46,6 +49,8 @@ from .venues import CQG, DEFAULT_VENUE, joined_ledger, routed_indices
 from .wire import AdapterWire
 
 INVARIANTS = ("no_duplicate_order", "no_lost_fill", "positions_reconcile", "unknown_outcomes_resolve")
+# with --funded-traders: their records in every system of the chain, read once the run has ended
+FUNDED_INVARIANTS = ("lifecycle_provisioned_once", "lifecycle_balances", "lifecycle_no_double_deal")
 EXIT_GRACE_S = 60.0  # Locust's own shutdown, on top of the run's duration
 START_GRACE_S = 60.0  # Locust's own start, on top of the wait for its workers
 Progress = Callable[[dict[str, Any]], None]
@@ -64,6 +69,7 @@ class LoadOptions:
     onboard_first: bool = True  # onboard the population before the load (see onboard.py)
     limits: Limits | None = None  # set on every account as it is onboarded; risk_limits_hold holds them
     cqg_traders: int = 0  # traders whose accounts are routed to CQG when onboarded (venues.py)
+    funded_traders: int = 0  # traders onboarded through the whole lifecycle chain first (funded.py)
 
 
 @dataclass
@@ -96,6 +102,8 @@ class LoadRun(StateFaultHooks):
         self.timeline = Timeline()
         self.cpu = CpuSampler({})
         self.onboarding_s = 0.0
+        self.funded: list[Expected] = []  # the funded traders, once their chain has gone through
+        self.chain_times: ChainTimes | None = None
         self.account_venues: dict[str, str] = {}  # the accounts routed off Rithmic, with their venue
         self.state: StateFaults | None = None  # database faults, deployments, diagnosis sampling
 
@@ -142,7 +150,11 @@ class LoadRun(StateFaultHooks):
                     progress=lambda done, of: self.progress({"onboarded": done, "of": of}),
                     routed=routed_indices(onboarded, options.cqg_traders),
                     routed_accounts=self.account_venues,
+                    funded=routed_indices(onboarded, options.funded_traders),
+                    deposit=self._deposit(),
                 )
+                if options.funded_traders:
+                    self._fund(onboarded)
             finally:
                 adapter.close()
         self.timeline = Timeline()
@@ -203,6 +215,11 @@ class LoadRun(StateFaultHooks):
             journal=audit(journal, options.remote_workers),
             stream=self.topo.target.adapter.supports("stream"),
             venues=self._venues(),
+            funded=(
+                {"traders": len(self.funded), **self.chain_times.to_json()}
+                if self.chain_times is not None
+                else None
+            ),
         )
         summary = summarize(history, verdicts, figures)
         (report / "load-summary.json").write_text(json.dumps(summary, indent=2))
@@ -218,6 +235,24 @@ class LoadRun(StateFaultHooks):
         )
         write_results(report / "allure-results", verdicts, facts)
         return LoadResult(summary, verdicts, history, self.timeline, figures.stats)
+
+    def _deposit(self) -> str:
+        spec = self.topo.target.lifecycle
+        return spec.deposit if spec is not None else "25000.00"
+
+    def _fund(self, onboarded: int) -> None:
+        """The funded traders' chain, after their checkouts (ChainStalled names who it left behind)."""
+        spec = self.topo.target.lifecycle
+        assert spec is not None  # the command refuses --funded-traders without one
+        indices = sorted(routed_indices(onboarded, self.options.funded_traders))
+        began = time.monotonic()
+        self.funded, self.chain_times = fund_population(
+            spec, self._controls(), self.options.seed, indices, self.progress
+        )
+        self.onboarding_s += time.monotonic() - began
+
+    def _controls(self) -> dict[str, str]:
+        return {name: str(facts["control"]) for name, facts in self.mocks.items()}
 
     def _venues(self) -> tuple[str, ...]:
         return (DEFAULT_VENUE, CQG) if self.options.cqg_traders else (DEFAULT_VENUE,)
@@ -343,6 +378,8 @@ class LoadRun(StateFaultHooks):
             found.append("cancels_consistent")
         if self.options.limits is not None:
             found.append("risk_limits_hold")
+        if self.funded:
+            found += list(FUNDED_INVARIANTS)
         if any(s.kind == "deploy" or s.venue == POSTGRES for s in steps):
             found.append("acked_orders_durable")
         if any(s.kind == "deploy" and s.fault == "graceful" for s in steps):
@@ -369,7 +406,17 @@ class LoadRun(StateFaultHooks):
                     "in_flight_s": self.topo.target.slo.risk_in_flight_ms / 1000,
                     "epoch0": epoch_zero(self.timeline),
                 }
-            extras = {"risk": plan}
+            extras: dict[str, Any] = {"risk": plan}
+            if self.funded:  # every system's records of the funded traders, after the run
+                with httpx.Client(timeout=60, trust_env=False) as http:
+                    extras["lifecycle"] = gather(
+                        http,
+                        {k: v for k, v in self._controls().items() if k in LEDGERS},
+                        adapter,
+                        self.funded,
+                        sql_file=self.topo.target.checks_sql,
+                        psql=self.topo.postgres.psql,
+                    )
             ctx = CheckContext(
                 history,
                 self.timeline,

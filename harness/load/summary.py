@@ -40,6 +40,7 @@ class RunFigures:
     journal: dict[str, Any]  # shipping.audit()
     stream: bool = True  # the target declares a stream: quote age and order-to-fill are measured on it
     venues: tuple[str, ...] = ("rithmic",)  # where the traders traded (`ledger` joins theirs when several)
+    funded: dict[str, Any] | None = None  # the funded traders' chain: how many, and its stages' seconds
 
 
 def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dict[str, Any]:
@@ -100,6 +101,7 @@ def summarize(history: History, verdicts: list[Verdict], run: RunFigures) -> dic
         "remote_workers": run.remote_workers,
         "journal": run.journal,
         "onboarded_before_s": round(run.onboarding_s, 1),
+        **({"funded": run.funded} if run.funded is not None else {}),
         "seed": run.seed,
     }
 

@@ -308,8 +308,18 @@ class LifecycleActions:
         return join(snapshot)
 
     def _provisioned(self, customer: str) -> bool:
+        """The ledgers hold the trader's login, deposit and worker, trading is on, and where the
+        middleware shows its own view, that view has caught up: a create that landed after its client
+        gave up is in Rippling before the middleware has looked it up."""
         (chain,) = self._chains([customer])
-        return bool(chain.mt5_users and chain.deposits and chain.workers and chain.trading_enabled())
+        if not (chain.mt5_users and chain.deposits and chain.workers and chain.trading_enabled()):
+            return False
+        view = chain.middleware if isinstance(chain.middleware, dict) else {}
+        logins = {u.get("login") for u in chain.mt5_users}
+        workers = {w.get("id") for w in chain.workers}
+        return ("mt5_login" not in view or view["mt5_login"] in logins) and (
+            "rippling_worker_id" not in view or view["rippling_worker_id"] in workers
+        )
 
     def lifecycle_snapshot(self, traders: list[Expected] | None = None, sql: bool = False) -> Snapshot:
         """Every system's records of the run's funded traders (and, with `sql`, the target's

@@ -181,6 +181,47 @@ def test_traders_routed_to_cqg_trade_there_and_are_judged_against_its_ledger(
     assert f"cqg {venues['cqg']['orders']} orders, {venues['cqg']['fills']} fills" in by_venue, by_venue
 
 
+def test_funded_traders_need_a_target_with_a_lifecycle_and_enough_traders(tmp_path: Path) -> None:
+    target = _plain_target(tmp_path)
+    cannot = CliRunner().invoke(main, [*BASE, "--target", str(target), "--funded-traders", "2"])
+    assert cannot.exit_code == 2, cannot.output
+    assert "--funded-traders: the target plain declares no [lifecycle] (its Zaps)" in cannot.output
+    too_many = CliRunner().invoke(main, [*BASE, "--funded-traders", "6"])
+    assert too_many.exit_code == 2, too_many.output
+    assert "--funded-traders: 6 is more than the profile's 5 traders" in too_many.output
+
+
+@pytest.mark.slow
+def test_funded_traders_go_through_the_whole_chain_and_their_records_are_held(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("UAT_FIXTURES", str(busy_desk(tmp_path / "fixtures")))
+    report = tmp_path / "report"
+    args = [*BASE, "--traders", "8", "--funded-traders", "4", "--duration", "15", "--backend", "embedded"]
+    proc = subprocess.run(
+        [sys.executable, "-m", "harness", "--log-level", "warning", *args, "--report", str(report)],
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert proc.returncode == 0, proc.stdout + proc.stderr[-3000:]
+    summary = json.loads((report / "load-summary.json").read_text())
+    funded = summary["funded"]
+    assert (
+        funded["traders"] == 4 and 0 <= funded["contracts_s"] <= funded["signed_s"] <= funded["provisioned_s"]
+    )
+    held = {k: v for k, v in summary["invariants"].items() if k.startswith("lifecycle_")}
+    assert held == dict.fromkeys(
+        ("lifecycle_provisioned_once", "lifecycle_balances", "lifecycle_no_double_deal"), "pass"
+    ), summary["invariant_summaries"]
+    assert "4 funded trader(s)" in summary["invariant_summaries"]["lifecycle_provisioned_once"]
+    assert summary["invariant_summaries"]["lifecycle_balances"].startswith(
+        "4 MT5 balance(s), 100000.00 in all"
+    )
+    assert "funded: 4 traders through the chain" in proc.stdout
+    assert set(summary["invariants"].values()) == {"pass"}, summary["invariant_summaries"]
+
+
 def test_an_unreadable_traders_fixture_exits_2_naming_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import shutil
 import subprocess
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 import httpx
 import pytest
 
+from harness.faults import EmbeddedToxiproxy, ToxiproxyClient
 from mocks.mt5 import MT5Config, MT5Mock
 from tests.mocks.mt5.conftest import arm, fired, ledger
 from tests.mocks.venue_thread import VenueThread
@@ -49,12 +51,16 @@ def control(mt5_tls: VenueThread) -> Iterator[httpx.Client]:
         yield client
 
 
-def run_sdk(vt: VenueThread, steps: list[dict[str, Any]]) -> dict[str, Any]:
-    """Run the steps through mt5-sdk (a fresh SDK instance each, as the SDK re-authenticates per call)."""
+def run_sdk(
+    vt: VenueThread, steps: list[dict[str, Any]], via: tuple[str, int] | None = None
+) -> dict[str, Any]:
+    """Run the steps through mt5-sdk (a fresh SDK instance each, as the SDK re-authenticates per call),
+    straight to the mock or `via` a (host, port) in front of it, such as a fault-plane proxy."""
     venue = vt.venue
     assert isinstance(venue, MT5Mock)
     manager, password = next(iter(venue.config.managers.items()))
-    spec = {"host": venue.host, "port": venue.port, "login": manager, "password": password, "steps": steps}
+    host, port = via or (venue.host, venue.port)
+    spec = {"host": host, "port": port, "login": manager, "password": password, "steps": steps}
     done = subprocess.run(
         ["node", str(SCRIPT), json.dumps(spec)], capture_output=True, text=True, timeout=60, check=False
     )
@@ -161,3 +167,24 @@ def test_mt5_sdk_never_settles_when_the_answer_is_lost(mt5_tls: VenueThread, con
     results = run_sdk(mt5_tls, [step("lost", "balance_get", args, timeout_ms=1500)])
     assert results["lost"] == {"timeout": True}
     assert len([d for d in ledger(control)["deals"] if d["comment"] == "sdk-lost"]) == 1
+
+
+def test_mt5_sdk_logs_in_and_books_a_deposit_through_the_fault_plane(
+    mt5_tls: VenueThread, control: httpx.Client
+) -> None:
+    """The SDK's TLS handshake, MD5 login and deposit cross a proxy of the embedded fault plane; a
+    latency toxic on the proxy shows the traffic really goes through it."""
+    with EmbeddedToxiproxy(host="127.0.0.1", port=0) as plane, ToxiproxyClient(plane.url) as client:
+        proxy = client.create_proxy("mt5", upstream=f"127.0.0.1:{mt5_tls.venue.port}")
+        proxy.add_toxic("latency", stream="downstream", latency=700)
+        host, _, port = proxy.listen.rpartition(":")
+        args = {"login": 500001, "type": 2, "balance": 250.5, "comment": "sdk-via-plane"}
+        started = time.monotonic()
+        results = run_sdk(mt5_tls, [step("deposit", "balance_get", args)], via=(host, int(port)))
+        took = time.monotonic() - started
+    ticket = int(value(results, "deposit")["ticket"])
+    (deal,) = [d for d in ledger(control)["deals"] if d["comment"] == "sdk-via-plane"]
+    assert (deal["deal"], deal["login"], deal["amount"]) == (ticket, 500001, "250.50")
+    # the handshake's two calls and the deposit each waited on the toxic: at least 3 x 700 ms, far more
+    # than starting node could take
+    assert took >= 2.1, took

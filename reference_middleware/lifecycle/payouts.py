@@ -87,7 +87,7 @@ async def create(conn: Any, body: Any) -> dict[str, Any]:
         )
         available = trader["deposit"] - paid
         if amount > available:
-            raise PayoutRefused(400, "amount", f"exceeds the balance this service booked ({available:.2f})")
+            raise PayoutRefused(409, "amount", f"exceeds the balance this service booked ({available:.2f})")
         row = await conn.fetchrow(
             "INSERT INTO payouts (payout_id, customer_id, amount) VALUES ($1, $2, $3) RETURNING *",
             payout_id,

@@ -44,8 +44,10 @@ async def _object(request: Request) -> dict[str, Any] | None:
 
 
 def _text(body: dict[str, Any], name: str) -> str | None:
+    """A string the spec allows (1-200 characters, no NUL, which Postgres text cannot hold); one that
+    names nothing known is then a 404, not a malformed request."""
     value = body.get(name)
-    if isinstance(value, str) and 0 < len(value) <= 200 and value.isprintable():
+    if isinstance(value, str) and 0 < len(value) <= 200 and "\x00" not in value:
         return value
     return None
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from typing import Any
 
 NO_NUL = r"^[^\x00]*$"
-AMOUNT = r"^[0-9]{1,12}(\.[0-9]{1,2})?$"
+# a positive amount, two decimals at most: 0.01 to 0.99, or 1 and up (zero is refused, 400)
+AMOUNT = r"^(0\.(0[1-9]|[1-9][0-9]?)|[1-9][0-9]{0,11}(\.[0-9]{1,2})?)$"
 
 
 def _ref(name: str) -> dict[str, str]:
@@ -49,9 +50,13 @@ PATHS: dict[str, Any] = {
             "requestBody": _body("PayoutRequest"),
             "responses": {
                 "202": _json(_ref("Payout"), "accepted, or the payout this payout_id already names"),
-                "400": _json(_ref("Error"), "a bad field, or an amount above the balance booked"),
+                "400": _json(_ref("Error"), "a bad field"),
                 "404": _json(_ref("Error"), "no funded trader with this customer id"),
-                "409": _json(_ref("Error"), "the trader is not provisioned, or the payout_id is taken"),
+                "409": _json(
+                    _ref("Error"),
+                    "the trader is not provisioned, the payout_id is taken, or the amount is above the "
+                    "balance booked",
+                ),
             },
         }
     },

@@ -108,9 +108,13 @@ def test_the_reference_passes_with_every_not_run_check_explained(tmp_path: Path)
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-3000:]
     document = json.loads(done.stdout)
     assert document["verdict"] == "passed" and document["stopped"] == "completed"
-    assert document["excluded"] == ["GET /v1/stream", "POST /v1/webhooks/stripe"]
+    assert document["excluded"] == [
+        "GET /v1/stream",
+        "POST /v1/webhooks/stripe",
+        "POST /v1/webhooks/docusign",
+    ]
     ops = {op["operation"]: {c["check"]: c for c in op["checks"]} for op in document["operations"]}
-    assert len(ops) == 12  # the quote and account P&L reads and the back office's key endpoints included
+    assert len(ops) == 15  # the quote and P&L reads, the key endpoints and the lifecycle's three included
     for name, checks in ops.items():
         assert (
             checks["not_a_server_error"]["status"] == "passed" and checks["not_a_server_error"]["cases"] > 0

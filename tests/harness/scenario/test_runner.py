@@ -61,6 +61,7 @@ def test_the_last_middleware_is_stopped_before_the_world_is_reset(
     """Alive, it would answer the reset (the CQG mock logs its session off, it reconnects and
     reconciles) and race the schema being dropped: a deadlock once failed a healthy scenario."""
     topology.restart_target()
+    topology.untouched = False  # as after an earlier scenario: this one must reset the world
     alive_at_reset: list[bool] = []
     reset = topology.reset_world
 

@@ -22,6 +22,7 @@ from typing import Any
 BALANCE_ACTION = 2  # an MT5 deal's action for a deposit or a withdrawal
 SIGNED = "completed"
 LIVE_ENVELOPE = ("created", "sent", "delivered", "completed")  # not voided or declined
+AWAITING_SIGNATURE = ("sent", "delivered")  # out to the trader: what the trader (or the harness) signs
 SNAPSHOT_VERSION = 1
 
 

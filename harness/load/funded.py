@@ -20,12 +20,12 @@ from typing import Any
 import httpx
 
 from ..lifecycle import Expected
+from ..lifecycle.model import AWAITING_SIGNATURE as LIVE
 from ..targetlifecycle import LifecycleSpec
 from .identities import Identity, identity, load_population
 
 POLL_S = 0.5  # for a handful of traders; a big population's ledgers are read less often (poll_s)
 SIGNERS = 16  # envelopes signed at once
-LIVE = ("sent", "delivered")
 # the chain's own pace, past the per-trader bound: the bus takes about 66 triggers a second, and
 # each trader's provisioning is a few calls on MT5's one manager session
 PER_TRADER_S = 0.1

@@ -20,10 +20,12 @@ from typing import Any
 import httpx
 
 from mocks.docusign.connect import ConnectEvent, signature_headers
+from mocks.zapier.runs import FINAL  # a bus run that will not change again
 
 from ..adapters import Adapter
 from ..lifecycle import Expected, Payout, Snapshot, join, money
 from ..lifecycle.gather import LEDGERS, gather
+from ..lifecycle.model import AWAITING_SIGNATURE
 from ..topology import Topology
 from .faults import FaultStep
 from .model import Scenario
@@ -38,7 +40,7 @@ LIFECYCLE_CHECKS = frozenset(
         "lifecycle_cancelled",
     }
 )
-LIVE = ("sent", "delivered")
+LIVE = AWAITING_SIGNATURE
 
 
 @dataclass
@@ -344,6 +346,3 @@ class LifecycleActions:
                 self.life.notes.append(f"{what}: not within {bound:g} s")
                 return
             time.sleep(POLL_S)
-
-
-FINAL = ("success", "errored", "halted", "dropped")  # a bus run that will not change again

@@ -328,9 +328,12 @@ def _descendants(pid: int) -> dict[int, str]:
     return found
 
 
-def _listening_ports(pids: list[int]) -> set[int]:
+def _listening_sockets(pids: list[int] | None = None) -> dict[str, int]:
+    """Listening TCP sockets (inode -> port): those `pids` hold open, or every one on the machine. A
+    socket is known by its inode, not its port: once the gate has freed a port, another test's
+    process may listen on the same number, and that is not a leak."""
     inodes: set[str] = set()
-    for pid in pids:
+    for pid in pids or []:
         try:
             for fd in Path(f"/proc/{pid}/fd").iterdir():
                 link = os.readlink(fd)
@@ -338,13 +341,13 @@ def _listening_ports(pids: list[int]) -> set[int]:
                     inodes.add(link[8:-1])
         except OSError:
             continue
-    ports: set[int] = set()
+    found: dict[str, int] = {}
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             cols = line.split()
-            if cols[3] == "0A" and cols[9] in inodes:
-                ports.add(int(cols[1].rsplit(":", 1)[1], 16))
-    return ports
+            if cols[3] == "0A" and (pids is None or cols[9] in inodes):
+                found[cols[9]] = int(cols[1].rsplit(":", 1)[1], 16)
+    return found
 
 
 def _alive(pid: int, start: str) -> bool:
@@ -354,15 +357,6 @@ def _alive(pid: int, start: str) -> bool:
         return False
     fields = stat.rsplit(")", 1)[1].split()
     return fields[19] == start and fields[0] != "Z"
-
-
-def _is_listening(port: int) -> bool:
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            cols = line.split()
-            if cols[3] == "0A" and int(cols[1].rsplit(":", 1)[1], 16) == port:
-                return True
-    return False
 
 
 def sigint_leaves_nothing(
@@ -393,9 +387,9 @@ def sigint_leaves_nothing(
             seen += line
             assert time.monotonic() < deadline, seen
         family = _descendants(proc.pid)
-        ports = _listening_ports([proc.pid, *family])
+        sockets = _listening_sockets([proc.pid, *family])
         assert family, "the gate started no process (middleware, Postgres)"
-        assert ports, "the gate listened on no port"
+        assert sockets, "the gate listened on no port"
         assert any(tmp.iterdir()), "the run made no temp dir"
         if check_family is not None:
             check_family(family)
@@ -411,7 +405,8 @@ def sigint_leaves_nothing(
     while time.monotonic() < deadline and any(_alive(p, s) for p, s in family.items()):
         time.sleep(0.2)
     assert not [p for p, s in family.items() if _alive(p, s)], "a process outlived the gate"
-    assert not [p for p in ports if _is_listening(p)], "a port outlived the gate"
+    left_open = {inode: port for inode, port in _listening_sockets().items() if inode in sockets}
+    assert not left_open, f"a listening socket outlived the gate (inode: port): {left_open}"
     left = list(tmp.iterdir())
     assert left == [], "a temp dir outlived the gate"
     tmp.rmdir()

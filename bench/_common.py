@@ -6,6 +6,7 @@ import asyncio
 import statistics
 import subprocess
 import sys
+import time
 from collections.abc import Callable, Coroutine, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -29,6 +30,20 @@ def fault_plane() -> Iterator[ToxiproxyClient]:
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def cpu_yardstick(steps: int = 10_000_000) -> float:
+    """Seconds one core takes for a fixed pure-Python loop, best of three: load figures measured on
+    different days (or machines of the same kind) differ by the CPU they got, and without this the
+    two cannot be told apart from a change in the code."""
+    best = float("inf")
+    for _ in range(3):
+        began = time.perf_counter()
+        total = 0
+        for i in range(steps):
+            total += i
+        best = min(best, time.perf_counter() - began)
+    return best
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -15,7 +15,8 @@ holding longs reach their daily loss limit; risk_limits_hold then reports the vi
 be none) and the accounts it locked. The ratios compare each run's cost per trader with the
 smallest run's, measured in the same invocation. `--funded` onboards every trader as a funded
 trader through the whole lifecycle chain first (`uat load --funded-traders N`) and prints the chain's
-stages. Reports land in reports/capacity-<N>/.
+stages. Reports land in reports/capacity-<N>/. The first lines say what ran and how fast this
+machine's CPU was that day (a fixed Python loop): figures from different days compare only by it.
 """
 
 from __future__ import annotations
@@ -27,6 +28,8 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+
+from _common import cpu_yardstick
 
 CPU_WARNING = "CPU usage above 90%"
 CRASH_LIMITS = "max_order_qty=3,max_position=6,daily_loss_limit=1500"
@@ -131,6 +134,7 @@ def main() -> None:
     faults.parent.mkdir(exist_ok=True)
     what = _schedule(faults, args.duration, args.faults)
     print(f"profile {args.profile}, {args.duration} s, {what}, workers {args.workers}")
+    print(f"machine: a 10M-step Python loop takes {cpu_yardstick():.2f} s (compare runs by it)", flush=True)
     base: dict[str, Any] | None = None
     for n in counts:
         summary = _run(n, args, faults)

@@ -21,6 +21,7 @@ import time
 from pathlib import Path
 from typing import Literal
 
+from . import pgtemplate
 from .ports import free_port
 
 UNPRIVILEGED_USER = "nobody"  # initdb refuses root; the cluster runs as this user instead
@@ -130,18 +131,7 @@ class ThrowawayPostgres:
         self.tmpdir = Path(tempfile.mkdtemp(prefix="uat-pg-"))
         try:
             self._prepare_owner()
-            self._pg(
-                "initdb",
-                "-D",
-                str(self.datadir),
-                "-U",
-                self.superuser,
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--no-sync",
-                "--no-instructions",
-            )
+            self._initdb()
             if self.port == 0:
                 self.port = free_port()
             settings = dict(_FAST_SETTINGS, port=str(self.port), unix_socket_directories=f"'{self.tmpdir}'")
@@ -153,6 +143,32 @@ class ThrowawayPostgres:
             self.stop()
             raise
         return self
+
+    def _initdb(self) -> None:
+        """The data directory: a copy of the cached template for these binaries and arguments
+        (harness.pgtemplate), else initdb, whose result then becomes the template. A cache that
+        cannot be read or written (a read-only home, a full disk) only means initdb every time."""
+        args = ("-U", self.superuser, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
+        assert self._bindir is not None
+        root, key = pgtemplate.cache_root(), ""
+        with contextlib.suppress(OSError):
+            key = pgtemplate.template_key(self._bindir, args)
+        root = root if key else None
+        template = pgtemplate.find(root, key) if root is not None else None
+        if template is not None:
+            with contextlib.suppress(OSError):
+                pgtemplate.copy_template(template, self.datadir, self._owner())
+                return
+        self._pg("initdb", "-D", str(self.datadir), *args)
+        if root is not None:
+            with contextlib.suppress(OSError):
+                pgtemplate.store(root, key, self.datadir)
+
+    def _owner(self) -> tuple[int, int] | None:
+        if self._run_as is None:
+            return None
+        entry = pwd.getpwnam(self._run_as)
+        return entry.pw_uid, entry.pw_gid
 
     def _prepare_owner(self) -> None:
         assert self.tmpdir is not None

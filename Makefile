@@ -44,16 +44,17 @@ faults-demo: $(STAMP)
 ## test: lint, type-check and every test, slow suites included (what CI runs). Our modules are
 ## compiled first: where PYTHONDONTWRITEBYTECODE is set, each of the thousand-odd processes the tests
 ## start (gates, middlewares, mocks) would otherwise compile them again. The fast tests mostly wait
-## on processes they start, so they run on both cores (pytest-xdist: 5.4 min against 9); so do the
-## slow end-to-end tests that run one gate or middleware at a time; then, alone, the ones that run
-## their own gates side by side (`lanes`) and the container tests (`docker`: they share one engine,
-## and each checks that no harness container is left, so two at once would see each other's); then
-## the fuzz suites, CPU-bound and independent, on both cores.
+## on processes they start, so they run on both cores (pytest-xdist: 5.4 min against 9), and so do
+## the slow end-to-end tests that run one gate or middleware at a time, in the same run: work
+## stealing keeps both cores busy to the end, where two runs each had one core idle while the
+## other finished its longest test. Then, alone, the ones that run their own gates side by side
+## (`lanes`) and the container tests (`docker`: they share one engine, and each checks that no
+## harness container is left, so two at once would see each other's); then the fuzz suites,
+## CPU-bound and independent, on both cores.
 test: lint typecheck $(NODE_STAMP) express-sample
 	$(BIN)/python -m compileall -q harness mocks reference_middleware scenarios
-	$(BIN)/python -m pytest -m "not slow and not fuzz" -n 2
-	$(BIN)/python -m pytest -m "slow and not fuzz and not lanes and not docker" -n 2
-	$(BIN)/python -m pytest -m "slow and not fuzz and (lanes or docker)"
+	$(BIN)/python -m pytest -m "not fuzz and not lanes and not docker" -n 2 --dist worksteal
+	$(BIN)/python -m pytest -m "(lanes or docker) and not fuzz"
 	$(BIN)/python -m pytest -m fuzz -n 2
 
 ## test-fast: the development loop, without the slow end-to-end suites

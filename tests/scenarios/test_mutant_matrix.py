@@ -11,19 +11,26 @@ A kill means something only against a scenario that passes on the healthy build 
 mutant "killed" by a scenario that also fails without it was killed by flakiness. So each kill is
 paired with the healthy run of that scenario and seed, and does not count without it.
 UAT_MATRIX_SEEDS picks the seeds (default "7"; `make mutants` runs 7 8 9), and each seed is a
-healthy run and a kill run of its own. The last test prints the kill rate and the wall times."""
+healthy run and a kill run of its own. The last test prints the kill rate and the wall times.
+
+The healthy run also holds the lifecycle suite's own evidence (it ran as a test of its own, which
+played the same 17 scenarios a second time): each lifecycle scenario leaves its snapshot, and
+`uat investigate` finds every trader in it agreeing."""
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
 from typing import Any
 
 import pytest
+from click.testing import CliRunner
 
+from harness.cli import main
 from harness.testing import gate_lanes
-from scenarios import SCENARIOS
+from scenarios import SCENARIOS, SUITES
 from scenarios.mutants import MUTANT_KILLS, Kill
 
 pytestmark = [pytest.mark.slow, pytest.mark.lanes]
@@ -62,6 +69,28 @@ def test_healthy_build_passes_every_scenario(tmp_path: Path, seed: str) -> None:
     }
     assert not failed, failed
     assert all(code == 0 for code, _, _ in runs)
+    _lifecycle_reports_agree(tmp_path, {r["id"]: r for r in records})
+
+
+def _lifecycle_reports_agree(report: Path, records: dict[str, dict[str, Any]]) -> None:
+    """Each lifecycle scenario funded traders and left its snapshot; investigate finds them agreeing,
+    and the cancellation's snapshot shows both MT5 users disabled with their deposits and payouts."""
+    lifecycle = sorted(s.id for s in SUITES["lifecycle"])
+    for sid in lifecycle:
+        assert records[sid]["evidence"]["measured"]["lifecycle_traders"] >= 2, (sid, records[sid])
+    snapshots = sorted(report.glob("lane-*/lifecycle/*/lifecycle-snapshot.json"))
+    assert sorted(p.parent.name for p in snapshots) == lifecycle
+    (cancelled,) = (json.loads(p.read_text()) for p in snapshots if p.parent.name == "LIFECYCLE-CANCELLED")
+    funded = {t["email"] for t in cancelled["traders"]}
+    users = [u for u in cancelled["mt5_users"] if u["email"] in funded]
+    assert len(users) == 2 and not any(u["enabled"] for u in users), users
+    deals = [d for d in cancelled["mt5_deals"] if d["login"] in {u["login"] for u in users}]
+    assert sorted(d["amount"] for d in deals) == ["-1000.00", "-1000.00", "25000.00", "25000.00"]
+    for lane in sorted({p.parents[2] for p in snapshots}):
+        investigated = CliRunner().invoke(main, ["investigate", str(lane)])
+        assert investigated.exit_code == 0, investigated.output
+        held = sum(1 for p in snapshots if p.parents[2] == lane)
+        assert investigated.output.count("0 disagree") == held, investigated.output
 
 
 def _killed_by(mutant: str, kill: Kill, gate: dict[str, Any], healthy: dict[str, str]) -> str | None:

@@ -49,6 +49,17 @@ class EchoServer:
         self._thread.join(timeout=5)
 
 
+def postgres_missing() -> str:
+    """Why no throwaway Postgres can start here, or "" when one can: the reason a skip gives."""
+    from .postgres import PostgresUnavailable, find_bindir
+
+    try:
+        find_bindir()
+    except PostgresUnavailable as exc:
+        return str(exc)
+    return ""
+
+
 def reference_adapter(base_url: str, admin_key: str = "") -> Any:
     """The bundled reference target's declared adapter, pointed at a reference middleware that is
     already running at `base_url` (the tests start one without a whole topology) with this back

@@ -14,13 +14,10 @@ import pytest
 
 from harness.dbfaults import KINDS, DatabaseFaultError, DatabaseFaults, validate
 from harness.loopthread import LoopThread
-from harness.postgres import PostgresUnavailable, ThrowawayPostgres, find_bindir
+from harness.postgres import ThrowawayPostgres
+from harness.testing import postgres_missing
 
-try:
-    find_bindir()
-    NO_POSTGRES = ""
-except PostgresUnavailable as exc:
-    NO_POSTGRES = str(exc)
+NO_POSTGRES = postgres_missing()
 
 LOCK_ACCOUNTS = "SELECT 1 FROM accounts WHERE id = ANY($1::text[]) FOR UPDATE"
 CUT = (asyncpg.PostgresError, asyncpg.InterfaceError, OSError)  # how a session cut by a restart fails

@@ -9,13 +9,10 @@ from pathlib import Path
 import pytest
 
 from harness import pgtemplate
-from harness.postgres import PostgresUnavailable, ThrowawayPostgres, find_bindir
+from harness.postgres import ThrowawayPostgres
+from harness.testing import postgres_missing
 
-try:
-    find_bindir()
-    NO_POSTGRES = ""
-except PostgresUnavailable as exc:
-    NO_POSTGRES = str(exc)
+NO_POSTGRES = postgres_missing()
 
 needs_postgres = pytest.mark.skipif(bool(NO_POSTGRES), reason=NO_POSTGRES or "n/a")
 

@@ -14,12 +14,9 @@ import pytest
 
 from harness.ports import is_listening
 from harness.postgres import PostgresUnavailable, ThrowawayPostgres, find_bindir, wheel_bindir
+from harness.testing import postgres_missing
 
-try:
-    find_bindir()
-    NO_POSTGRES = ""
-except PostgresUnavailable as exc:
-    NO_POSTGRES = str(exc)
+NO_POSTGRES = postgres_missing()
 
 pytestmark = pytest.mark.skipif(bool(NO_POSTGRES), reason=NO_POSTGRES or "n/a")
 

@@ -17,14 +17,11 @@ import pytest
 from harness.diagnosis import APPLICATION_NAME, DbSample, HealthSample, ProcessEvent, Sampler, diagnose
 from harness.loopthread import LoopThread
 from harness.ports import free_port
-from harness.postgres import PostgresUnavailable, ThrowawayPostgres, find_bindir
+from harness.postgres import ThrowawayPostgres
+from harness.testing import postgres_missing
 from harness.timeline import Timeline
 
-try:
-    find_bindir()
-    NO_POSTGRES = ""
-except PostgresUnavailable as exc:
-    NO_POSTGRES = str(exc)
+NO_POSTGRES = postgres_missing()
 needs_postgres = pytest.mark.skipif(bool(NO_POSTGRES), reason=NO_POSTGRES or "n/a")
 
 LOCK_SQL = "SELECT 1 FROM accounts WHERE id = 'a1' FOR UPDATE"

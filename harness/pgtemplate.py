@@ -34,7 +34,10 @@ def cache_root() -> Path | None:
         return None
     if configured:
         return Path(configured)
-    return Path.home() / ".cache" / "stack-uat" / "postgres"
+    try:
+        return Path.home() / ".cache" / "stack-uat" / "postgres"
+    except RuntimeError:  # no HOME and no passwd entry (a container's arbitrary uid): no cache
+        return None
 
 
 def template_key(bindir: Path, initdb_args: tuple[str, ...]) -> str:

@@ -32,6 +32,12 @@ def test_the_cache_root_follows_the_environment(monkeypatch: pytest.MonkeyPatch,
     monkeypatch.delenv(pgtemplate.TEMPLATES_ENV)
     assert pgtemplate.cache_root() == Path.home() / ".cache" / "stack-uat" / "postgres"
 
+    def homeless() -> Path:
+        raise RuntimeError("Could not determine home directory.")
+
+    monkeypatch.setattr(Path, "home", homeless)
+    assert pgtemplate.cache_root() is None
+
 
 def test_the_key_changes_with_the_binaries_and_the_arguments(tmp_path: Path) -> None:
     bindir = _fake_bindir(tmp_path)

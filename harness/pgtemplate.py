@@ -40,10 +40,13 @@ def cache_root() -> Path | None:
         return None
 
 
-def template_key(bindir: Path, initdb_args: tuple[str, ...]) -> str:
-    """Changes whenever initdb would write something else: other binaries or other arguments."""
-    server = bindir / "postgres"
-    stat = server.stat()
+def template_key(bindir: Path, initdb_args: tuple[str, ...]) -> str | None:
+    """Changes whenever initdb would write something else: other binaries or other arguments; None
+    when the server binary cannot be read (no template, then)."""
+    try:
+        stat = (bindir / "postgres").stat()
+    except OSError:
+        return None
     facts = "\0".join([str(bindir.resolve()), str(stat.st_size), str(stat.st_mtime_ns), *initdb_args])
     return hashlib.sha256(facts.encode()).hexdigest()[:16]
 
@@ -76,14 +79,10 @@ def copy_template(template: Path, datadir: Path, owner: tuple[int, int] | None) 
     try:
         shutil.copytree(template, datadir, symlinks=True)
         if owner is not None:
+            os.chown(datadir, *owner)
             for parent, dirs, files in os.walk(datadir):
-                os.chown(parent, *owner)
-                for name in files:
+                for name in dirs + files:
                     os.chown(os.path.join(parent, name), *owner, follow_symlinks=False)
-                for name in dirs:
-                    path = os.path.join(parent, name)
-                    if os.path.islink(path):
-                        os.chown(path, *owner, follow_symlinks=False)
         datadir.chmod(0o700)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -150,17 +150,15 @@ class ThrowawayPostgres:
         cannot be read or written (a read-only home, a full disk) only means initdb every time."""
         args = ("-U", self.superuser, "--auth=trust", "-E", "UTF8", "--no-sync", "--no-instructions")
         assert self._bindir is not None
-        root, key = pgtemplate.cache_root(), ""
-        with contextlib.suppress(OSError):
-            key = pgtemplate.template_key(self._bindir, args)
-        root = root if key else None
-        template = pgtemplate.find(root, key) if root is not None else None
+        root = pgtemplate.cache_root()
+        key = pgtemplate.template_key(self._bindir, args) if root is not None else None
+        template = pgtemplate.find(root, key) if root is not None and key is not None else None
         if template is not None:
             with contextlib.suppress(OSError):
                 pgtemplate.copy_template(template, self.datadir, self._owner())
                 return
         self._pg("initdb", "-D", str(self.datadir), *args)
-        if root is not None:
+        if root is not None and key is not None:
             with contextlib.suppress(OSError):
                 pgtemplate.store(root, key, self.datadir)
 

@@ -20,7 +20,7 @@ from typing import Any
 import httpx
 
 from ..lifecycle import Expected
-from ..lifecycle.model import AWAITING_SIGNATURE as LIVE
+from ..lifecycle.model import AWAITING_SIGNATURE
 from ..targetlifecycle import LifecycleSpec
 from .identities import Identity, identity, load_population
 
@@ -78,7 +78,7 @@ class FundedChain:
     def run(self) -> ChainTimes:
         began = time.monotonic()
         times = ChainTimes()
-        envelopes = self._wait("contract sent", lambda: self._envelopes(LIVE))
+        envelopes = self._wait("contract sent", lambda: self._envelopes(AWAITING_SIGNATURE))
         times.contracts_s = time.monotonic() - began
         with ThreadPoolExecutor(SIGNERS) as pool:
             list(pool.map(self._sign, envelopes))

@@ -40,7 +40,6 @@ LIFECYCLE_CHECKS = frozenset(
         "lifecycle_cancelled",
     }
 )
-LIVE = AWAITING_SIGNATURE
 
 
 @dataclass
@@ -141,7 +140,7 @@ class LifecycleActions:
     def _sign(self, customer: str, action: str) -> None:
         """The trader opens the email and signs (or declines) every live envelope sent to them."""
         for envelope in self._envelopes(customer):
-            if envelope.get("status") in LIVE:
+            if envelope.get("status") in AWAITING_SIGNATURE:
                 self.http.post(
                     f"{self.control('docusign')}/docusign/envelopes/{envelope['envelope_id']}/{action}"
                 ).raise_for_status()
@@ -301,7 +300,7 @@ class LifecycleActions:
         runs = [
             r for r in self._runs() if customer in str(r.get("trigger")) or email in str(r.get("trigger"))
         ]
-        live = [e for e in self._envelopes(customer) if e.get("status") in LIVE]
+        live = [e for e in self._envelopes(customer) if e.get("status") in AWAITING_SIGNATURE]
         return bool(live) and bool(runs) and all(r.get("state") in FINAL for r in runs)
 
     def _chains(self, customers: list[str]) -> list[Any]:

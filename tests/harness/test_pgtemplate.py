@@ -46,6 +46,7 @@ def test_the_key_changes_with_the_binaries_and_the_arguments(tmp_path: Path) -> 
     assert key != pgtemplate.template_key(bindir, ("-U", "admin"))
     (bindir / "postgres").write_text("v2, a new release")
     assert key != pgtemplate.template_key(bindir, ("-U", "postgres"))
+    assert pgtemplate.template_key(tmp_path / "no-such-bin", ("-U", "postgres")) is None
 
 
 def test_only_a_completed_template_is_found(tmp_path: Path) -> None:

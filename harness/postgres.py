@@ -152,15 +152,16 @@ class ThrowawayPostgres:
         assert self._bindir is not None
         root = pgtemplate.cache_root()
         key = pgtemplate.template_key(self._bindir, args) if root is not None else None
-        template = pgtemplate.find(root, key) if root is not None and key is not None else None
+        cache = (root, key) if root is not None and key is not None else None  # both, or no cache
+        template = pgtemplate.find(*cache) if cache is not None else None
         if template is not None:
             with contextlib.suppress(OSError):
                 pgtemplate.copy_template(template, self.datadir, self._owner())
                 return
         self._pg("initdb", "-D", str(self.datadir), *args)
-        if root is not None and key is not None:
+        if cache is not None:
             with contextlib.suppress(OSError):
-                pgtemplate.store(root, key, self.datadir)
+                pgtemplate.store(*cache, self.datadir)
 
     def _owner(self) -> tuple[int, int] | None:
         if self._run_as is None:

@@ -15,6 +15,7 @@ from locust import LoadTestShape, User, constant, events, task
 from harness.load import locust_hooks
 
 _written = [0]
+ROWS_PER_HALF = 50  # a few users are enough to pass one batch (1,000 rows), even on a loaded box
 
 
 class Writer(User):
@@ -26,7 +27,7 @@ class Writer(User):
         assert journal is not None, "no journal: neither UAT_JOURNAL nor a master to ship to"
         index = getattr(self.environment.runner, "worker_index", 0)
         for half in range(2):
-            for _ in range(10):
+            for _ in range(ROWS_PER_HALF):
                 _written[0] += 1
                 key = f"w{index}-{_written[0]}"
                 journal.write(f"writer-{index}", "invoke", "place_order", {"client_order_id": key}, key=key)

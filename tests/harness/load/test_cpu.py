@@ -14,9 +14,17 @@ import pytest
 from harness.load.cpu import CpuSampler
 
 
+def _started(code: str) -> subprocess.Popen[bytes]:
+    """A child that has finished starting up: the interpreter's own start costs tens of
+    milliseconds of CPU, which an idle child would otherwise show in its first interval."""
+    proc = subprocess.Popen([sys.executable, "-c", f"print(flush=True)\n{code}"], stdout=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stdout.readline() == b"\n"
+    return proc
+
+
 def test_busy_and_idle_processes_and_exclusive_groups() -> None:
-    busy = subprocess.Popen([sys.executable, "-c", "while True: pass"])
-    idle = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    busy = _started("while True: pass")
+    idle = _started("import time; time.sleep(30)")
     try:
         sampler = CpuSampler({"busy": busy.pid, "idle": idle.pid, "us": __import__("os").getpid()})
         assert sampler.sample() == {}  # the first sample only sets the baseline
@@ -32,6 +40,8 @@ def test_busy_and_idle_processes_and_exclusive_groups() -> None:
         for proc in (busy, idle):
             proc.kill()
             proc.wait()
+            assert proc.stdout is not None
+            proc.stdout.close()
 
 
 def test_a_group_whose_process_ended_reads_zero_not_negative() -> None:

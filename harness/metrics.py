@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from .adapters import Outcome
+from .adapters import Outcome, resending_request
 from .targetfields import Fields
 
 _NAME = re.compile(r"^[a-zA-Z_:][a-zA-Z0-9_:]*$")
@@ -68,7 +68,7 @@ class MetricsProbe:
     def read(self) -> Outcome:
         began = time.monotonic()
         try:
-            answer = self._http.get(self.url)
+            answer = resending_request(self._http, "GET", self.url)
         except httpx.HTTPError as exc:
             return Outcome(
                 "info", None, None, (time.monotonic() - began) * 1000, f"{type(exc).__name__}: {exc}"

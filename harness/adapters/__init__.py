@@ -27,6 +27,7 @@ from .outcome import (
     QuoteView,
     view_json,
 )
+from .resend import resending_request
 from .spec import AdapterSpec, OperationSpec, StreamSpec, load_class, parse_adapter
 
 
@@ -79,5 +80,6 @@ __all__ = [
     "build",
     "invoke",
     "parse_adapter",
+    "resending_request",
     "view_json",
 ]

@@ -34,6 +34,7 @@ from .outcome import (
     QuoteView,
     View,
 )
+from .resend import resending_request
 from .spec import PLACEHOLDER, TOPOLOGY_ROOTS, AdapterSpec, OperationSpec
 
 READS = frozenset(
@@ -383,7 +384,8 @@ class HttpAdapter:
         request = self.api.request(operation, args)
         started = time.perf_counter()
         try:
-            response = self._http.request(
+            response = resending_request(
+                self._http,
                 request.method,
                 request.url,
                 params=request.params or None,

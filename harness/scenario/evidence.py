@@ -181,6 +181,16 @@ def measure(
     )
 
 
+TRADING_GROWS = ("accepted_orders", "venue_fills", "cancels")  # what more trading after a recovery adds
+
+
+def thin_trading(minimum: Minimum, measured: Measured) -> bool:
+    """The run is short of evidence that more ordinary trading would add: accepted orders, fills at
+    the venue, accepted cancels. Not orders during a fault, multi-piece fills or refusals, which
+    only the fault phase or a crafted order makes."""
+    return any(getattr(measured, name) < getattr(minimum, name) for name in TRADING_GROWS)
+
+
 def shortfall(minimum: Minimum, measured: Measured) -> list[str]:
     """What the run is missing to be judged, one phrase each; empty when it has enough."""
     missing = []

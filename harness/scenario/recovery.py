@@ -20,6 +20,14 @@ a 15 s SLO one that never recovered (a loaded CI box once did exactly that). So 
 judges, the phase runs on until an order is accepted or the SLO has passed (`wait_for_reacceptance`);
 a build that recovers in time costs nothing more, one that does not costs the SLO.
 
+A run can reach its end short of the evidence it declared because of chance, not the build: a
+seed whose traders rested most of their orders and cancelled them, on a loaded box, once left
+RISK-CANCEL-PLANT-DOWN with 2 fills of the 3 it needs (5 gates in 20). After the recovery, while
+the run is short of what more ordinary trading adds (`thin_trading`: accepted orders, fills,
+cancels), the traders trade on for at most EVIDENCE_S (`wait_for_evidence`); a run with enough
+evidence costs nothing, and a build that accepts nothing costs EVIDENCE_S before it is reported
+inconclusive, as before.
+
 A build that refused every order it answered in the steady phase, before any fault, gives the faults
 nothing to break: `refused_everything` says so, and the runner then injects nothing and waits out no
 recovery. The scenario is inconclusive at once, naming the answers it got (a build that refuses all
@@ -39,6 +47,8 @@ from .model import Scenario
 MIN_RECOVERY_S = 1.0  # never shorter: a first answer after the clearing is not yet a recovery
 MIN_STEADY_S = 1.0  # about four orders a trader at the default pace: a baseline, not one sample
 POLL_S = 0.1
+EVIDENCE_S = 8.0  # trading on after the recovery for evidence the run still lacks: at most this
+EVIDENCE_POLL_S = 0.5  # each poll reads the venue's ledger: not ten times a second
 ORDERS_PER_TRADER = 2
 
 
@@ -140,7 +150,13 @@ def wait_for_steady(
     return _wait(lambda: recovered(history, began_at, traders, metrics=metrics), MIN_STEADY_S, at_most_s)
 
 
-def _wait(done: Callable[[], bool], at_least_s: float, at_most_s: float) -> float:
+def wait_for_evidence(thin: Callable[[], bool], *, at_most_s: float = EVIDENCE_S) -> float:
+    """Waits while the run is `thin` (short of evidence more trading adds), at most `at_most_s`;
+    the seconds waited, 0 when it already had enough."""
+    return _wait(lambda: not thin(), 0.0, at_most_s, poll_s=EVIDENCE_POLL_S)
+
+
+def _wait(done: Callable[[], bool], at_least_s: float, at_most_s: float, *, poll_s: float = POLL_S) -> float:
     began = time.monotonic()
     at_least = min(at_least_s, at_most_s)
     while True:
@@ -149,7 +165,7 @@ def _wait(done: Callable[[], bool], at_least_s: float, at_most_s: float) -> floa
             return waited
         if waited >= at_least and done():
             return waited
-        time.sleep(min(POLL_S, at_most_s - waited))
+        time.sleep(min(poll_s, at_most_s - waited))
 
 
 def _ok(done: Op) -> bool:

@@ -22,7 +22,7 @@ from ..settle import settle_orders
 from ..timeline import Timeline
 from ..topology import Topology
 from .actions import WorkloadActions
-from .evidence import Measured, event_kinds, measure, shortfall
+from .evidence import Measured, event_kinds, measure, shortfall, thin_trading
 from .faults import FaultStep
 from .lifecycle import LifecycleActions, LifecycleRun
 from .model import Scenario
@@ -32,6 +32,7 @@ from .quotes import QUOTE_CHECKS, QuoteWatcher, market_extras
 from .recovery import (
     not_driven,
     refused_everything,
+    wait_for_evidence,
     wait_for_reacceptance,
     wait_for_recovery,
     wait_for_steady,
@@ -267,6 +268,23 @@ class ScenarioRunner(WorldSetup, WorkloadActions, LifecycleActions, StateFaultHo
             wait_for_recovery(history, cleared, names, metrics=metrics, at_most_s=scenario.recovery_s)
             if "recovery_slo" in scenario.checks:  # never judge "never" before the SLO ran out
                 wait_for_reacceptance(history, cleared, timeline.now, slo_s=self.topo.target.slo.recovery_s)
+        if names and self._thin(scenario, history, timeline):
+            with phase("evidence"):  # trading on, bounded, for what the run declared and lacks
+                wait_for_evidence(lambda: self._thin(scenario, history, timeline))
+
+    def _thin(self, scenario: Scenario, history: History, timeline: Timeline) -> bool:
+        """Short of the trading evidence the scenario declared, by the venue's ledger as it stands."""
+        answer = self.http.get(f"{self.control(scenario.execution_venue)}/ledger")
+        answer.raise_for_status()
+        ledger = answer.json()
+        measured = measure(
+            scenario,
+            history,
+            timeline,
+            venue_fills=ledger.get("fills", []),
+            venue_orders=ledger.get("orders", []),
+        )
+        return thin_trading(scenario.minimum, measured)
 
     def _mock_events(self, venue: str, kind: str) -> list[dict[str, Any]]:
         """A mock's events of one kind during this run (its event log is reset with the world)."""

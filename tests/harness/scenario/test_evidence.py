@@ -3,6 +3,7 @@ the scenario status that follows (fast: no topology)."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pytest
@@ -19,6 +20,7 @@ from harness.scenario.evidence import (
     scenario_status,
     shortfall,
     status_reason,
+    thin_trading,
     unmet_needs,
 )
 from harness.scenario.model import Minimum
@@ -245,6 +247,18 @@ def test_shortfall_says_exactly_what_is_missing() -> None:
         "0 order(s) sent while a fault was active, at least 1 needed",
         "fault `rithmic:down` never took effect (not applied)",
     ]
+
+
+def test_thin_trading_is_a_shortfall_more_trading_would_fill_and_nothing_else() -> None:
+    minimum = Minimum(
+        accepted_orders=3, venue_fills=3, cancels=2, orders_during_faults=1, multi_fill_orders=1
+    )
+    enough = Measured(accepted_orders=3, venue_fills=3, cancels=2)
+    assert not thin_trading(minimum, enough)  # short of faulted orders and pieces: trading on adds none
+    assert shortfall(minimum, enough)  # ...though the run is still short of them
+    for field in ("accepted_orders", "venue_fills", "cancels"):
+        assert thin_trading(minimum, replace(enough, **{field: getattr(enough, field) - 1})), field
+    assert not thin_trading(Minimum(), Measured())
 
 
 HELD = Verdict.ok("no_lost_fill", "all 4 contracts in the middleware")

@@ -14,6 +14,7 @@ from harness.scenario.recovery import (
     not_driven,
     recovered,
     refused_everything,
+    wait_for_evidence,
     wait_for_reacceptance,
     wait_for_recovery,
     wait_for_steady,
@@ -213,3 +214,18 @@ def test_checks_not_driven_have_no_evidence_and_the_reason_names_the_refusals() 
     assert [v.check for v in verdicts] == list(scenario.checks)
     assert {v.status for v in verdicts} == {"no_evidence"}
     assert all(v.evidence == [{"refused_in_steady_phase": {"503": 21}}] for v in verdicts)
+
+
+def test_trading_on_for_evidence_costs_nothing_when_the_run_has_enough() -> None:
+    polls: list[float] = []
+    waited = wait_for_evidence(lambda: bool(polls.append(time.monotonic())), at_most_s=5.0)
+    assert waited < 0.1 and len(polls) == 1
+
+
+def test_trading_on_for_evidence_ends_when_the_evidence_arrives_or_at_its_bound() -> None:
+    arrives = time.monotonic() + 0.8
+    waited = wait_for_evidence(lambda: time.monotonic() < arrives, at_most_s=5.0)
+    assert 0.8 <= waited < 1.5  # polled twice a second, so no later than one poll after it came
+    began = time.monotonic()
+    waited = wait_for_evidence(lambda: True, at_most_s=1.2)
+    assert 1.2 <= waited < 1.5 and time.monotonic() - began < 1.5

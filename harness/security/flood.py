@@ -1,23 +1,28 @@
 """A flood: one trader's client sending a read at many times the normal rate for a bounded time,
-paced (not as fast as it can), from a few threads over kept-alive connections. Every answer is kept:
+paced (not as fast as it can), from a few threads over kept-alive connections, in a process of its
+own (floodsender). Every answer is kept:
 the rate limit is judged by its 429s and their Retry-After, the service by its 5xx and silences."""
 
 from __future__ import annotations
 
-import threading
+import json
+import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
 from typing import Any
 
-import httpx
-
 from ..adapters import API_KEY, HttpApi
 
 THREADS = 4
 MAX_REQUESTS = 20_000  # a hard bound on one flood, whatever rate and length it is given
 TIMEOUT_S = 5.0
+
+
+class FloodError(RuntimeError):
+    """The harness could not send its flood: its own failure, never the middleware's."""
 
 
 @dataclass(frozen=True)
@@ -86,43 +91,58 @@ def flood(
     now: Callable[[], float],
     operation: str = "positions",
 ) -> FloodRecord:
-    """Send `operation` for `account` at `rate_rps` for `duration_s` (bounded by MAX_REQUESTS)."""
+    """Send `operation` for `account` at `rate_rps` for `duration_s` (bounded by MAX_REQUESTS), from
+    a sender process of its own (floodsender), so the flood never competes with the traders'
+    threads for the harness's interpreter."""
     args: dict[str, Any] = {"account": account, **({API_KEY: api_key} if api_key else {})}
     request = api.request(operation, args)
-    shots: list[Shot] = []
-    lock = threading.Lock()
-    total = min(int(rate_rps * duration_s), MAX_REQUESTS)
-    interval = THREADS / max(rate_rps, 1e-3)
-    began = time.monotonic()
+    plan = {
+        "method": request.method,
+        "url": request.url,
+        "params": request.params,
+        "headers": request.headers,
+        "threads": THREADS,
+        "total": min(int(rate_rps * duration_s), MAX_REQUESTS),
+        "rate_rps": rate_rps,
+        "duration_s": duration_s,
+        "timeout_s": TIMEOUT_S,
+    }
+    to_timeline = now() - time.monotonic()  # the sender's clock is this machine's monotonic clock
     started = now()
+    lines = run_sender(plan, bound_s=duration_s + TIMEOUT_S + 10)
+    shots = [
+        Shot(
+            line["t"] + to_timeline,
+            line["status"],
+            line["retry_after"],
+            line["latency_ms"],
+            line.get("error", ""),
+        )
+        for line in lines
+        if "t" in line
+    ]
+    began = next((line["began"] + to_timeline for line in lines if "began" in line), started)
+    return FloodRecord(account, operation, rate_rps, began, now(), tuple(sorted(shots, key=lambda s: s.at)))
 
-    def worker(offset: int) -> None:
-        with httpx.Client(timeout=TIMEOUT_S, trust_env=False) as client:
-            for n in range(offset, total, THREADS):
-                due = began + (n // THREADS) * interval + offset * interval / THREADS
-                pause = due - time.monotonic()
-                if pause > 0:
-                    time.sleep(pause)
-                if time.monotonic() - began > duration_s:
-                    return
-                sent = time.perf_counter()
-                at = now()
-                try:
-                    answer = client.request(
-                        request.method, request.url, params=request.params or None, headers=request.headers
-                    )
-                    shot = Shot(at, answer.status_code, answer.headers.get("retry-after"), _ms(sent))
-                except httpx.HTTPError as exc:
-                    shot = Shot(at, None, None, _ms(sent), f"{type(exc).__name__}: {exc}"[:200])
-                with lock:
-                    shots.append(shot)
 
-    threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(THREADS)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(duration_s + TIMEOUT_S + 5)
-    return FloodRecord(account, operation, rate_rps, started, now(), tuple(sorted(shots, key=lambda s: s.at)))
+def run_sender(plan: dict[str, Any], bound_s: float) -> list[dict[str, Any]]:
+    """The sender's lines; a sender that cannot start or dies is the harness's own failure."""
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "harness.security.floodsender"],
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        out, err = proc.communicate(json.dumps(plan), timeout=bound_s)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    if proc.returncode != 0:
+        raise FloodError(f"the flood sender exited {proc.returncode}: {err.strip()[-500:]}")
+    return [json.loads(line) for line in out.splitlines() if line.strip()]
 
 
 def _ms(started: float) -> float:

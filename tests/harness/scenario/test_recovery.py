@@ -218,7 +218,12 @@ def test_checks_not_driven_have_no_evidence_and_the_reason_names_the_refusals() 
 
 def test_trading_on_for_evidence_costs_nothing_when_the_run_has_enough() -> None:
     polls: list[float] = []
-    waited = wait_for_evidence(lambda: bool(polls.append(time.monotonic())), at_most_s=5.0)
+
+    def thin() -> bool:
+        polls.append(time.monotonic())
+        return False
+
+    waited = wait_for_evidence(thin, at_most_s=5.0)
     assert waited < 0.1 and len(polls) == 1
 
 

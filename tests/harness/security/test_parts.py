@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 import tomllib
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -13,7 +14,7 @@ from typing import Any
 import pytest
 
 from harness.adapters import HttpApi
-from harness.security.flood import flood, valid_retry_after
+from harness.security.flood import FloodError, flood, run_sender, valid_retry_after
 from harness.security.probes import Probe, Sender
 from harness.security.spec import SecuritySpec
 from harness.security.sweep import known_secrets, log_lines, sweep
@@ -190,6 +191,32 @@ def test_a_flood_is_paced_and_bounded_and_keeps_every_answer() -> None:
     assert 80 <= len(record.shots) <= 100, "about the rate asked for, never past rate x duration"
     assert all(s.status == 429 and s.retry_after == "1" for s in record.shots)
     assert limited.seen[0]["headers"]["Authorization"] == "Bearer k"
+
+
+def test_the_floods_answers_are_on_the_callers_timeline() -> None:
+    """The sender is a process of its own, yet its answers carry the caller's clock (a scenario's
+    timeline), as the traders' do, so the checks can tell which orders fell during it."""
+    limited = Echo(status=429, headers={"Retry-After": "1"})
+    origin = time.monotonic() - 100.0  # a timeline that began 100 s ago
+    try:
+        record = flood(
+            _api(limited.port),
+            account="A",
+            api_key="k",
+            rate_rps=40,
+            duration_s=0.5,
+            now=lambda: time.monotonic() - origin,
+        )
+    finally:
+        limited.server.shutdown()
+        limited.server.server_close()
+    assert 100.0 <= record.started <= record.shots[0].at <= record.shots[-1].at <= record.ended < 102.0
+    assert record.shots[-1].at - record.shots[0].at >= 0.3, "paced over the half second, not a burst"
+
+
+def test_a_sender_that_dies_is_the_harnesss_failure_not_a_silent_empty_flood() -> None:
+    with pytest.raises(FloodError, match=r"(?s)exited 1: .*KeyError"):
+        run_sender({"method": "GET"}, bound_s=10)  # a plan without its pace: the sender cannot start
 
 
 def test_the_sweep_names_each_secret_found_and_never_shows_it() -> None:

@@ -1,7 +1,7 @@
 """A flood: one trader's client sending a read at many times the normal rate for a bounded time,
 paced (not as fast as it can), from a few threads over kept-alive connections, in a process of its
-own (floodsender). Every answer is kept:
-the rate limit is judged by its 429s and their Retry-After, the service by its 5xx and silences."""
+own (floodsender). Every answer is kept: the rate limit is judged by its 429s and their
+Retry-After, the service by its 5xx and silences."""
 
 from __future__ import annotations
 
@@ -122,7 +122,8 @@ def flood(
         if "t" in line
     ]
     began = next((line["began"] + to_timeline for line in lines if "began" in line), started)
-    return FloodRecord(account, operation, rate_rps, began, now(), tuple(sorted(shots, key=lambda s: s.at)))
+    ended = next((line["ended"] + to_timeline for line in lines if "ended" in line), now())
+    return FloodRecord(account, operation, rate_rps, began, ended, tuple(sorted(shots, key=lambda s: s.at)))
 
 
 def run_sender(plan: dict[str, Any], bound_s: float) -> list[dict[str, Any]]:
@@ -143,7 +144,3 @@ def run_sender(plan: dict[str, Any], bound_s: float) -> list[dict[str, Any]]:
     if proc.returncode != 0:
         raise FloodError(f"the flood sender exited {proc.returncode}: {err.strip()[-500:]}")
     return [json.loads(line) for line in out.splitlines() if line.strip()]
-
-
-def _ms(started: float) -> float:
-    return (time.perf_counter() - started) * 1000

@@ -211,7 +211,14 @@ def test_the_floods_answers_are_on_the_callers_timeline() -> None:
         limited.server.shutdown()
         limited.server.server_close()
     assert 100.0 <= record.started <= record.shots[0].at <= record.shots[-1].at <= record.ended < 102.0
-    assert record.shots[-1].at - record.shots[0].at >= 0.3, "paced over the half second, not a burst"
+    # paced, not a burst: the k-th answer's request went no sooner than k / rate after the start
+    # (a loaded box only makes them later)
+    early = [
+        (k, s.at - record.started)
+        for k, s in enumerate(record.shots)
+        if s.at - record.started < k / 40 - 0.002
+    ]
+    assert len(record.shots) >= 5 and not early, (early, record.shots)
 
 
 def test_a_sender_that_dies_is_the_harnesss_failure_not_a_silent_empty_flood() -> None:

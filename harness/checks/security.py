@@ -4,6 +4,7 @@ No probe sent is no evidence; a probe that could not be built for this target is
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -22,7 +23,10 @@ TRACEBACK_MARKERS = {
 }
 MAX_LISTED = 40
 Judge = Callable[["CheckContext", SecurityEvidence, str], Verdict]
-MIN_OTHER_ACKS = 10  # acks of the other traders inside the flood before their latency is judged
+# Acks of the other traders inside the flood before their p99 is judged: of fewer than 100, the
+# p99 is the slowest one, so one stall of the box (not the middleware) failed the check; 20 gates
+# at three jobs saw 68 to 88 and failed 9 of them on a single slow order.
+MIN_OTHER_ACKS = 100
 
 
 def security_checker(name: str) -> Callable[[Judge], Callable[[CheckContext], Verdict]]:
@@ -246,6 +250,12 @@ def flood_rate_limited(ctx: CheckContext, evidence: SecurityEvidence, name: str)
     )
 
 
+def _p99(values: Sequence[float]) -> float:
+    """The nearest-rank 99th percentile: at least 99% of the values are at or below it."""
+    ordered = sorted(values)
+    return ordered[math.ceil(0.99 * len(ordered)) - 1]
+
+
 @security_checker("flood_isolated")
 def flood_isolated(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     flood = evidence.flood
@@ -259,17 +269,17 @@ def flood_isolated(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> 
     if len(acks) < MIN_OTHER_ACKS:
         return Verdict.no_evidence(
             name,
-            f"{len(acks)} order(s) of the other traders during the flood (at least {MIN_OTHER_ACKS} needed)",
+            f"{len(acks)} order(s) of the other traders during the flood (at least {MIN_OTHER_ACKS} needed: "
+            "the p99 of fewer is the slowest one)",
         )
     limited = [done for _, done in acks if done.status == 429]
-    latencies = sorted(done.latency_ms or 0.0 for _, done in acks)
-    p99 = latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))]
-    before = sorted(
+    p99 = _p99([done.latency_ms or 0.0 for _, done in acks])
+    before = [
         done.latency_ms or 0.0
         for invoked, done in ctx.history.completions("place_order")
         if invoked.value.get("account") != flood.account and invoked.time < flood.started
-    )
-    baseline = before[min(len(before) - 1, int(len(before) * 0.99))] if before else None
+    ]
+    baseline = _p99(before) if before else None
     bound = ctx.slo.ack_p99_ms
     figures = {
         "orders_during_flood": len(acks),

@@ -155,17 +155,43 @@ def test_a_flood_the_harness_could_not_send_is_no_evidence(make_ctx: MakeCtx) ->
 
 
 def test_the_other_traders_must_not_feel_the_flood(make_ctx: MakeCtx) -> None:
-    recorder = Recorder()
-    for i in range(12):
-        recorder.order(f"o{i}", 1.0 + i * 0.5, ok({"status": "pending"}, latency_ms=900.0, status=202))
     evidence = SecurityEvidence(flood=_flood([429] * 100))  # A4 floods; the orders are A1's
-    verdict = _judge(make_ctx, "flood_isolated", evidence, recorder)
+    slow = _orders([900.0] * 120)
+    verdict = _judge(make_ctx, "flood_isolated", evidence, slow)
     assert verdict.status == "failed" and "past the 500 ms SLO" in verdict.summary
-    fast = Recorder()
-    for i in range(12):
-        fast.order(f"o{i}", 1.0 + i * 0.5, ok({"status": "pending"}, latency_ms=20.0, status=202))
-    assert _judge(make_ctx, "flood_isolated", evidence, fast).status == "passed"
+    assert _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 120)).status == "passed"
     assert _judge(make_ctx, "flood_isolated", evidence, Recorder()).status == "no_evidence"
+
+
+def _orders(latencies: Sequence[float], account: str = "A1") -> Recorder:
+    """Orders of `account` inside the flood's 10 s, one per latency."""
+    recorder = Recorder()
+    for i, latency in enumerate(latencies):
+        recorder.order(
+            f"o{i}",
+            0.5 + i * 9.0 / len(latencies),
+            ok({"status": "pending"}, latency_ms=latency, status=202),
+            account=account,
+        )
+    return recorder
+
+
+def test_the_p99_is_a_percentile_one_slow_order_in_a_hundred_and_twenty_is_allowed_two_are_not(
+    make_ctx: MakeCtx,
+) -> None:
+    evidence = SecurityEvidence(flood=_flood([429] * 100))
+    one = _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 119 + [900.0]))
+    assert one.status == "passed" and "p99 20 ms" in one.summary, one.summary
+    two = _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 118 + [900.0, 900.0]))
+    assert two.status == "failed" and "p99 was 900 ms" in two.summary, two.summary
+
+
+def test_too_few_orders_for_a_p99_are_no_evidence_however_slow(make_ctx: MakeCtx) -> None:
+    """Of 99 orders the p99 would be the slowest: one stall of the box would decide the verdict."""
+    verdict = _judge(
+        make_ctx, "flood_isolated", SecurityEvidence(flood=_flood([429] * 100)), _orders([900.0] * 99)
+    )
+    assert verdict.status == "no_evidence" and "99 order(s)" in verdict.summary
 
 
 def test_a_flood_served_well_past_the_documented_limit_fails(make_ctx: MakeCtx) -> None:
@@ -178,10 +204,6 @@ def test_a_flood_served_well_past_the_documented_limit_fails(make_ctx: MakeCtx) 
 
 
 def test_the_flooding_accounts_own_orders_are_not_the_others(make_ctx: MakeCtx) -> None:
-    recorder = Recorder()
-    for i in range(12):  # slow and refused, but they are the flooder's (A4): nothing to judge
-        recorder.order(
-            f"o{i}", 1.0 + i * 0.5, ok({"status": "pending"}, latency_ms=900.0, status=202), account="A4"
-        )
+    recorder = _orders([900.0] * 120, account="A4")  # slow, but the flooder's own: nothing to judge
     verdict = _judge(make_ctx, "flood_isolated", SecurityEvidence(flood=_flood([429] * 100)), recorder)
     assert verdict.status == "no_evidence"

@@ -132,7 +132,7 @@ SCENARIOS = (
         venue="middleware",
         fault_class="flood",
         severity="critical",
-        # 15 s: enough of the other traders' orders (about 115) for their p99 to be a percentile
+        # 15 s: enough of the other traders' orders (147 to 154 here) for their p99 to be a percentile
         schedule=(action("middleware", "flood", at=1.0, for_s=15.0, multiplier=50),),
         checks=(*ORDER_CHECKS, "flood_rate_limited", "flood_isolated", "secrets_not_leaked"),
         traders=4,

@@ -25,7 +25,7 @@ MAX_LISTED = 40
 Judge = Callable[["CheckContext", SecurityEvidence, str], Verdict]
 # Acks of the other traders inside the flood before their p99 is judged: of fewer than 100, the
 # p99 is the slowest one, so one stall of the box (not the middleware) failed the check; 20 gates
-# at three jobs saw 68 to 88 and failed 9 of them on a single slow order.
+# at three jobs saw 68 to 88 and failed 9 of them, each on one to three slow orders.
 MIN_OTHER_ACKS = 100
 
 

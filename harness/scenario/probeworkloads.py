@@ -114,6 +114,9 @@ class ProbeWorkloads:
             flood_record=self.flood,
         )
 
-    def _ledger(self) -> dict[str, Any]:
-        ledger: dict[str, Any] = self.http.get(f"{self.control('rithmic')}/ledger").json()
+    def _ledger(self, venue: str = "rithmic") -> dict[str, Any]:
+        """A venue mock's ledger as it stands: its orders and fills."""
+        answer = self.http.get(f"{self.control(venue)}/ledger")
+        answer.raise_for_status()
+        ledger: dict[str, Any] = answer.json()
         return ledger

@@ -197,7 +197,7 @@ class ScenarioRunner(WorldSetup, WorkloadActions, LifecycleActions, StateFaultHo
                     control=self.control("rithmic"),
                     rithmic=self.mocks.get("rithmic", {}),
                 )
-                ledger = self.http.get(f"{self.control(scenario.execution_venue)}/ledger").json()
+                ledger = self._ledger(scenario.execution_venue)
                 ctx = CheckContext(
                     history,
                     timeline,
@@ -223,12 +223,11 @@ class ScenarioRunner(WorldSetup, WorkloadActions, LifecycleActions, StateFaultHo
                     else not_driven(scenario, refused)
                 )
                 state.diagnose(verdicts, span)
-                measured = measure(
+                measured = self._measure(
                     scenario,
                     history,
                     timeline,
-                    venue_fills=ledger.get("fills", []),
-                    venue_orders=ledger.get("orders", []),
+                    ledger,
                     mock_events={
                         venue: [e for kind in kinds for e in self._mock_events(venue, kind)]
                         for venue, kinds in event_kinds(scenario).items()
@@ -274,17 +273,22 @@ class ScenarioRunner(WorldSetup, WorkloadActions, LifecycleActions, StateFaultHo
 
     def _thin(self, scenario: Scenario, history: History, timeline: Timeline) -> bool:
         """Short of the trading evidence the scenario declared, by the venue's ledger as it stands."""
-        answer = self.http.get(f"{self.control(scenario.execution_venue)}/ledger")
-        answer.raise_for_status()
-        ledger = answer.json()
-        measured = measure(
+        ledger = self._ledger(scenario.execution_venue)
+        return thin_trading(scenario.minimum, self._measure(scenario, history, timeline, ledger))
+
+    @staticmethod
+    def _measure(
+        scenario: Scenario, history: History, timeline: Timeline, ledger: dict[str, Any], **more: Any
+    ) -> Measured:
+        """What the run showed, its venue's fills and orders taken from `ledger`."""
+        return measure(
             scenario,
             history,
             timeline,
             venue_fills=ledger.get("fills", []),
             venue_orders=ledger.get("orders", []),
+            **more,
         )
-        return thin_trading(scenario.minimum, measured)
 
     def _mock_events(self, venue: str, kind: str) -> list[dict[str, Any]]:
         """A mock's events of one kind during this run (its event log is reset with the world)."""

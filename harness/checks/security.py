@@ -4,7 +4,6 @@ No probe sent is no evidence; a probe that could not be built for this target is
 
 from __future__ import annotations
 
-import math
 import re
 from collections.abc import Callable, Sequence
 from typing import Any
@@ -13,6 +12,7 @@ from ..security.evidence import SecurityEvidence
 from ..security.flood import valid_retry_after
 from ..security.probes import Probe
 from .base import CheckContext, Verdict, checker
+from .percentile import judge_percentile, nearest_rank
 
 CATEGORY = "security breach"
 # What internals look like in an answer: a Python or JavaScript stack, a database driver's error.
@@ -24,8 +24,8 @@ TRACEBACK_MARKERS = {
 MAX_LISTED = 40
 Judge = Callable[["CheckContext", SecurityEvidence, str], Verdict]
 # Acks of the other traders inside the flood before their p99 is judged: of fewer than 100, the
-# p99 is the slowest one, so one stall of the box (not the middleware) failed the check; 20 gates
-# at three jobs saw 68 to 88 and failed 9 of them, each on one to three slow orders.
+# p99 is the slowest one. 20 gates at three jobs saw 68 to 88 and failed 9 of them, each on one to
+# three slow orders; the p99 is now also judged by how many orders are over the SLO (percentile.py).
 MIN_OTHER_ACKS = 100
 
 
@@ -250,12 +250,6 @@ def flood_rate_limited(ctx: CheckContext, evidence: SecurityEvidence, name: str)
     )
 
 
-def _p99(values: Sequence[float]) -> float:
-    """The nearest-rank 99th percentile: at least 99% of the values are at or below it."""
-    ordered = sorted(values)
-    return ordered[math.ceil(0.99 * len(ordered)) - 1]
-
-
 @security_checker("flood_isolated")
 def flood_isolated(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> Verdict:
     flood = evidence.flood
@@ -273,17 +267,19 @@ def flood_isolated(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> 
             "the p99 of fewer is the slowest one)",
         )
     limited = [done for _, done in acks if done.status == 429]
-    p99 = _p99([done.latency_ms or 0.0 for _, done in acks])
+    bound = ctx.slo.ack_p99_ms
+    judged = judge_percentile([done.latency_ms or 0.0 for _, done in acks], bound)
     before = [
         done.latency_ms or 0.0
         for invoked, done in ctx.history.completions("place_order")
         if invoked.value.get("account") != flood.account and invoked.time < flood.started
     ]
-    baseline = _p99(before) if before else None
-    bound = ctx.slo.ack_p99_ms
+    baseline = nearest_rank(before, 0.99) if before else None
     figures = {
-        "orders_during_flood": len(acks),
-        "ack_p99_ms": round(p99, 1),
+        "orders_during_flood": judged.n,
+        "ack_p99_ms": round(judged.observed, 1),
+        "orders_over_slo": judged.over,
+        "p_value": round(judged.p_value, 4),
         "ack_p99_before_ms": round(baseline, 1) if baseline is not None else None,
         "slo_ack_p99_ms": bound,
     }
@@ -295,18 +291,24 @@ def flood_isolated(ctx: CheckContext, evidence: SecurityEvidence, name: str) -> 
             [figures],
             CATEGORY,
         )
-    if p99 > bound:
+    before_text = f"; {baseline:.0f} ms before the flood" if baseline is not None else ""
+    odds = (
+        f"{judged.over} of {judged.n} over {bound:g} ms, which a p99 within the SLO gives "
+        f"{judged.p_value:.1%} of the time"
+    )
+    if judged.breached:
         return Verdict.fail(
             name,
-            f"the other traders' order ack p99 was {p99:.0f} ms during the flood, past the {bound:g} ms SLO"
-            + (f" ({baseline:.0f} ms before it)" if baseline is not None else ""),
+            f"the other traders' order ack p99 was {judged.observed:.0f} ms during the flood, past the "
+            f"{bound:g} ms SLO ({odds}{before_text})",
             [figures],
             "recovery SLO breach",
         )
+    shown = f"; {odds}: not enough to show a breach" if judged.over else ""
     return Verdict.ok(
         name,
-        f"the other traders' {len(acks)} order(s) during the flood were acknowledged with p99 {p99:.0f} ms "
-        f"(SLO {bound:g} ms" + (f"; {baseline:.0f} ms before the flood)" if baseline is not None else ")"),
+        f"the other traders' {judged.n} order(s) during the flood were acknowledged with p99 "
+        f"{judged.observed:.0f} ms (SLO {bound:g} ms{before_text}){shown}",
         [figures],
     )
 

@@ -176,14 +176,18 @@ def _orders(latencies: Sequence[float], account: str = "A1") -> Recorder:
     return recorder
 
 
-def test_the_p99_is_a_percentile_one_slow_order_in_a_hundred_and_twenty_is_allowed_two_are_not(
-    make_ctx: MakeCtx,
-) -> None:
+def test_a_few_slow_orders_of_120_are_not_a_breach_four_are(make_ctx: MakeCtx) -> None:
+    """Of 120 orders, three over the SLO is what a p99 within it gives 12% of the time (one stall of
+    the box, three traders at once); four, 3.3% of the time: past the 5% significance."""
     evidence = SecurityEvidence(flood=_flood([429] * 100))
     one = _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 119 + [900.0]))
     assert one.status == "passed" and "p99 20 ms" in one.summary, one.summary
-    two = _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 118 + [900.0, 900.0]))
-    assert two.status == "failed" and "p99 was 900 ms" in two.summary, two.summary
+    three = _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 117 + [900.0] * 3))
+    assert three.status == "passed" and "3 of 120 over 500 ms" in three.summary, three.summary
+    assert "not enough to show a breach" in three.summary and three.evidence[0]["orders_over_slo"] == 3
+    four = _judge(make_ctx, "flood_isolated", evidence, _orders([20.0] * 116 + [900.0] * 4))
+    assert four.status == "failed" and "p99 was 900 ms" in four.summary, four.summary
+    assert "4 of 120 over 500 ms, which a p99 within the SLO gives 3.3% of the time" in four.summary
 
 
 def test_too_few_orders_for_a_p99_are_no_evidence_however_slow(make_ctx: MakeCtx) -> None:

@@ -78,6 +78,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/rithmic_matching.py
 	$(BIN)/python bench/mock_step_history.py
 	$(BIN)/python bench/flood.py
+	$(BIN)/python bench/flood_sender.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(EXPRESS)/node_modules $(EXPRESS)/generated

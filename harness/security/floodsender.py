@@ -12,13 +12,55 @@ plan's length, whatever happens to the harness."""
 
 from __future__ import annotations
 
+import http.client
 import json
+import ssl
 import sys
 import threading
 import time
 from typing import IO, Any
+from urllib.parse import urlencode, urlsplit
 
-import httpx
+
+class Connection:
+    """One kept-alive connection on the standard library's client: a flood sends one small request
+    over and over, and httpx spent several times the CPU per request doing it (CPU the box's other
+    processes, the middleware's included, then lacked). A failed request drops the connection; the
+    next one opens another."""
+
+    def __init__(self, url: str, params: dict[str, Any] | None, timeout_s: float) -> None:
+        parts = urlsplit(url)
+        self.https = parts.scheme == "https"
+        self.host, self.port, self.timeout_s = parts.hostname or "127.0.0.1", parts.port, timeout_s
+        query = "&".join(q for q in (parts.query, urlencode(params or {}, doseq=True)) if q)
+        self.target = (parts.path or "/") + (f"?{query}" if query else "")
+        self.conn: http.client.HTTPConnection | None = None
+
+    def _open(self) -> http.client.HTTPConnection:
+        if self.https:
+            return http.client.HTTPSConnection(
+                self.host, self.port, timeout=self.timeout_s, context=ssl.create_default_context()
+            )
+        return http.client.HTTPConnection(self.host, self.port, timeout=self.timeout_s)
+
+    def request(self, method: str, headers: dict[str, str]) -> tuple[int, str | None]:
+        if self.conn is None:
+            self.conn = self._open()
+        try:
+            self.conn.request(method, self.target, headers=headers)
+            answer = self.conn.getresponse()
+            answer.read()
+        except BaseException:
+            self.close()
+            raise
+        if answer.will_close:
+            self.close()
+        return answer.status, answer.getheader("retry-after")
+
+    def close(self) -> None:
+        if self.conn is not None:
+            self.conn.close()
+            self.conn = None
 
 
 def send(plan: dict[str, Any], out: IO[str]) -> None:
@@ -35,7 +77,8 @@ def send(plan: dict[str, Any], out: IO[str]) -> None:
             out.write(json.dumps(fields) + "\n")
 
     def worker(offset: int) -> None:
-        with httpx.Client(timeout=timeout_s, trust_env=False) as client:
+        conn = Connection(plan["url"], plan["params"], timeout_s)
+        try:
             for n in range(offset, total, threads):
                 due = began + (n // threads) * interval + offset * interval / threads
                 pause = due - time.monotonic()
@@ -45,14 +88,14 @@ def send(plan: dict[str, Any], out: IO[str]) -> None:
                     return
                 at, sent = time.monotonic(), time.perf_counter()
                 try:
-                    answer = client.request(
-                        plan["method"], plan["url"], params=plan["params"] or None, headers=plan["headers"]
-                    )
-                    shot = {"status": answer.status_code, "retry_after": answer.headers.get("retry-after")}
-                except httpx.HTTPError as exc:
+                    status, retry_after = conn.request(plan["method"], plan["headers"])
+                    shot: dict[str, Any] = {"status": status, "retry_after": retry_after}
+                except (OSError, http.client.HTTPException) as exc:
                     error = f"{type(exc).__name__}: {exc}"[:200]
                     shot = {"status": None, "retry_after": None, "error": error}
                 line({"t": at, "latency_ms": (time.perf_counter() - sent) * 1000, **shot})
+        finally:
+            conn.close()
 
     line({"began": began})
     workers = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(threads)]

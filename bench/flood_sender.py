@@ -16,9 +16,8 @@ import multiprocessing
 import resource
 import subprocess
 import sys
-import time
 
-from harness.ports import free_port, wait_until
+from harness.ports import free_port, is_listening, wait_until
 
 HTTPX_SENDER = r"""
 import json, sys, threading, time
@@ -67,7 +66,7 @@ def main() -> None:
     server = multiprocessing.Process(target=_serve, args=(port,), daemon=True)
     server.start()
     try:
-        assert wait_until(lambda: _up(port), 15), "the 429 server did not start"
+        assert wait_until(lambda: is_listening("127.0.0.1", port), 15), "the 429 server did not start"
         plan = {
             "method": "GET",
             "url": f"http://127.0.0.1:{port}/positions",
@@ -97,17 +96,6 @@ def main() -> None:
     finally:
         server.terminate()
         server.join(5)
-
-
-def _up(port: int) -> bool:
-    import socket
-
-    try:
-        socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
-    except OSError:
-        return False
-    time.sleep(0.1)
-    return True
 
 
 if __name__ == "__main__":

@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 from aiohttp import web
 
 from mocks.common import FaultError, RetryPolicy, Route, error, read_json
+from mocks.common.body import is_utf8
 from mocks.common.urls import check_delivery_url
 
 from .connect import MAX_KEYS
@@ -66,6 +67,8 @@ def _strings(value: Any, name: str, low: int, high: int, max_len: int) -> list[s
     for n, item in enumerate(value):
         if not isinstance(item, str) or not item.strip() or len(item) > max_len or item != item.strip():
             raise FaultError(f"{name}[{n}]", f"must be a non-empty string of at most {max_len} characters")
+        if not is_utf8(item):  # a key with a lone surrogate would crash every signed delivery after it
+            raise FaultError(f"{name}[{n}]", "must be valid UTF-8 text (a lone surrogate is not)")
     return list(value)
 
 

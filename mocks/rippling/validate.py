@@ -12,7 +12,7 @@ from typing import Any
 
 from aiohttp import web
 
-from ..common.body import read_whole
+from ..common.body import is_utf8, read_whole
 from .errors import RipplingError, invalid
 
 EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
@@ -57,11 +57,7 @@ def text(body: dict[str, Any], name: str, *, required: bool = False, max_len: in
 
 def _printable(value: str) -> bool:
     """No control characters, and text that is valid UTF-8 (a lone surrogate is not)."""
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        return False
-    return value.isprintable()
+    return is_utf8(value) and value.isprintable()
 
 
 def email(body: dict[str, Any], name: str = "work_email") -> str:

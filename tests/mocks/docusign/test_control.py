@@ -128,6 +128,21 @@ def test_bad_control_bodies_name_the_field(control: httpx.Client, path: str, bod
     assert r.status_code == 400 and r.json()["field"] == field, r.text
 
 
+def test_a_key_or_token_with_a_lone_surrogate_is_refused_and_changes_nothing(control: httpx.Client) -> None:
+    """JSON's `\\ud800` is a string Python holds but cannot encode: accepted as an HMAC key, it crashed
+    the signing of every delivery after it (the fuzz suite found it)."""
+    before = control.get("/docusign").json()
+    cases = [
+        ("/docusign/hmac", b'{"keys": ["ok", "\\ud800"]}', "keys[1]"),
+        ("/docusign/tokens", b'{"tokens": ["\\udfff"]}', "tokens[0]"),
+    ]
+    for path, body, field in cases:
+        r = control.put(path, content=body, headers={"Content-Type": "application/json"})
+        assert r.status_code == 400 and r.json()["field"] == field, r.text
+        assert "lone surrogate" in r.json()["error"], r.text
+    assert control.get("/docusign").json() == before
+
+
 def test_reset_goes_back_to_the_seed(
     docusign: VenueThread, control: httpx.Client, rest: httpx.Client
 ) -> None:

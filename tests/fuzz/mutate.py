@@ -5,8 +5,10 @@ message and breaks it a little: truncation, flipped and inserted bytes, invalid 
 unknown or missing fields, huge numbers, deep nesting, query parameters dropped, repeated, renamed or
 given odd values. The parsers' deeper branches are reached that way.
 
-`FUZZ` is the settings every in-process suite uses: 10,000 examples, derandomized and without the
-example database, so CI runs the same inputs every time. `Tally` counts the examples a suite really ran.
+The strategies are gen.py's seeded generators, not hypothesis' own: a suite's `@given` takes
+`seeded(strategy)`, one seed an example (gen.py says why). `FUZZ` is the settings every in-process suite
+uses: 10,000 examples, derandomized and without the example database, so CI runs the same inputs every
+time. `Tally` counts the examples a suite really ran.
 """
 
 from __future__ import annotations
@@ -23,7 +25,8 @@ from urllib.parse import quote
 
 from aiohttp.http_exceptions import HttpProcessingError
 from hypothesis import HealthCheck, settings
-from hypothesis import strategies as st
+
+from . import gen as st
 
 MIN_EXAMPLES = 10_000
 

@@ -25,13 +25,14 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from mocks.common import ControlServer, RetryPolicy
 from mocks.stripe import StripeEmitter
 from mocks.stripe.events import EVENT_TYPES
 from tests.mocks.venue_thread import VenueThread
 
+from . import gen as st
+from .gen import seeded
 from .mutate import FUZZ, LIVE, MIN_EXAMPLES, Tally, deep, error_records, event_loop, mutated_json
 
 pytestmark = pytest.mark.fuzz
@@ -191,7 +192,7 @@ def _in_process(
         return "send", "POST", "/send", {}, body
 
     @FUZZ
-    @given(case=REQUESTS)
+    @given(case=seeded(REQUESTS))
     @example(
         case=case_of(b'{"type": "invoice.paid", "url": "{receiver}", "metadata": ' + deep("[", 900) + b"}")
     )
@@ -246,7 +247,7 @@ def test_stripe_live_malformed_requests_and_a_bystander(live_emitter: VenueThrea
                 assert good.get("/ledger").status_code == 200
 
             @LIVE
-            @given(case=REQUESTS)
+            @given(case=seeded(REQUESTS))
             def fuzz(case: tuple[str, str, str, dict[str, str], bytes]) -> None:
                 _, method, path, query, body = case
                 r = attacker.request(

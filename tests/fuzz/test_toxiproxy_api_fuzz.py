@@ -45,7 +45,6 @@ import httpx
 import pytest
 from aiohttp.test_utils import RawTestServer, TestClient
 from hypothesis import example, given
-from hypothesis import strategies as st
 from yarl import URL
 
 from harness.faults.embedded import VERSION, ApiError, EmbeddedToxiproxy, errors, extensions, gojson
@@ -55,6 +54,8 @@ from harness.faults.embedded.gofields import INT64_MAX, INT64_MIN
 from harness.faults.embedded.proxy import split_host_port
 from harness.faults.embedded.toxics import TOXIC_TYPES
 
+from . import gen as st
+from .gen import seeded
 from .mutate import (
     FUZZ,
     LIVE,
@@ -607,7 +608,7 @@ def _in_process(
     big = b'{"name": "fz-big", "listen": "127.0.0.1:0", "upstream": "' + b"u" * (2 << 20) + b'"}'
 
     @FUZZ
-    @given(request=REQUESTS)
+    @given(request=seeded(REQUESTS))
     @example(request=case("create", "POST", "/proxies", big))  # over aiohttp's 1 MiB default: Go has no limit
     @example(request=case("toxic", "POST", "/proxies/fz/toxics", b'{"type":"packet_loss","attributes":'
                           b'{"good_loss_ppm":1000001,"segment_size":0}}'))  # fmt: skip
@@ -855,7 +856,7 @@ def test_toxiproxy_live_malformed_requests_and_a_bystander(live_toxiproxy: Embed
             bystander_served(0)
 
             @LIVE
-            @given(case=_live_cases)
+            @given(case=seeded(_live_cases))
             def fuzz(case: tuple[Request | bytes, list[tuple[Any, ...]]]) -> None:
                 item, ops = case
                 if isinstance(item, Request):

@@ -31,11 +31,12 @@ import httpx
 import pytest
 from aiohttp.test_utils import TestClient, TestServer
 from hypothesis import example, given
-from hypothesis import strategies as st
 
 from mocks.tt import TTConfig, TTMock
 from tests.mocks.venue_thread import VenueThread
 
+from . import gen as st
+from .gen import seeded
 from .mutate import (
     FUZZ,
     LIVE,
@@ -322,7 +323,7 @@ def _in_process(
     bystander_served()
 
     @FUZZ
-    @given(case=REQUESTS)
+    @given(case=seeded(REQUESTS))
     # a parentId that is a list or an object once reached a dict lookup and answered 500 (unhashable)
     @example(case=_create(b'{"name": "desk", "parentId": [1]}'))
     @example(case=_create(b'[{"name": "desk", "parentId": {"id": 1}}]'))
@@ -407,8 +408,9 @@ def test_tt_live_malformed_requests_and_a_bystander(live_tt: VenueThread) -> Non
             assert r.status_code == 200 and r.json()["instruments"], r.text
 
         @LIVE
-        @given(case=REQUESTS, ops=st.lists(byte_ops, max_size=2))
-        def fuzz(case: tuple[str, Request], ops: list[tuple[Any, ...]]) -> None:
+        @given(case_and_ops=seeded(st.tuples(REQUESTS, st.lists(byte_ops, max_size=2))))
+        def fuzz(case_and_ops: tuple[tuple[str, Request], list[tuple[Any, ...]]]) -> None:
+            case, ops = case_and_ops
             request = _bind(case[1], venue, bearer, str(next(iter(venue.state.accounts))))
             data = apply_ops(request.wire(host), ops)  # the whole HTTP message, headers included
             reply = _exchange(venue.host, venue.port, data)

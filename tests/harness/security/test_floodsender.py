@@ -7,7 +7,7 @@ import json
 import socket
 import threading
 
-from harness.security.floodsender import send
+from harness.security.floodsender import Plan, send
 
 
 class DropsFirst:
@@ -50,7 +50,7 @@ class DropsFirst:
 
 def test_a_dropped_connection_is_one_failed_answer_and_the_rest_reuse_one_connection() -> None:
     server = DropsFirst()
-    plan = {
+    plan: Plan = {
         "method": "GET",
         "url": f"http://127.0.0.1:{server.port}/positions",
         "params": {"account": "A4"},

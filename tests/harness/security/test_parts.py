@@ -223,7 +223,8 @@ def test_the_floods_answers_are_on_the_callers_timeline() -> None:
 
 def test_a_sender_that_dies_is_the_harnesss_failure_not_a_silent_empty_flood() -> None:
     with pytest.raises(FloodError, match=r"(?s)exited 1: .*KeyError"):
-        run_sender({"method": "GET"}, bound_s=10)  # a plan without its pace: the sender cannot start
+        # a plan without its pace (no type would allow it): the sender cannot start
+        run_sender({"method": "GET"}, bound_s=10)  # type: ignore[typeddict-item]
 
 
 def test_the_sweep_names_each_secret_found_and_never_shows_it() -> None:

@@ -150,10 +150,14 @@ def wait_for_steady(
     return _wait(lambda: recovered(history, began_at, traders, metrics=metrics), MIN_STEADY_S, at_most_s)
 
 
-def wait_for_evidence(thin: Callable[[], bool], *, at_most_s: float = EVIDENCE_S) -> float:
+def wait_for_evidence(
+    thin: Callable[[], bool], *, at_most_s: float = EVIDENCE_S, known_thin: bool = False
+) -> float:
     """Waits while the run is `thin` (short of evidence more trading adds), at most `at_most_s`;
-    the seconds waited, 0 when it already had enough."""
-    return _wait(lambda: not thin(), 0.0, at_most_s, poll_s=EVIDENCE_POLL_S)
+    the seconds waited, 0 when it already had enough. `known_thin`: the caller has just found it
+    thin, so the first poll comes one interval later rather than reading the ledger again at once."""
+    first = EVIDENCE_POLL_S if known_thin else 0.0
+    return _wait(lambda: not thin(), first, at_most_s, poll_s=EVIDENCE_POLL_S)
 
 
 def _wait(done: Callable[[], bool], at_least_s: float, at_most_s: float, *, poll_s: float = POLL_S) -> float:

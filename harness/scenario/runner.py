@@ -269,7 +269,7 @@ class ScenarioRunner(WorldSetup, WorkloadActions, LifecycleActions, StateFaultHo
                 wait_for_reacceptance(history, cleared, timeline.now, slo_s=self.topo.target.slo.recovery_s)
         if names and self._thin(scenario, history, timeline):
             with phase("evidence"):  # trading on, bounded, for what the run declared and lacks
-                wait_for_evidence(lambda: self._thin(scenario, history, timeline))
+                wait_for_evidence(lambda: self._thin(scenario, history, timeline), known_thin=True)
 
     def _thin(self, scenario: Scenario, history: History, timeline: Timeline) -> bool:
         """Short of the trading evidence the scenario declared, by the venue's ledger as it stands."""

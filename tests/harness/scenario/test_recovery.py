@@ -227,6 +227,18 @@ def test_trading_on_for_evidence_costs_nothing_when_the_run_has_enough() -> None
     assert waited < 0.1 and len(polls) == 1
 
 
+def test_a_run_already_found_thin_is_not_read_again_at_once() -> None:
+    began = time.monotonic()
+    polls: list[float] = []
+
+    def thin() -> bool:
+        polls.append(time.monotonic() - began)
+        return False
+
+    waited = wait_for_evidence(thin, at_most_s=5.0, known_thin=True)
+    assert len(polls) == 1 and 0.5 <= polls[0] < 0.9 and 0.5 <= waited < 0.9, polls
+
+
 def test_trading_on_for_evidence_ends_when_the_evidence_arrives_or_at_its_bound() -> None:
     arrives = time.monotonic() + 0.8
     waited = wait_for_evidence(lambda: time.monotonic() < arrives, at_most_s=5.0)

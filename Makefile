@@ -83,6 +83,13 @@ bench: $(STAMP)
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache node_modules $(EXPRESS)/node_modules $(EXPRESS)/generated
 
+## fuzz: the fuzz suites alone, on both cores (about a minute); FUZZ_EXAMPLES=N gives each in-process
+## suite N inputs, 10,000 and up, for a longer hunt (derandomized too: the same N, the same inputs)
+FUZZ_EXAMPLES ?= 10000
+.PHONY: fuzz
+fuzz: $(STAMP)
+	UAT_FUZZ_EXAMPLES=$(FUZZ_EXAMPLES) $(BIN)/python -m pytest -m fuzz -n 2
+
 ## flake: the gate N times on one build (same seed each run), each run as JOBS shards side by side,
 ## each scenario's pass rate in flake.json (e.g. make flake N=50 FLAKE_ARGS="--suite connectivity
 ## --seed 7"); exit 1 if any run failed a scenario

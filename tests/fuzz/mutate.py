@@ -7,8 +7,9 @@ given odd values. The parsers' deeper branches are reached that way.
 
 The strategies are gen.py's seeded generators, not hypothesis' own: a suite's `@given` takes
 `seeded(strategy)`, one seed an example (gen.py says why). `FUZZ` is the settings every in-process suite
-uses: 10,000 examples, derandomized and without the example database, so CI runs the same inputs every
-time. `Tally` counts the examples a suite really ran.
+uses: 10,000 examples (more with UAT_FUZZ_EXAMPLES, `make fuzz FUZZ_EXAMPLES=N`), derandomized and
+without the example database, so CI runs the same inputs every time.
+`Tally` counts the examples a suite really ran.
 """
 
 from __future__ import annotations
@@ -17,7 +18,8 @@ import asyncio
 import copy
 import json
 import logging
-from collections.abc import Iterator
+import os
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -30,8 +32,23 @@ from . import gen as st
 
 MIN_EXAMPLES = 10_000
 
+
+def fuzz_examples(environ: Mapping[str, str] = os.environ) -> int:
+    """Examples per in-process suite: UAT_FUZZ_EXAMPLES for a longer hunt before a release, never fewer
+    than the 10,000 each suite's floors and the issue's bar are set at."""
+    given = environ.get("UAT_FUZZ_EXAMPLES", "")
+    raw = given.strip().replace("_", "")
+    if not raw:
+        return MIN_EXAMPLES
+    if not raw.isascii() or not raw.isdigit() or int(raw) < MIN_EXAMPLES:
+        raise ValueError(
+            f"UAT_FUZZ_EXAMPLES={given!r}: give a whole number of examples, at least {MIN_EXAMPLES}"
+        )
+    return int(raw)
+
+
 FUZZ = settings(
-    max_examples=MIN_EXAMPLES,
+    max_examples=fuzz_examples(),
     deadline=None,
     derandomize=True,
     database=None,

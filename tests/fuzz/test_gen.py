@@ -12,7 +12,7 @@ from hypothesis import given, settings
 
 from . import gen as st
 from .gen import seeded
-from .mutate import byte_ops, mutated_json, mutated_query, query_pairs
+from .mutate import MIN_EXAMPLES, byte_ops, fuzz_examples, mutated_json, mutated_query, query_pairs
 
 
 def values(strategy: st.SearchStrategy[Any], n: int = 2000, seed: int = 0) -> list[Any]:
@@ -141,3 +141,11 @@ def test_seeded_inputs_under_hypothesis_differ_from_one_example_to_the_next() ->
     assert len(set(seen_under_hypothesis)) == len(seen_under_hypothesis), (
         "each example should get a fresh seed"
     )
+
+
+def test_a_longer_hunt_is_asked_for_by_environment_and_never_runs_fewer_than_ten_thousand() -> None:
+    assert fuzz_examples({}) == fuzz_examples({"UAT_FUZZ_EXAMPLES": " "}) == MIN_EXAMPLES == 10_000
+    assert fuzz_examples({"UAT_FUZZ_EXAMPLES": "250_000"}) == 250_000
+    for bad in ("9999", "-1", "1e6", "lots", "\u0663" * 6):
+        with pytest.raises(ValueError, match=r"UAT_FUZZ_EXAMPLES=.*at least 10000"):
+            fuzz_examples({"UAT_FUZZ_EXAMPLES": bad})

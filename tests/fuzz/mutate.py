@@ -19,7 +19,7 @@ import copy
 import json
 import logging
 import os
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
@@ -242,6 +242,14 @@ def mutated_json(draw: st.DrawFn, valid: st.SearchStrategy[Any], byte_level: boo
     if byte_level and draw(_BYTE_LEVEL) == 0:
         raw = apply_ops(raw, draw(_BYTE_OPS))
     return raw
+
+
+def bind_body(body: bytes, bind: Callable[[str], str]) -> bytes:
+    """Placeholders bound in a body that may be any bytes: its own bytes come back as they were (the
+    undecodable ones ride through as surrogate escapes) and each bound value goes in as UTF-8. A value
+    from the mock's state, such as a name an earlier input created, may be any text, which Latin-1,
+    used here before, could not encode."""
+    return bind(body.decode("utf-8", "surrogateescape")).encode("utf-8", "surrogateescape")
 
 
 def deep(opener: str, depth: int, balanced: bool = True) -> bytes:

@@ -58,6 +58,7 @@ from .mutate import (
     MIN_EXAMPLES,
     QUERY_SAFE,
     Tally,
+    bind_body,
     deep,
     encode_query,
     error_records,
@@ -407,7 +408,7 @@ class Binder:
     def body(self, request: Request) -> bytes:
         if len(request.body) > 1 << 20:
             return request.body
-        return self(request.body.decode("latin-1"), request.pick).encode("latin-1")
+        return bind_body(request.body, lambda text: self(text, request.pick))
 
 
 class Recorder(EventLog):
@@ -793,10 +794,13 @@ def _connect_still_works(
         ),
         200,
     )
+    # Only what arrives from here: the venue was reset to its seed during the fuzz, so envelope ids
+    # repeat, and a long run's earlier deliveries of this id are in `hits` too.
+    mark = len(hits)
     envelope_id = bystander.create("Cy Connect")
 
     def arrived() -> list[tuple[bytes, dict[str, str]]]:
-        return [h for h in hits if json.loads(h[0]).get("data", {}).get("envelopeId") == envelope_id]
+        return [h for h in hits[mark:] if json.loads(h[0]).get("data", {}).get("envelopeId") == envelope_id]
 
     for _ in range(500):
         if arrived():

@@ -68,6 +68,7 @@ from .mutate import (
     QUERY_SAFE,
     Tally,
     apply_ops,
+    bind_body,
     byte_ops,
     deep,
     encode_query,
@@ -674,9 +675,7 @@ def _in_process(loop: asyncio.AbstractEventLoop, venue: MT5Mock, wires: dict[str
         else:
             query = bind(call.query, call.pick)
         target = f"{call.path}?{query}" if query else call.path
-        body = (
-            bind(call.body.decode("latin-1"), call.pick).encode("latin-1") if b"{" in call.body else call.body
-        )
+        body = bind_body(call.body, lambda text: bind(text, call.pick)) if b"{" in call.body else call.body
         headers = {"Content-Type": call.content_type} if call.content_type else {}
         reply = await wire.request(call.method, target, body, headers)
         return target, reply, wire.opened == opened

@@ -45,6 +45,7 @@ from .mutate import (
     MIN_EXAMPLES,
     QUERY_SAFE,
     Tally,
+    bind_body,
     deep,
     encode_query,
     error_records,
@@ -341,7 +342,7 @@ class Binder:
     def body(self, request: Request) -> bytes:
         if len(request.body) > 1 << 18:
             return request.body
-        return self(request.body.decode("latin-1"), request.pick).encode("latin-1")
+        return bind_body(request.body, lambda text: self(text, request.pick))
 
 
 class Recorder(EventLog):

@@ -8,8 +8,8 @@ given odd values. The parsers' deeper branches are reached that way.
 The strategies are gen.py's seeded generators, not hypothesis' own: a suite's `@given` takes
 `seeded(strategy)`, one seed an example (gen.py says why). `FUZZ` is the settings every in-process suite
 uses: 10,000 examples (more with UAT_FUZZ_EXAMPLES, `make fuzz FUZZ_EXAMPLES=N`), derandomized and
-without the example database, so CI runs the same inputs every time.
-`Tally` counts the examples a suite really ran.
+without the example database, so CI runs the same inputs every time. `Tally` counts the examples a
+suite really ran.
 """
 
 from __future__ import annotations

@@ -122,25 +122,22 @@ def test_empty_and_inverted_choices_are_refused() -> None:
         st.integers(3, 2)
 
 
-seen_under_hypothesis: list[Any] = []
 FINGERPRINT = st.SearchStrategy(lambda rng: rng.getrandbits(64))  # of the seed: one value per seed
 
 
-@settings(max_examples=300, derandomize=True, database=None)
-@given(case=seeded(st.tuples(REQUEST, FINGERPRINT)))
-def test_seeded_gives_hypothesis_one_seed_an_input(case: tuple[dict[str, Any], int]) -> None:
-    request, fingerprint = case
-    assert {"id", "qty"} <= set(request) and 1 <= request["qty"] <= 10
-    seen_under_hypothesis.append(fingerprint)
+def test_seeded_gives_each_hypothesis_example_a_fresh_seed_and_an_input() -> None:
+    seen: list[int] = []
 
+    @settings(max_examples=300, derandomize=True, database=None)
+    @given(case=seeded(st.tuples(REQUEST, FINGERPRINT)))
+    def run(case: tuple[dict[str, Any], int]) -> None:
+        request, fingerprint = case
+        assert {"id", "qty"} <= set(request) and 1 <= request["qty"] <= 10
+        seen.append(fingerprint)
 
-def test_seeded_inputs_under_hypothesis_differ_from_one_example_to_the_next() -> None:
-    seen_under_hypothesis.clear()
-    test_seeded_gives_hypothesis_one_seed_an_input()
-    assert len(seen_under_hypothesis) >= 300
-    assert len(set(seen_under_hypothesis)) == len(seen_under_hypothesis), (
-        "each example should get a fresh seed"
-    )
+    run()
+    assert len(seen) >= 300
+    assert len(set(seen)) == len(seen), "each example should get a fresh seed"
 
 
 def test_a_longer_hunt_is_asked_for_by_environment_and_never_runs_fewer_than_ten_thousand() -> None:
